@@ -1,0 +1,278 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/oauthcheck/oauthcheck/drivers/target"
+	"github.com/oauthcheck/oauthcheck/reference"
+)
+
+// referenceFile is the YAML form of reference.Config for --config.
+type referenceFile struct {
+	Users          []reference.User   `yaml:"users"`
+	Clients        []reference.Client `yaml:"clients"`
+	Scopes         []string           `yaml:"scopes"`
+	DefaultScope   string             `yaml:"default_scope"`
+	CodeTTL        time.Duration      `yaml:"code_ttl"`
+	AccessTTL      time.Duration      `yaml:"access_ttl"`
+	RefreshTTL     time.Duration      `yaml:"refresh_ttl"`
+	DeviceTTL      time.Duration      `yaml:"device_ttl"`
+	DeviceInterval time.Duration      `yaml:"device_interval"`
+	Implicit       bool               `yaml:"implicit"`
+}
+
+type referenceFlags struct {
+	addr        string
+	weaken      string
+	config      string
+	writeConfig string
+	implicit    bool
+}
+
+func newReferenceCmd() *cobra.Command {
+	var f referenceFlags
+	cmd := &cobra.Command{
+		Use:   "reference",
+		Short: "Serve the bundled reference authorization server",
+		Long: `Serve the bundled reference authorization server on a local address. It is strict by
+default and passes every check; --weaken switches single protections off, so that the
+checks that test them must fail.
+
+It prints its issuer, its test user and its clients with their secrets: a local test
+server's secrets, printed nowhere else. --write-config writes the oauthcheck config file
+that tests it like any vendor:
+
+  oauthcheck reference --addr 127.0.0.1:9443 --write-config ref.yaml &
+  oauthcheck run --target http://127.0.0.1:9443 --config ref.yaml`,
+		Example: "  oauthcheck reference --weaken code-reuse,pkce-optional --write-config ref.yaml",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return serveReference(ctx, f, cmd.OutOrStdout())
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.addr, "addr", "127.0.0.1:9443", "address to listen on (host:port; port 0 picks a free one)")
+	fl.StringVar(&f.weaken, "weaken", "", "comma-separated weaknesses to switch on: "+strings.Join(reference.WeaknessNames(), ", "))
+	fl.StringVar(&f.config, "config", "", "YAML file with users, clients, scopes and lifetimes (default: built-in clients and user)")
+	fl.StringVar(&f.writeConfig, "write-config", "", "write an oauthcheck config file for this server to `FILE`")
+	fl.BoolVar(&f.implicit, "implicit", false, "switch the implicit grant (response_type=token) on")
+	return cmd
+}
+
+// buildReference makes the server that the flags describe.
+func buildReference(f referenceFlags) (*reference.Server, error) {
+	cfg := reference.DefaultConfig()
+	if f.config != "" {
+		raw, err := os.ReadFile(f.config)
+		if err != nil {
+			return nil, usagef("reference: read --config: %v", err)
+		}
+		var rf referenceFile
+		dec := yaml.NewDecoder(strings.NewReader(string(raw)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&rf); err != nil && !errors.Is(err, io.EOF) {
+			return nil, usagef("reference: parse --config %s: %v", f.config, err)
+		}
+		if len(rf.Users) > 0 {
+			cfg.Users = rf.Users
+		}
+		if len(rf.Clients) > 0 {
+			cfg.Clients = rf.Clients
+		}
+		if len(rf.Scopes) > 0 {
+			cfg.Scopes = rf.Scopes
+		}
+		for _, d := range []struct {
+			dst *time.Duration
+			v   time.Duration
+		}{{&cfg.CodeTTL, rf.CodeTTL}, {&cfg.AccessTTL, rf.AccessTTL}, {&cfg.RefreshTTL, rf.RefreshTTL},
+			{&cfg.DeviceTTL, rf.DeviceTTL}, {&cfg.DeviceInterval, rf.DeviceInterval}} {
+			if d.v > 0 {
+				*d.dst = d.v
+			}
+		}
+		if rf.DefaultScope != "" {
+			cfg.DefaultScope = rf.DefaultScope
+		}
+		cfg.Implicit = rf.Implicit
+	}
+	cfg.Implicit = cfg.Implicit || f.implicit
+	var opts []reference.Option
+	for _, w := range strings.Split(f.weaken, ",") {
+		if strings.TrimSpace(w) == "" {
+			continue
+		}
+		if _, err := reference.ParseWeakness(w); err != nil {
+			return nil, usageError{err}
+		}
+		opts = append(opts, reference.WithWeakness(w))
+	}
+	srv, err := reference.New(cfg, opts...)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return srv, nil
+}
+
+func serveReference(ctx context.Context, f referenceFlags, out io.Writer) error {
+	srv, err := buildReference(f)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return usagef("reference: listen on %s: %v; pick another --addr", f.addr, err)
+	}
+	defer ln.Close()
+	if err := srv.SetIssuer("http://" + ln.Addr().String()); err != nil {
+		return err
+	}
+	if f.writeConfig != "" {
+		raw, err := referenceTargetConfig(srv).Marshal()
+		if err != nil {
+			return err
+		}
+		header := "# oauthcheck config for the reference server at " + srv.Issuer() + "\n" +
+			"# written by 'oauthcheck reference'; it holds that test server's secrets.\n"
+		if err := os.WriteFile(f.writeConfig, append([]byte(header), raw...), 0o600); err != nil {
+			return usagef("reference: write --write-config: %v", err)
+		}
+	}
+	printReference(out, srv, f.writeConfig)
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("reference: serve: %w", err)
+	case <-ctx.Done():
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(shutdown)
+		fmt.Fprintln(out, "reference server stopped")
+		return nil
+	}
+}
+
+// referenceRoles assigns the server's clients to the roles of the config
+// file: confidential clients with a redirect URI to confidential,
+// confidential2 and special; public ones to public and public2; device
+// clients to device and device2.
+func referenceRoles(cfg reference.Config) map[string]reference.Client {
+	slots := map[string][]string{
+		"confidential": {target.RoleConfidential, target.RoleConfidential2, target.RoleSpecial},
+		"public":       {target.RolePublic, target.RolePublic2},
+		"device":       {target.RoleDevice, target.RoleDevice2},
+	}
+	out := map[string]reference.Client{}
+	for _, c := range cfg.Clients {
+		kind := "confidential"
+		switch {
+		case hasGrant(c, reference.GrantDeviceCode) && len(c.RedirectURIs) == 0:
+			kind = "device"
+		case c.Public():
+			kind = "public"
+		}
+		if len(slots[kind]) > 0 {
+			out[slots[kind][0]] = c
+			slots[kind] = slots[kind][1:]
+		}
+	}
+	return out
+}
+
+func hasGrant(c reference.Client, g string) bool {
+	for _, x := range c.GrantTypes {
+		if x == g {
+			return true
+		}
+	}
+	return false
+}
+
+// referenceTargetConfig is the oauthcheck config file that tests srv.
+func referenceTargetConfig(srv *reference.Server) *target.Config {
+	cfg := srv.Config()
+	tc := &target.Config{
+		Issuer:      srv.Issuer(),
+		Profile:     "bcp",
+		RedirectURI: reference.DefaultRedirectURI,
+		Clients:     map[string]*target.Client{},
+		Login:       "builtin:reference",
+		Scope:       cfg.DefaultScope,
+		ExtraScope:  "email",
+		Oracle:      "introspection",
+	}
+	for role, c := range referenceRoles(cfg) {
+		tc.Clients[role] = &target.Client{ID: c.ID, Secret: c.Secret}
+		if c.Secret != "" {
+			tc.Clients[role].AuthMethod = "client_secret_basic"
+		}
+		if len(c.RedirectURIs) > 0 {
+			tc.RedirectURI = c.RedirectURIs[0]
+		}
+	}
+	if len(cfg.Users) > 0 {
+		tc.User = &target.User{Username: cfg.Users[0].Username, Password: cfg.Users[0].Password}
+	}
+	return tc
+}
+
+func printReference(out io.Writer, srv *reference.Server, written string) {
+	cfg := srv.Config()
+	fmt.Fprintln(out, "oauthcheck reference server")
+	fmt.Fprintf(out, "issuer:     %s\n", srv.Issuer())
+	fmt.Fprintf(out, "metadata:   %s/.well-known/oauth-authorization-server\n", srv.Issuer())
+	weak := "none (strict)"
+	if ws := srv.Weaknesses(); len(ws) > 0 {
+		var names []string
+		for _, w := range ws {
+			names = append(names, string(w))
+		}
+		weak = strings.Join(names, ", ")
+	}
+	fmt.Fprintf(out, "weaknesses: %s\n", weak)
+	for _, u := range cfg.Users {
+		fmt.Fprintf(out, "user:       %s  password %s\n", u.Username, u.Password)
+	}
+	fmt.Fprintln(out, "clients (secrets of this local test server):")
+	roles := referenceRoles(cfg)
+	byID := map[string]string{}
+	for role, c := range roles {
+		byID[c.ID] = role
+	}
+	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  ROLE\tCLIENT ID\tSECRET\tGRANTS")
+	for _, c := range cfg.Clients {
+		secret := c.Secret
+		if secret == "" {
+			secret = "(public)"
+		}
+		role := byID[c.ID]
+		if role == "" {
+			role = "-"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", role, c.ID, secret, strings.Join(c.GrantTypes, " "))
+	}
+	tw.Flush()
+	if written != "" {
+		fmt.Fprintf(out, "config:     %s (oauthcheck run --target %s --config %s)\n", written, srv.Issuer(), written)
+	}
+	fmt.Fprintln(out, "Serving; stop with Ctrl-C.")
+}

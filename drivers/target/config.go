@@ -1,0 +1,157 @@
+// Package target describes the authorization server under test: its
+// config file, its discovery, and the clients the checks use.
+package target
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// The client roles of the config file (DESIGN.md, "The config file").
+const (
+	RoleConfidential  = "confidential"
+	RoleConfidential2 = "confidential2"
+	RolePublic        = "public"
+	RolePublic2       = "public2"
+	RoleDevice        = "device"
+	RoleDevice2       = "device2"
+	// RoleSpecial is an optional confidential client whose secret holds
+	// reserved characters, for CLIENTAUTH-BASIC-FORM-ENCODING.
+	RoleSpecial = "special"
+)
+
+// Roles lists every client role, in the order the config file shows them.
+var Roles = []string{RoleConfidential, RoleConfidential2, RolePublic, RolePublic2, RoleDevice, RoleDevice2, RoleSpecial}
+
+// Profiles are the requirement profiles a run can take.
+var Profiles = []string{"oauth2", "bcp", "oauth2.1"}
+
+// Client is one client of the target, as the config file names it.
+type Client struct {
+	ID         string `yaml:"id"`
+	Secret     string `yaml:"secret,omitempty"`
+	AuthMethod string `yaml:"auth_method,omitempty"`
+}
+
+// User is the test resource owner.
+type User struct {
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+}
+
+// Config is the oauthcheck config file: what a target needs beyond
+// discovery.
+type Config struct {
+	Issuer      string             `yaml:"issuer"`
+	Profile     string             `yaml:"profile,omitempty"`
+	RedirectURI string             `yaml:"redirect_uri,omitempty"`
+	Clients     map[string]*Client `yaml:"clients,omitempty"`
+	User        *User              `yaml:"user,omitempty"`
+	Login       string             `yaml:"login,omitempty"`
+	Scope       string             `yaml:"scope,omitempty"`
+	ExtraScope  string             `yaml:"extra_scope,omitempty"`
+	Oracle      string             `yaml:"oracle,omitempty"`
+	// CAFile names a PEM file of extra roots for a lab server's TLS.
+	CAFile string `yaml:"ca_file,omitempty"`
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// LoadConfig reads a config file. ${VAR} in any value is replaced by the
+// environment variable VAR; an unset variable is an error that names it.
+func LoadConfig(path string) (*Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("target: read config: %w", err)
+	}
+	return ParseConfig(raw, os.LookupEnv)
+}
+
+// ParseConfig parses a config file's bytes. ${VAR} in a value is replaced
+// by lookup(VAR) after parsing, so a secret may hold any character.
+func ParseConfig(raw []byte, lookup func(string) (string, bool)) (*Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("target: parse config: %w", err)
+	}
+	var missing []string
+	expand := func(v *string) {
+		*v = envRef.ReplaceAllStringFunc(*v, func(m string) string {
+			name := envRef.FindStringSubmatch(m)[1]
+			val, ok := lookup(name)
+			if !ok {
+				missing = append(missing, name)
+			}
+			return val
+		})
+	}
+	for _, v := range []*string{&c.Issuer, &c.RedirectURI, &c.Login, &c.Scope, &c.ExtraScope, &c.Oracle, &c.CAFile} {
+		expand(v)
+	}
+	for _, cl := range c.Clients {
+		if cl != nil {
+			expand(&cl.ID)
+			expand(&cl.Secret)
+		}
+	}
+	if c.User != nil {
+		expand(&c.User.Username)
+		expand(&c.User.Password)
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return nil, fmt.Errorf("target: config names unset environment variables %s; export them or write the values in the file", strings.Join(missing, ", "))
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (c *Config) validate() error {
+	if c.Profile != "" {
+		ok := false
+		for _, p := range Profiles {
+			ok = ok || p == c.Profile
+		}
+		if !ok {
+			return fmt.Errorf("target: config profile %q is not one of %s", c.Profile, strings.Join(Profiles, ", "))
+		}
+	}
+	for role, cl := range c.Clients {
+		known := false
+		for _, r := range Roles {
+			known = known || r == role
+		}
+		if !known {
+			return fmt.Errorf("target: config names client role %q; valid roles: %s", role, strings.Join(Roles, ", "))
+		}
+		if cl == nil || cl.ID == "" {
+			return fmt.Errorf("target: config client %q has no id", role)
+		}
+	}
+	return nil
+}
+
+// Marshal writes the config in the file format, clients in role order.
+func (c *Config) Marshal() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	node := &yaml.Node{}
+	if err := node.Encode(c); err != nil {
+		return nil, fmt.Errorf("target: encode config: %w", err)
+	}
+	if err := enc.Encode(node); err != nil {
+		return nil, fmt.Errorf("target: encode config: %w", err)
+	}
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,335 @@
+package reference
+
+import (
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// authorize is the authorization endpoint (RFC 6749 §3.1, §4.1.1). An
+// unknown client or an unregistered redirect URI gets an error page, never a
+// redirect (§4.1.2.1). Other errors are redirected to the client with state
+// and iss, but only once the user has logged in (RFC 9700 §4.11.2).
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	client := s.client(first(q["client_id"]))
+	if client == nil || len(q["client_id"]) > 1 {
+		s.refuseUntrusted(w, r, q, "The client_id is missing, repeated or unknown.")
+		return
+	}
+	redirect, sent, ok := s.matchRedirect(client, q["redirect_uri"])
+	if !ok {
+		s.refuseUntrusted(w, r, q, "The redirect_uri is missing, repeated or not registered for this client.")
+		return
+	}
+	ar := &authRequest{
+		id:           randomToken(16),
+		clientID:     client.ID,
+		redirectURI:  redirect,
+		sentRedirect: sent,
+		responseType: q.Get("response_type"),
+		responseMode: q.Get("response_mode"),
+		state:        q.Get("state"),
+		nonce:        q.Get("nonce"),
+		expires:      s.now().Add(s.cfg.CodeTTL * 10),
+	}
+	ar.err = s.validateAuthRequest(client, q, ar)
+	if _, user := s.sessionUser(r); user == "" {
+		if q.Get("prompt") == "none" {
+			s.respond(w, r, ar, url.Values{"error": {"login_required"}}, false)
+			return
+		}
+		s.store.mu.Lock()
+		s.store.authRequests[ar.id] = ar
+		s.store.mu.Unlock()
+		s.loginPage(w, r, "/authorize/resume?req="+ar.id, "")
+		return
+	}
+	s.store.mu.Lock()
+	s.store.authRequests[ar.id] = ar
+	s.store.mu.Unlock()
+	s.proceed(w, r, ar)
+}
+
+// authorizeResume continues an authorization request after login.
+func (s *Server) authorizeResume(w http.ResponseWriter, r *http.Request) {
+	s.store.mu.Lock()
+	ar := s.store.authRequests[r.URL.Query().Get("req")]
+	s.store.mu.Unlock()
+	if ar == nil || s.now().After(ar.expires) {
+		s.errorPage(w, http.StatusBadRequest, "This authorization request is unknown or expired. Start again from the application.")
+		return
+	}
+	if _, user := s.sessionUser(r); user == "" {
+		s.loginPage(w, r, "/authorize/resume?req="+ar.id, "")
+		return
+	}
+	s.proceed(w, r, ar)
+}
+
+// proceed answers a request whose user is logged in: its error, or the
+// consent page.
+func (s *Server) proceed(w http.ResponseWriter, r *http.Request, ar *authRequest) {
+	if ar.err != nil {
+		s.store.mu.Lock()
+		delete(s.store.authRequests, ar.id)
+		s.store.mu.Unlock()
+		s.respond(w, r, ar, errorParams(ar.err), false)
+		return
+	}
+	s.renderPage(w, http.StatusOK, "consent", pageData{
+		Title: "Allow access?", CSRF: s.csrfToken(w, r), ReqID: ar.id, Client: ar.clientID, Scope: ar.scope,
+	})
+}
+
+// consent takes the user's decision on the consent page.
+func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
+	if !s.csrfValid(r) {
+		s.errorPage(w, http.StatusForbidden, "The form expired or was not sent from this site. Start again from the application.")
+		return
+	}
+	_, user := s.sessionUser(r)
+	s.store.mu.Lock()
+	ar := s.store.authRequests[r.PostFormValue("req")]
+	delete(s.store.authRequests, r.PostFormValue("req"))
+	s.store.mu.Unlock()
+	if ar == nil || ar.err != nil || s.now().After(ar.expires) || user == "" {
+		s.errorPage(w, http.StatusBadRequest, "This authorization request is unknown, expired or already answered.")
+		return
+	}
+	if r.PostFormValue("action") != "approve" {
+		s.respond(w, r, ar, errorParams(errAccessDenied("the user denied the request")), true)
+		return
+	}
+	params := url.Values{}
+	switch ar.responseType {
+	case "code":
+		code := randomToken(32)
+		s.store.mu.Lock()
+		sentURI := ""
+		if ar.sentRedirect {
+			sentURI = ar.redirectURI
+		}
+		s.store.codes[code] = &authCode{clientID: ar.clientID, redirectURI: sentURI, scope: ar.scope,
+			username: user, nonce: ar.nonce, challenge: ar.challenge, method: ar.method,
+			expires: s.now().Add(s.cfg.CodeTTL)}
+		s.store.mu.Unlock()
+		params.Set("code", code)
+	case "token":
+		s.store.mu.Lock()
+		resp, err := s.issue(s.newGrant(ar.clientID, user, ar.scope), ar.scope, false, ar.nonce)
+		s.store.mu.Unlock()
+		if err != nil {
+			s.respond(w, r, ar, errorParams(newError(500, "server_error", "cannot issue a token")), true)
+			return
+		}
+		for k, v := range resp {
+			params.Set(k, toString(v))
+		}
+	}
+	s.respond(w, r, ar, params, true)
+}
+
+// validateAuthRequest checks what may be answered with an error redirect.
+func (s *Server) validateAuthRequest(c *Client, q url.Values, ar *authRequest) *oauthError {
+	if e := checkRepeated(q); e != nil {
+		return e
+	}
+	switch ar.responseType {
+	case "":
+		return errInvalidRequest("response_type is required")
+	case "code":
+		if !c.allowsGrant("authorization_code") {
+			return errUnauthorizedClient("the client may not use the authorization code grant")
+		}
+	case "token":
+		if !s.cfg.Implicit || !c.allowsGrant("authorization_code") {
+			return errUnsupportedResponseType("the implicit grant is disabled (RFC 9700 §2.1.2)")
+		}
+	default:
+		return errUnsupportedResponseType("response_type " + ar.responseType + " is not supported")
+	}
+	switch ar.responseMode {
+	case "", "fragment":
+	case "query":
+		if ar.responseType == "token" {
+			return errInvalidRequest("tokens are never sent in the query (RFC 6749 §4.2.2)")
+		}
+	default:
+		return errInvalidRequest("response_mode " + ar.responseMode + " is not supported")
+	}
+	scope := q.Get("scope")
+	if scope == "" {
+		scope = s.cfg.DefaultScope
+	}
+	for _, sc := range strings.Fields(scope) {
+		if !hasScope(strings.Join(s.cfg.Scopes, " "), sc) || (len(c.Scopes) > 0 && !hasScope(strings.Join(c.Scopes, " "), sc)) {
+			return errInvalidScope("scope " + sc + " is unknown or not allowed for this client")
+		}
+	}
+	ar.scope = strings.Join(strings.Fields(scope), " ")
+	if ar.responseType == "code" {
+		return s.validatePKCE(c, q, ar)
+	}
+	return nil
+}
+
+var (
+	unreservedRE = regexp.MustCompile(`^[A-Za-z0-9\-._~]{43,128}$`)
+	s256RE       = regexp.MustCompile(`^[A-Za-z0-9\-_]{43}$`)
+)
+
+// validatePKCE checks the code challenge (RFC 7636 §4.2-4.4, RFC 9700
+// §2.1.1): S256 only, required from every client.
+func (s *Server) validatePKCE(c *Client, q url.Values, ar *authRequest) *oauthError {
+	challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
+	if challenge == "" {
+		switch {
+		case method != "":
+			return errInvalidRequest("code_challenge_method without code_challenge")
+		case c.Public() && !s.weakened(PKCEOptional):
+			return errInvalidRequest("PKCE is required: send code_challenge with code_challenge_method=S256")
+		case !c.Public() && !s.weakened(PKCEOptionalConf) && !s.weakened(PKCEDowngrade):
+			return errInvalidRequest("PKCE is required: send code_challenge with code_challenge_method=S256")
+		}
+		return nil
+	}
+	if method == "" {
+		method = "plain" // RFC 7636 §4.3
+	}
+	lax := s.weakened(PKCELaxSyntax)
+	switch method {
+	case "S256":
+		if !lax && !s256RE.MatchString(challenge) {
+			return errInvalidRequest("code_challenge must be 43 base64url characters")
+		}
+	case "plain":
+		if !s.weakened(PKCEPlain) {
+			return errInvalidRequest("code_challenge_method plain is not supported; use S256")
+		}
+		if !lax && !unreservedRE.MatchString(challenge) {
+			return errInvalidRequest("code_challenge must be 43 to 128 unreserved characters")
+		}
+	default:
+		if s.weakened(PKCEUnknownMethod) {
+			return nil // the challenge is silently dropped
+		}
+		return errInvalidRequest("code_challenge_method " + method + " is not supported; use S256")
+	}
+	ar.challenge, ar.method = challenge, method
+	return nil
+}
+
+// matchRedirect finds the redirect URI to answer to: the one sent, if it is
+// registered for the client by simple string comparison, with any port for
+// a loopback URI (RFC 8252 §7.3); or the only one registered when none was
+// sent.
+func (s *Server) matchRedirect(c *Client, sent []string) (uri string, wasSent, ok bool) {
+	switch {
+	case len(sent) > 1:
+		return "", false, false
+	case len(sent) == 0 || sent[0] == "":
+		if len(c.RedirectURIs) == 1 {
+			return c.RedirectURIs[0], false, true
+		}
+		return "", false, false
+	}
+	for _, reg := range c.RedirectURIs {
+		if sent[0] == reg || loopbackMatch(reg, sent[0]) ||
+			(s.weakened(RedirectPrefixMatch) && strings.HasPrefix(sent[0], reg)) {
+			return sent[0], true, true
+		}
+	}
+	return "", false, false
+}
+
+// loopbackMatch reports whether got equals the registered loopback URI reg
+// but for the port.
+func loopbackMatch(reg, got string) bool {
+	ru, err1 := url.Parse(reg)
+	gu, err2 := url.Parse(got)
+	if err1 != nil || err2 != nil || ru.Scheme != "http" || gu.Scheme != "http" {
+		return false
+	}
+	ip := net.ParseIP(ru.Hostname())
+	if ip == nil || !ip.IsLoopback() || ru.Hostname() != gu.Hostname() || gu.User != nil {
+		return false
+	}
+	return ru.Path == gu.Path && ru.RawQuery == gu.RawQuery && gu.Fragment == ""
+}
+
+// refuseUntrusted answers a request whose client or redirect URI cannot be
+// trusted: an error page, or, under the open-redirect weakness, a redirect
+// to whatever redirect_uri was sent.
+func (s *Server) refuseUntrusted(w http.ResponseWriter, r *http.Request, q url.Values, msg string) {
+	if s.weakened(OpenRedirect) {
+		if to, err := url.Parse(q.Get("redirect_uri")); err == nil && to.IsAbs() {
+			v := to.Query()
+			v.Set("error", "invalid_request")
+			v.Set("state", q.Get("state"))
+			to.RawQuery = v.Encode()
+			http.Redirect(w, r, to.String(), http.StatusFound)
+			return
+		}
+	}
+	s.errorPage(w, http.StatusBadRequest, msg)
+}
+
+// respond sends the authorization response to the client's redirect URI,
+// with state and iss (RFC 9207 §2), in the query or the fragment.
+func (s *Server) respond(w http.ResponseWriter, r *http.Request, ar *authRequest, params url.Values, afterPost bool) {
+	if ar.state != "" {
+		params.Set("state", ar.state)
+	}
+	if !s.weakened(NoIss) {
+		params.Set("iss", s.Issuer())
+	}
+	to, err := url.Parse(ar.redirectURI)
+	if err != nil {
+		s.errorPage(w, http.StatusBadRequest, "The redirect_uri cannot be parsed.")
+		return
+	}
+	fragment := ar.responseMode == "fragment" || (ar.responseMode == "" && ar.responseType == "token")
+	if fragment {
+		to.Fragment = ""
+		to.RawFragment = params.Encode()
+	} else {
+		v := to.Query()
+		for k := range params {
+			v.Set(k, params.Get(k))
+		}
+		to.RawQuery = v.Encode()
+	}
+	target := to.String()
+	if fragment {
+		target = strings.SplitN(target, "#", 2)[0] + "#" + params.Encode()
+	}
+	if afterPost {
+		s.redirectAfterPost(w, r, target)
+		return
+	}
+	http.Redirect(w, r, target, http.StatusFound)
+}
+
+func errorParams(e *oauthError) url.Values {
+	v := url.Values{"error": {e.Code}}
+	if e.Description != "" {
+		v.Set("error_description", e.Description)
+	}
+	return v
+}
+
+func (s *Server) client(id string) *Client {
+	s.store.mu.Lock()
+	defer s.store.mu.Unlock()
+	return s.store.clients[id]
+}
+
+func first(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
+}

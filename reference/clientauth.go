@@ -1,0 +1,112 @@
+package reference
+
+import (
+	"crypto/subtle"
+	"encoding/base64"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+const maxFormBytes = 64 << 10
+
+// parseForm reads a form-encoded POST body strictly: parameters in the
+// query, a repeated parameter or another content type are invalid_request
+// (RFC 6749 §3.1, §3.2). Empty values count as absent.
+func parseForm(r *http.Request) (url.Values, *oauthError) {
+	if r.URL.RawQuery != "" {
+		return nil, errInvalidRequest("parameters must be sent in the request body, not the URI")
+	}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		return nil, errInvalidRequest("the body must be application/x-www-form-urlencoded")
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxFormBytes+1))
+	if err != nil {
+		return nil, errInvalidRequest("read body: " + err.Error())
+	}
+	if len(body) > maxFormBytes {
+		return nil, errInvalidRequest("the body is too large")
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, errInvalidRequest("malformed form body")
+	}
+	if e := checkRepeated(form); e != nil {
+		return nil, e
+	}
+	for k, v := range form {
+		if v[0] == "" {
+			delete(form, k)
+		}
+	}
+	return form, nil
+}
+
+func checkRepeated(v url.Values) *oauthError {
+	for k, vals := range v {
+		if len(vals) > 1 {
+			return errInvalidRequest("parameter " + k + " is repeated")
+		}
+	}
+	return nil
+}
+
+// authenticateClient authenticates the client of a token, revocation,
+// introspection or device authorization request: client_secret_basic, with
+// the id and secret form-decoded (RFC 6749 §2.3.1), client_secret_post, or
+// a public client's client_id alone. Two methods at once are refused.
+func (s *Server) authenticateClient(r *http.Request, form url.Values) (*Client, *oauthError) {
+	var id, secret string
+	basic := false
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, cred, _ := strings.Cut(h, " ")
+		if !strings.EqualFold(scheme, "Basic") {
+			return nil, errInvalidClient("unsupported authorization scheme " + scheme)
+		}
+		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
+		if err != nil {
+			return nil, errInvalidClient("malformed Basic credentials")
+		}
+		rawID, rawSecret, ok := strings.Cut(string(raw), ":")
+		if !ok {
+			return nil, errInvalidClient("malformed Basic credentials")
+		}
+		if id, err = url.QueryUnescape(rawID); err != nil {
+			return nil, errInvalidClient("malformed Basic client id")
+		}
+		if secret, err = url.QueryUnescape(rawSecret); err != nil {
+			return nil, errInvalidClient("malformed Basic client secret")
+		}
+		basic = true
+		if form.Has("client_secret") {
+			return nil, errInvalidRequest("more than one client authentication method")
+		}
+		if form.Has("client_id") && form.Get("client_id") != id {
+			return nil, errInvalidRequest("client_id differs from the authenticated client")
+		}
+	} else {
+		id, secret = form.Get("client_id"), form.Get("client_secret")
+	}
+	if id == "" {
+		return nil, errInvalidClient("client authentication required")
+	}
+	s.store.mu.Lock()
+	c := s.store.clients[id]
+	s.store.mu.Unlock()
+	switch {
+	case c == nil:
+		return nil, errInvalidClient("unknown client")
+	case c.Public() && (secret != "" || basic):
+		return nil, errInvalidClient("public client sent a secret")
+	case c.Public():
+		return c, nil
+	case secret == "":
+		return nil, errInvalidClient("client authentication required")
+	case subtle.ConstantTimeCompare([]byte(secret), []byte(c.Secret)) != 1:
+		return nil, errInvalidClient("client authentication failed")
+	}
+	return c, nil
+}

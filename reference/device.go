@@ -1,0 +1,243 @@
+package reference
+
+import (
+	"crypto/rand"
+	"math/big"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// userCodeAlphabet has no vowels and no characters that look alike
+// (RFC 8628 §6.1); eight of them carry 34.5 bits (§5.1).
+const userCodeAlphabet = "BCDFGHJKLMNPQRSTVWXZ"
+
+const (
+	userCodeLength  = 8
+	maxCodeFailures = 5
+	failureWindow   = time.Minute
+)
+
+// deviceAuthorization is the device authorization endpoint (RFC 8628 §3.1,
+// §3.2).
+func (s *Server) deviceAuthorization(w http.ResponseWriter, r *http.Request) {
+	form, e := parseForm(r)
+	if e != nil {
+		s.writeError(w, e)
+		return
+	}
+	c, e := s.authenticateClient(r, form)
+	if e != nil {
+		s.writeError(w, e)
+		return
+	}
+	if !c.allowsGrant(GrantDeviceCode) {
+		s.writeError(w, errUnauthorizedClient("the client may not use the device grant"))
+		return
+	}
+	scope := form.Get("scope")
+	if scope == "" {
+		scope = s.cfg.DefaultScope
+	}
+	for _, sc := range strings.Fields(scope) {
+		if !hasScope(strings.Join(s.cfg.Scopes, " "), sc) {
+			s.writeError(w, errInvalidScope("scope "+sc+" is unknown"))
+			return
+		}
+	}
+	now := s.now()
+	d := &deviceAuth{
+		deviceCode: randomToken(32),
+		clientID:   c.ID,
+		scope:      strings.Join(strings.Fields(scope), " "),
+		expires:    now.Add(s.cfg.DeviceTTL),
+		interval:   s.cfg.DeviceInterval,
+	}
+	s.store.mu.Lock()
+	for d.userCode == "" || s.store.userCodes[d.userCode] != nil {
+		d.userCode = newUserCode()
+	}
+	s.store.devices[d.deviceCode] = d
+	s.store.userCodes[d.userCode] = d
+	s.store.mu.Unlock()
+	display := d.userCode[:4] + "-" + d.userCode[4:]
+	s.writeJSON(w, http.StatusOK, map[string]any{
+		"device_code":               d.deviceCode,
+		"user_code":                 display,
+		"verification_uri":          s.endpoint("/device"),
+		"verification_uri_complete": s.endpoint("/device") + "?user_code=" + url.QueryEscape(display),
+		"expires_in":                int(s.cfg.DeviceTTL / time.Second),
+		"interval":                  int(s.cfg.DeviceInterval / time.Second),
+	}, true)
+}
+
+// grantDeviceCode answers a device's poll (RFC 8628 §3.4, §3.5). A poll
+// that comes sooner than the interval after the last one gets slow_down and
+// raises the interval by 5 s; a device_code yields tokens once.
+func (s *Server) grantDeviceCode(c *Client, form url.Values) (map[string]any, *oauthError) {
+	if !c.allowsGrant(GrantDeviceCode) {
+		return nil, errUnauthorizedClient("the client may not use the device grant")
+	}
+	st := s.store
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	d := st.devices[form.Get("device_code")]
+	now := s.now()
+	switch {
+	case d == nil:
+		return nil, errInvalidGrant("unknown device_code")
+	case d.clientID != c.ID:
+		return nil, errInvalidGrant("the device_code was issued to another client")
+	case d.redeemed && !s.weakened(DeviceCodeReuse):
+		return nil, errInvalidGrant("the device_code was already used")
+	case now.After(d.expires):
+		return nil, newError(http.StatusBadRequest, "expired_token", "the device_code expired")
+	case d.status == deviceDenied:
+		return nil, errAccessDenied("the user denied the request")
+	case d.status == devicePending:
+		tooSoon := !d.lastPoll.IsZero() && now.Sub(d.lastPoll) < d.interval-d.interval/10
+		d.lastPoll = now
+		if tooSoon && !s.weakened(DeviceNoSlowDown) {
+			d.interval += 5 * time.Second
+			if s.weakened(DeviceSlowDownStrict) {
+				d.interval += 5 * time.Second
+			}
+			return nil, newError(http.StatusBadRequest, "slow_down", "poll no more often than the interval; it grew by 5 s")
+		}
+		return nil, newError(http.StatusBadRequest, "authorization_pending", "the user has not answered yet")
+	}
+	d.redeemed = true
+	resp, err := s.issue(s.newGrant(d.clientID, d.username, d.scope), d.scope, c.allowsGrant("refresh_token"), "")
+	if err != nil {
+		return nil, errServer(err)
+	}
+	return resp, nil
+}
+
+// devicePage is the verification page (RFC 8628 §3.3). With user_code in
+// the URL (verification_uri_complete) it shows the code for confirmation;
+// nothing is approved without the user's click.
+func (s *Server) devicePage(w http.ResponseWriter, r *http.Request) {
+	if _, user := s.sessionUser(r); user == "" {
+		s.loginPage(w, r, r.URL.RequestURI(), "")
+		return
+	}
+	q := r.URL.Query()
+	switch q.Get("result") {
+	case "approved":
+		s.renderPage(w, http.StatusOK, "message", pageData{Title: "Device connected", Message: "You may return to your device."})
+		return
+	case "denied":
+		s.renderPage(w, http.StatusOK, "message", pageData{Title: "Request denied", Message: "The device was not given access."})
+		return
+	}
+	csrf := s.csrfToken(w, r)
+	if code := q.Get("user_code"); code != "" {
+		if d := s.pendingDevice(code); d != nil {
+			s.confirmDevice(w, csrf, d)
+			return
+		}
+		s.renderPage(w, http.StatusBadRequest, "device", pageData{Title: "Connect a device", CSRF: csrf, Error: "That code is unknown or expired."})
+		return
+	}
+	s.renderPage(w, http.StatusOK, "device", pageData{Title: "Connect a device", CSRF: csrf})
+}
+
+// deviceSubmit takes a user code typed on the verification page. Wrong
+// codes are rate-limited per session (RFC 8628 §5.1).
+func (s *Server) deviceSubmit(w http.ResponseWriter, r *http.Request) {
+	sid, user := s.sessionUser(r)
+	if !s.csrfValid(r) || user == "" {
+		s.errorPage(w, http.StatusForbidden, "The form expired or you are not signed in. Open the verification page again.")
+		return
+	}
+	csrf := s.csrfToken(w, r)
+	now := s.now()
+	if !s.weakened(DeviceNoRateLimit) {
+		s.store.mu.Lock()
+		var recent []time.Time
+		for _, t := range s.store.failures[sid] {
+			if now.Sub(t) < failureWindow {
+				recent = append(recent, t)
+			}
+		}
+		s.store.failures[sid] = recent
+		s.store.mu.Unlock()
+		if len(recent) >= maxCodeFailures {
+			w.Header().Set("Retry-After", "60")
+			s.renderPage(w, http.StatusTooManyRequests, "device", pageData{Title: "Connect a device", CSRF: csrf,
+				Error: "Too many wrong codes. Wait a minute, then try again."})
+			return
+		}
+	}
+	d := s.pendingDevice(r.PostFormValue("user_code"))
+	if d == nil {
+		s.store.mu.Lock()
+		s.store.failures[sid] = append(s.store.failures[sid], now)
+		s.store.mu.Unlock()
+		s.renderPage(w, http.StatusBadRequest, "device", pageData{Title: "Connect a device", CSRF: csrf,
+			Error: "That code is unknown or expired."})
+		return
+	}
+	s.confirmDevice(w, csrf, d)
+}
+
+func (s *Server) confirmDevice(w http.ResponseWriter, csrf string, d *deviceAuth) {
+	s.renderPage(w, http.StatusOK, "device_confirm", pageData{Title: "Connect this device?", CSRF: csrf,
+		UserCode: d.userCode[:4] + "-" + d.userCode[4:], Client: d.clientID, Scope: d.scope})
+}
+
+// deviceDecide records the user's approval or denial.
+func (s *Server) deviceDecide(w http.ResponseWriter, r *http.Request) {
+	_, user := s.sessionUser(r)
+	if !s.csrfValid(r) || user == "" {
+		s.errorPage(w, http.StatusForbidden, "The form expired or you are not signed in. Open the verification page again.")
+		return
+	}
+	d := s.pendingDevice(r.PostFormValue("user_code"))
+	if d == nil {
+		s.errorPage(w, http.StatusBadRequest, "That code is unknown, expired or already answered.")
+		return
+	}
+	result := "denied"
+	s.store.mu.Lock()
+	if r.PostFormValue("action") == "approve" {
+		d.status, d.username, result = deviceApproved, user, "approved"
+	} else {
+		d.status = deviceDenied
+	}
+	s.store.mu.Unlock()
+	s.redirectAfterPost(w, r, "/device?result="+result)
+}
+
+// pendingDevice finds an unexpired, unanswered authorization by its user
+// code, ignoring case and characters outside the alphabet (RFC 8628 §6.1).
+func (s *Server) pendingDevice(code string) *deviceAuth {
+	var b strings.Builder
+	for _, r := range strings.ToUpper(code) {
+		if strings.ContainsRune(userCodeAlphabet, r) {
+			b.WriteRune(r)
+		}
+	}
+	s.store.mu.Lock()
+	defer s.store.mu.Unlock()
+	d := s.store.userCodes[b.String()]
+	if d == nil || d.status != devicePending || s.now().After(d.expires) {
+		return nil
+	}
+	return d
+}
+
+// newUserCode draws each character uniformly from the alphabet.
+func newUserCode() string {
+	out := make([]byte, userCodeLength)
+	for i := range out {
+		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(userCodeAlphabet))))
+		if err != nil {
+			panic("reference: no randomness: " + err.Error())
+		}
+		out[i] = userCodeAlphabet[n.Int64()]
+	}
+	return string(out)
+}

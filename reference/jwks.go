@@ -1,0 +1,16 @@
+package reference
+
+import (
+	"net/http"
+
+	"github.com/go-jose/go-jose/v4"
+)
+
+// jwks serves the public signing key (OIDC Discovery §3: no private or
+// symmetric key material).
+func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
+	set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{
+		Key: s.signingKey.Public(), KeyID: s.keyID, Algorithm: string(jose.RS256), Use: "sig",
+	}}}
+	s.writeJSON(w, http.StatusOK, set, false)
+}

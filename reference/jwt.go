@@ -1,0 +1,121 @@
+package reference
+
+import (
+	"crypto"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+)
+
+// keyThumbprint is the RFC 7638 thumbprint of a public key, used as its kid.
+func keyThumbprint(pub crypto.PublicKey, h crypto.Hash) (string, error) {
+	tp, err := (&jose.JSONWebKey{Key: pub}).Thumbprint(h)
+	if err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(tp), nil
+}
+
+// sign returns claims as a compact JWS signed with RS256 and typed typ.
+func (s *Server) sign(typ string, claims map[string]any) (string, error) {
+	opts := (&jose.SignerOptions{}).WithType(jose.ContentType(typ)).WithHeader("kid", s.keyID)
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: s.signingKey}, opts)
+	if err != nil {
+		return "", fmt.Errorf("reference: signer: %w", err)
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", fmt.Errorf("reference: marshal claims: %w", err)
+	}
+	obj, err := signer.Sign(payload)
+	if err != nil {
+		return "", fmt.Errorf("reference: sign: %w", err)
+	}
+	return obj.CompactSerialize()
+}
+
+// issue mints the tokens of one grant: an RFC 9068 JWT access token, a
+// refresh token when refresh is set, and an ID token when the scope has
+// openid and a user is behind the grant. The caller holds the store lock.
+func (s *Server) issue(g *grant, scope string, refresh bool, nonce string) (map[string]any, error) {
+	now := s.now()
+	sub := g.username
+	if sub == "" {
+		sub = g.clientID
+	}
+	jti := randomToken(16)
+	claims := map[string]any{
+		"iss":       s.Issuer(),
+		"sub":       sub,
+		"aud":       s.Issuer(),
+		"client_id": g.clientID,
+		"iat":       now.Unix(),
+		"exp":       now.Add(s.cfg.AccessTTL).Unix(),
+		"jti":       jti,
+	}
+	if scope != "" {
+		claims["scope"] = scope
+	}
+	at, err := s.sign("at+jwt", claims)
+	if err != nil {
+		return nil, err
+	}
+	s.store.tokens[at] = &token{kind: accessToken, grantID: g.id, clientID: g.clientID, username: g.username,
+		scope: scope, jti: jti, issued: now, expires: now.Add(s.cfg.AccessTTL)}
+	resp := map[string]any{
+		"access_token": at,
+		"token_type":   "Bearer",
+		"expires_in":   int(s.cfg.AccessTTL / time.Second),
+		"scope":        scope,
+	}
+	if refresh {
+		rt := randomToken(32)
+		s.store.tokens[rt] = &token{kind: refreshToken, grantID: g.id, clientID: g.clientID, username: g.username,
+			scope: g.scope, issued: now, expires: now.Add(s.cfg.RefreshTTL)}
+		resp["refresh_token"] = rt
+	}
+	if g.username != "" && hasScope(scope, "openid") {
+		claims := map[string]any{
+			"iss": s.Issuer(), "sub": g.username, "aud": g.clientID,
+			"iat": now.Unix(), "exp": now.Add(s.cfg.AccessTTL).Unix(),
+		}
+		if nonce != "" {
+			claims["nonce"] = nonce
+		}
+		idt, err := s.sign("JWT", claims)
+		if err != nil {
+			return nil, err
+		}
+		resp["id_token"] = idt
+	}
+	return resp, nil
+}
+
+func (s *Server) newGrant(clientID, username, scope string) *grant {
+	g := &grant{id: randomToken(12), clientID: clientID, username: username, scope: scope}
+	s.store.grants[g.id] = g
+	return g
+}
+
+func hasScope(scope, want string) bool {
+	for _, s := range strings.Fields(scope) {
+		if s == want {
+			return true
+		}
+	}
+	return false
+}
+
+// scopeSubset reports whether every scope in sub is in of.
+func scopeSubset(sub, of string) bool {
+	for _, s := range strings.Fields(sub) {
+		if !hasScope(of, s) {
+			return false
+		}
+	}
+	return true
+}

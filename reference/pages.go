@@ -1,0 +1,97 @@
+package reference
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"html/template"
+	"net/http"
+	"strings"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+var pages = template.Must(template.ParseFS(templateFS, "templates/*.html"))
+
+// pageData is what every page template reads.
+type pageData struct {
+	Title, Message, Error string
+	CSRF, ReqID, Return   string
+	Client, Scope         string
+	UserCode              string
+}
+
+const (
+	csrfCookie    = "oauthcheck_ref_csrf"
+	sessionCookie = "oauthcheck_ref_session"
+)
+
+// renderPage writes an HTML page with the headers every user-facing page of
+// the server carries: framing forbidden (RFC 9700 §4.16), no caching, no
+// referrer.
+func (s *Server) renderPage(w http.ResponseWriter, status int, name string, d pageData) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	if !s.weakened(FramingAllowed) {
+		h.Set("Content-Security-Policy", "frame-ancestors 'none'")
+		h.Set("X-Frame-Options", "DENY")
+	}
+	w.WriteHeader(status)
+	_ = pages.ExecuteTemplate(w, name, d)
+}
+
+func (s *Server) errorPage(w http.ResponseWriter, status int, msg string) {
+	s.renderPage(w, status, "message", pageData{Title: "Request refused", Message: msg})
+}
+
+// csrfToken returns the anti-CSRF token of this browser, setting the cookie
+// it is derived from when the browser has none (signed double submit).
+func (s *Server) csrfToken(w http.ResponseWriter, r *http.Request) string {
+	c, err := r.Cookie(csrfCookie)
+	if err != nil || c.Value == "" {
+		c = &http.Cookie{Name: csrfCookie, Value: randomToken(16), Path: "/", HttpOnly: true,
+			SameSite: http.SameSiteLaxMode, Secure: strings.HasPrefix(s.Issuer(), "https:")}
+		http.SetCookie(w, c)
+	}
+	return s.csrfFor(c.Value)
+}
+
+func (s *Server) csrfFor(v string) string {
+	m := hmac.New(sha256.New, s.csrfKey)
+	m.Write([]byte(v))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// csrfValid reports whether a posted form carries the token of its cookie.
+func (s *Server) csrfValid(r *http.Request) bool {
+	c, err := r.Cookie(csrfCookie)
+	if err != nil || c.Value == "" {
+		return false
+	}
+	return hmac.Equal([]byte(r.PostFormValue("csrf")), []byte(s.csrfFor(c.Value)))
+}
+
+// sessionUser returns the logged-in user of the request's session, if any.
+func (s *Server) sessionUser(r *http.Request) (sid, username string) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return "", ""
+	}
+	s.store.mu.Lock()
+	defer s.store.mu.Unlock()
+	return c.Value, s.store.sessions[c.Value]
+}
+
+// redirectAfterPost answers a form post with 303 See Other (RFC 9700 §4.12),
+// or 307 under the redirect-307 weakness.
+func (s *Server) redirectAfterPost(w http.ResponseWriter, r *http.Request, to string) {
+	status := http.StatusSeeOther
+	if s.weakened(Redirect307) {
+		status = http.StatusTemporaryRedirect
+	}
+	http.Redirect(w, r, to, status)
+}

@@ -1,0 +1,141 @@
+package reference
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"sync"
+	"time"
+)
+
+// store is the in-memory state of one server. One mutex guards it all, so
+// that check-then-act steps such as redeeming a code are atomic.
+type store struct {
+	mu sync.Mutex
+
+	clients      map[string]*Client
+	authRequests map[string]*authRequest // by request id
+	sessions     map[string]string       // session id -> username
+	codes        map[string]*authCode
+	grants       map[string]*grant
+	tokens       map[string]*token // access and refresh tokens by value
+	devices      map[string]*deviceAuth
+	userCodes    map[string]*deviceAuth // by normalised user code
+	failures     map[string][]time.Time // session id -> wrong user code times
+}
+
+func newStore() *store {
+	return &store{
+		clients:      map[string]*Client{},
+		authRequests: map[string]*authRequest{},
+		sessions:     map[string]string{},
+		codes:        map[string]*authCode{},
+		grants:       map[string]*grant{},
+		tokens:       map[string]*token{},
+		devices:      map[string]*deviceAuth{},
+		userCodes:    map[string]*deviceAuth{},
+		failures:     map[string][]time.Time{},
+	}
+}
+
+// authRequest is a validated authorization request waiting for the user.
+type authRequest struct {
+	id           string
+	clientID     string
+	redirectURI  string // the one to answer to
+	sentRedirect bool   // whether the request named redirect_uri
+	responseType string
+	responseMode string
+	scope        string
+	state        string
+	nonce        string
+	challenge    string
+	method       string
+	// err, when set, is sent to the client once the user has logged in
+	// (RFC 9700 §4.11.2: no error redirect before authentication).
+	err     *oauthError
+	expires time.Time
+}
+
+// authCode is an issued authorization code.
+type authCode struct {
+	clientID    string
+	redirectURI string // as sent in the authorization request, "" if absent
+	scope       string
+	username    string
+	nonce       string
+	challenge   string
+	method      string
+	expires     time.Time
+	redeemed    bool
+	grantID     string // the grant its tokens belong to, once redeemed
+}
+
+// grant groups the tokens that come from one authorization: revoking it
+// revokes them all.
+type grant struct {
+	id       string
+	clientID string
+	username string // empty for client credentials
+	scope    string // what the user granted
+	revoked  bool
+}
+
+type tokenKind string
+
+const (
+	accessToken  tokenKind = "access_token"
+	refreshToken tokenKind = "refresh_token"
+)
+
+// token is an issued access or refresh token.
+type token struct {
+	kind     tokenKind
+	grantID  string
+	clientID string
+	username string
+	scope    string
+	jti      string
+	issued   time.Time
+	expires  time.Time
+	revoked  bool
+	rotated  bool // a refresh token that has been exchanged
+}
+
+type deviceStatus int
+
+const (
+	devicePending deviceStatus = iota
+	deviceApproved
+	deviceDenied
+)
+
+// deviceAuth is one device authorization (RFC 8628 §3.2).
+type deviceAuth struct {
+	deviceCode string
+	userCode   string
+	clientID   string
+	scope      string
+	expires    time.Time
+	interval   time.Duration
+	lastPoll   time.Time
+	status     deviceStatus
+	username   string
+	redeemed   bool
+}
+
+func (st *store) active(t *token, now time.Time) bool {
+	if t == nil || t.revoked || now.After(t.expires) {
+		return false
+	}
+	g := st.grants[t.grantID]
+	return g != nil && !g.revoked
+}
+
+// randomToken returns n random bytes, base64url-encoded.
+func randomToken(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("reference: no randomness: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}

@@ -1,0 +1,117 @@
+package reference
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Weakness names one protection of the reference server that can be
+// switched off, so that the check which tests that protection can be shown
+// to fail.
+type Weakness string
+
+// The weaknesses. Each switches off exactly one protection.
+const (
+	CodeReuse              Weakness = "code-reuse"
+	CodeReplayKeepsTokens  Weakness = "code-replay-keeps-tokens"
+	CodeNotClientBound     Weakness = "code-not-client-bound"
+	PKCEOptional           Weakness = "pkce-optional"
+	PKCEOptionalConf       Weakness = "pkce-optional-confidential"
+	PKCEPlain              Weakness = "pkce-plain"
+	PKCEDowngrade          Weakness = "pkce-downgrade"
+	PKCEVerifierOptional   Weakness = "pkce-verifier-optional"
+	PKCENoVerify           Weakness = "pkce-no-verify"
+	PKCEPlainDowngrade     Weakness = "pkce-plain-downgrade"
+	PKCELaxSyntax          Weakness = "pkce-lax-syntax"
+	PKCEUnknownMethod      Weakness = "pkce-unknown-method"
+	RedirectPrefixMatch    Weakness = "redirect-prefix-match"
+	RedirectURINotChecked  Weakness = "redirect-uri-not-checked"
+	RefreshNoRotation      Weakness = "refresh-no-rotation"
+	RefreshOldValid        Weakness = "refresh-old-valid"
+	RefreshNoReuseDetect   Weakness = "refresh-no-reuse-detection"
+	RefreshNotClientBound  Weakness = "refresh-not-client-bound"
+	RefreshScopeEscalation Weakness = "refresh-scope-escalation"
+	DeviceNoSlowDown       Weakness = "device-no-slow-down"
+	DeviceSlowDownStrict   Weakness = "device-slow-down-strict"
+	DeviceCodeReuse        Weakness = "device-code-reuse"
+	DeviceNoRateLimit      Weakness = "device-no-rate-limit"
+	CCPublicClient         Weakness = "cc-public-client"
+	NoCacheHeaders         Weakness = "no-cache-headers"
+	NoIss                  Weakness = "no-iss"
+	FramingAllowed         Weakness = "framing-allowed"
+	OpenRedirect           Weakness = "open-redirect"
+	Redirect307            Weakness = "redirect-307"
+	PasswordGrant          Weakness = "password-grant"
+)
+
+// WeaknessInfo describes a [Weakness].
+type WeaknessInfo struct {
+	Name Weakness `json:"name"`
+	// Protection is what the strict server does and the weakness undoes.
+	Protection string `json:"protection"`
+	// Checks are the catalogue IDs that must FAIL or WARN under it.
+	Checks []string `json:"checks"`
+}
+
+var weaknesses = []WeaknessInfo{
+	{CodeReuse, "an authorization code is redeemed once (RFC 6749 §4.1.2)", []string{"AUTHCODE-CODE-REUSE", "AUTHCODE-CONCURRENT-REDEEM"}},
+	{CodeReplayKeepsTokens, "replaying a used code revokes the tokens issued from it (RFC 6749 §4.1.2)", []string{"AUTHCODE-REUSE-REVOKES-TOKENS"}},
+	{CodeNotClientBound, "a code is redeemed only by the client it was issued to (RFC 6749 §4.1.3)", []string{"AUTHCODE-CLIENT-BINDING"}},
+	{PKCEOptional, "public clients must send a PKCE code_challenge (OAuth 2.1 §4.1.2.1)", []string{"PKCE-REQUIRED-PUBLIC"}},
+	{PKCEOptionalConf, "confidential clients must send a PKCE code_challenge (RFC 9700 §2.1.1)", []string{"PKCE-REQUIRED-CONFIDENTIAL"}},
+	{PKCEPlain, "code_challenge_method=plain is refused (RFC 7636 §7.2)", []string{"PKCE-PLAIN-ACCEPTED"}},
+	{PKCEDowngrade, "a code_verifier for a code without a challenge is refused (RFC 9700 §4.8.2); implies PKCE-less requests from confidential clients", []string{"PKCE-DOWNGRADE-NO-CHALLENGE"}},
+	{PKCEVerifierOptional, "a code bound to a challenge needs a code_verifier (RFC 7636 §4.6)", []string{"PKCE-VERIFIER-MISSING"}},
+	{PKCENoVerify, "the code_verifier must match the challenge (RFC 7636 §4.6)", []string{"PKCE-VERIFIER-MISMATCH"}},
+	{PKCEPlainDowngrade, "the verifier is checked with the method bound at authorization (RFC 7636 §4.6)", []string{"PKCE-PLAIN-DOWNGRADE"}},
+	{PKCELaxSyntax, "verifiers and challenges must follow the RFC 7636 §4.1-4.2 syntax", []string{"PKCE-VERIFIER-SYNTAX"}},
+	{PKCEUnknownMethod, "an unknown code_challenge_method is an error (RFC 7636 §4.4.1)", []string{"PKCE-UNSUPPORTED-METHOD"}},
+	{RedirectPrefixMatch, "redirect_uri is compared with the registered URIs exactly (RFC 9700 §4.1.3)", []string{"AUTHCODE-REDIRECT-EXACT-MATCH"}},
+	{RedirectURINotChecked, "the token request's redirect_uri must equal the authorization request's (RFC 6749 §4.1.3)", []string{"AUTHCODE-REDIRECT-URI-TOKEN-MATCH"}},
+	{RefreshNoRotation, "every refresh issues a new refresh token (RFC 9700 §4.14.2)", []string{"REFRESH-ROTATION"}},
+	{RefreshOldValid, "a rotated refresh token stops working (RFC 9700 §4.14.2)", []string{"REFRESH-OLD-RT-INVALIDATED", "REFRESH-CONCURRENT"}},
+	{RefreshNoReuseDetect, "replaying a rotated refresh token revokes the whole family (RFC 9700 §4.14.2)", []string{"REFRESH-REUSE-DETECTION", "REFRESH-REUSE-REVOKES-ACCESS"}},
+	{RefreshNotClientBound, "a refresh token is used only by its client (RFC 6749 §6)", []string{"REFRESH-CLIENT-BINDING"}},
+	{RefreshScopeEscalation, "a refresh cannot widen the scope (RFC 6749 §6)", []string{"REFRESH-SCOPE-NO-ESCALATION"}},
+	{DeviceNoSlowDown, "polling faster than the interval gets slow_down (RFC 8628 §3.5)", []string{"DEVICE-SLOW-DOWN-EMITTED"}},
+	{DeviceSlowDownStrict, "slow_down raises the interval by exactly 5 s (not 10), so a client that follows RFC 8628 §3.5 is never slowed down again", []string{"DEVICE-SLOW-DOWN-INTERVAL"}},
+	{DeviceCodeReuse, "a device_code yields tokens once", []string{"DEVICE-CODE-SINGLE-USE"}},
+	{DeviceNoRateLimit, "wrong user codes on the verification page are rate-limited (RFC 8628 §5.1)", []string{"DEVICE-USER-CODE-RATE-LIMIT"}},
+	{CCPublicClient, "client_credentials is for confidential clients only (RFC 6749 §4.4)", []string{"CC-PUBLIC-CLIENT-REJECTED"}},
+	{NoCacheHeaders, "responses with tokens carry Cache-Control: no-store and Pragma: no-cache (RFC 6749 §5.1)", []string{"TOKEN-CACHE-NO-STORE"}},
+	{NoIss, "every authorization response carries iss (RFC 9207 §2)", []string{"ISS-IN-SUCCESS-RESPONSE", "ISS-IN-ERROR-RESPONSE", "ISS-METADATA-FLAG"}},
+	{FramingAllowed, "every page forbids framing with CSP frame-ancestors and X-Frame-Options (RFC 9700 §4.16)", []string{"CLICKJACK-FRAMING-HEADERS", "CLICKJACK-IFRAME-BLOCKED"}},
+	{OpenRedirect, "an unknown client or unregistered redirect_uri gets an error page, never a redirect (RFC 6749 §4.1.2.1)", []string{"OPENREDIR-INVALID-CLIENT"}},
+	{Redirect307, "form posts are answered with 303 (RFC 9700 §4.12)", []string{"AUTHCODE-NO-307"}},
+	{PasswordGrant, "the password grant is refused (RFC 9700 §2.4)", []string{"ROPC-DISABLED"}},
+}
+
+// AllWeaknesses returns every weakness, in a stable order.
+func AllWeaknesses() []WeaknessInfo {
+	out := make([]WeaknessInfo, len(weaknesses))
+	copy(out, weaknesses)
+	return out
+}
+
+// WeaknessNames returns the names of every weakness, sorted.
+func WeaknessNames() []string {
+	var names []string
+	for _, w := range weaknesses {
+		names = append(names, string(w.Name))
+	}
+	sort.Strings(names)
+	return names
+}
+
+// ParseWeakness returns the weakness called name, or an error that lists
+// the valid names.
+func ParseWeakness(name string) (Weakness, error) {
+	name = strings.TrimSpace(name)
+	for _, w := range weaknesses {
+		if string(w.Name) == name {
+			return w.Name, nil
+		}
+	}
+	return "", fmt.Errorf("reference: unknown weakness %q; valid: %s", name, strings.Join(WeaknessNames(), ", "))
+}
