@@ -40,7 +40,7 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd(stdout, stderr)
 	root.SetArgs(args)
-	err := root.Execute()
+	cmd, err := root.ExecuteC()
 	if err == nil {
 		return exitOK
 	}
@@ -48,7 +48,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if errors.As(err, &code) {
 		return int(code)
 	}
-	fmt.Fprintln(stderr, "oauthcheck: "+oneLine(err.Error()))
+	msg := oneLine(err.Error())
+	if isCobraUsage(err) && !strings.Contains(msg, "--help") {
+		msg += fmt.Sprintf(" (see '%s --help')", cmd.CommandPath())
+	}
+	fmt.Fprintln(stderr, "oauthcheck: "+msg)
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
 		return exitUsage
@@ -88,7 +92,7 @@ reference server, the baseline that passes every check.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usagef("%v (see '%s --help')", err, c.CommandPath())
 	})
-	root.AddCommand(newVersionCmd(), newReferenceCmd())
+	root.AddCommand(newVersionCmd(), newReferenceCmd(), newRunCmd(), newListCmd())
 	return root
 }
 

@@ -4,9 +4,11 @@ package target
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -108,6 +110,7 @@ func ParseConfig(raw []byte, lookup func(string) (string, bool)) (*Config, error
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
+		missing = slices.Compact(missing)
 		return nil, fmt.Errorf("target: config names unset environment variables %s; export them or write the values in the file", strings.Join(missing, ", "))
 	}
 	if err := c.validate(); err != nil {
@@ -150,8 +153,41 @@ func (c *Config) Marshal() ([]byte, error) {
 	if err := node.Encode(c); err != nil {
 		return nil, fmt.Errorf("target: encode config: %w", err)
 	}
+	orderClients(node)
 	if err := enc.Encode(node); err != nil {
 		return nil, fmt.Errorf("target: encode config: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// orderClients puts the entries of the clients mapping in [Roles] order,
+// and roles not in Roles after them, sorted; the encoder sorts map keys
+// alphabetically.
+func orderClients(node *yaml.Node) {
+	if node.Kind != yaml.MappingNode {
+		return
+	}
+	rank := func(role string) int {
+		if i := slices.Index(Roles, role); i >= 0 {
+			return i
+		}
+		return len(Roles)
+	}
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		m := node.Content[i+1]
+		if node.Content[i].Value != "clients" || m.Kind != yaml.MappingNode {
+			continue
+		}
+		var pairs [][2]*yaml.Node
+		for j := 0; j+1 < len(m.Content); j += 2 {
+			pairs = append(pairs, [2]*yaml.Node{m.Content[j], m.Content[j+1]})
+		}
+		slices.SortStableFunc(pairs, func(a, b [2]*yaml.Node) int {
+			return cmp.Or(cmp.Compare(rank(a[0].Value), rank(b[0].Value)), strings.Compare(a[0].Value, b[0].Value))
+		})
+		m.Content = m.Content[:0]
+		for _, p := range pairs {
+			m.Content = append(m.Content, p[0], p[1])
+		}
+	}
 }

@@ -1,0 +1,38 @@
+# oauthcheck: conformance and security tests for OAuth 2.0 / 2.1 authorization servers.
+
+GO      ?= go
+BIN     ?= bin/oauthcheck
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+
+.PHONY: all build test run lint bench deps clean
+
+all: lint test build
+
+## build: the static oauthcheck binary in bin/
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/oauthcheck
+
+## deps: install what the tests need on Debian (Chromium, xmllint)
+deps:
+	@bash .ci/deps
+
+## test: every test, with the race detector
+test: deps
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+## run: the main job: serve the reference server (the check run lands with the suites)
+run: build
+	$(BIN) reference --addr 127.0.0.1:9443 --write-config out/ref.yaml
+
+## lint: formatting and vet
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'run gofmt -w'; exit 1; }
+	$(GO) vet ./...
+
+## bench: the benchmarks
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin out

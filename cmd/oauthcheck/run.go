@@ -1,0 +1,268 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
+	"github.com/onsi/gomega"
+	"github.com/spf13/cobra"
+
+	"github.com/oauthcheck/oauthcheck/drivers/browser"
+	"github.com/oauthcheck/oauthcheck/drivers/client"
+	"github.com/oauthcheck/oauthcheck/drivers/target"
+	_ "github.com/oauthcheck/oauthcheck/suites/all"
+	"github.com/oauthcheck/oauthcheck/suites/check"
+	"github.com/oauthcheck/oauthcheck/suites/reftarget"
+	"github.com/oauthcheck/oauthcheck/suites/setup"
+)
+
+type runFlags struct {
+	target      string
+	config      string
+	flows       string
+	labelFilter string
+	profile     string
+	browserBin  string
+	noBrowser   bool
+	failOn      string
+	jsonOut     string
+	caFile      string
+	insecure    bool
+	timeout     time.Duration
+	weaken      string
+}
+
+func newRunCmd() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run the checks against an authorization server",
+		Long: `Run the checks against an authorization server: discover it, drive every flow it
+offers (with headless Chromium for login and consent), and report each check's verdict
+with its RFC section and the exchange behind it.
+
+--target reference runs them against the bundled reference server, started in-process.
+
+Exit codes: 0 nothing at or above --fail-on failed; 1 checks failed; 2 usage or
+configuration error; 3 target unreachable or discovery failed.`,
+		Example: `  oauthcheck run --target reference
+  oauthcheck run --target https://idp.example.com/realms/test --config oauthcheck.yaml
+  oauthcheck run --target reference --flows authcode,pkce --label-filter 'priority: containsAny P1'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runChecks(ctx, f, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.target, "target", "", "issuer URL of the server under test, or \"reference\" for the bundled one")
+	fl.StringVar(&f.config, "config", "", "config `FILE` with clients, user and login (DESIGN.md, \"The config file\")")
+	fl.StringVar(&f.flows, "flows", "", "comma-separated flows to run (default all): "+strings.Join(check.Flows, ", "))
+	fl.StringVar(&f.labelFilter, "label-filter", "", "ginkgo label filter, e.g. 'level: containsAny MUST'")
+	fl.StringVar(&f.profile, "profile", "", "requirement profile: oauth2, bcp or oauth2.1 (default: the config's, else bcp)")
+	fl.StringVar(&f.browserBin, "browser", "", "Chromium binary (default: found on the system; never downloaded)")
+	fl.BoolVar(&f.noBrowser, "no-browser", false, "run without a browser; checks that need one are skipped")
+	fl.StringVar(&f.failOn, "fail-on", "must", "lowest verdict that fails the run: must (FAIL) or should (FAIL or WARN)")
+	fl.StringVar(&f.jsonOut, "json", "", "write ginkgo's JSON report to `FILE`")
+	fl.StringVar(&f.caFile, "ca-file", "", "PEM `FILE` of extra root certificates, for lab servers")
+	fl.BoolVar(&f.insecure, "insecure-skip-tls-verify", false, "do not verify TLS certificates (lab servers only)")
+	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "time limit of the whole run")
+	fl.StringVar(&f.weaken, "weaken", "", "with --target reference: weaknesses to switch on (see 'oauthcheck reference --help')")
+	_ = fl.MarkHidden("weaken")
+	return cmd
+}
+
+// labelFilter combines --flows and --label-filter.
+func (f runFlags) labelFilterExpr() (string, error) {
+	var parts []string
+	if f.flows != "" {
+		var flows []string
+		for _, fl := range strings.Split(f.flows, ",") {
+			fl = strings.TrimSpace(fl)
+			known := false
+			for _, k := range check.Flows {
+				known = known || k == fl
+			}
+			if !known {
+				return "", usagef("run: unknown flow %q in --flows; valid: %s", fl, strings.Join(check.Flows, ", "))
+			}
+			flows = append(flows, fl)
+		}
+		parts = append(parts, "flow: containsAny {"+strings.Join(flows, ", ")+"}")
+	}
+	if f.labelFilter != "" {
+		if _, err := types.ParseLabelFilter(f.labelFilter); err != nil {
+			return "", usagef("run: --label-filter: %v", err)
+		}
+		parts = append(parts, "("+f.labelFilter+")")
+	}
+	return strings.Join(parts, " && "), nil
+}
+
+type failT struct{ failed bool }
+
+func (t *failT) Fail() { t.failed = true }
+
+func runChecks(ctx context.Context, f runFlags, stdout, stderr io.Writer) error {
+	if f.target == "" {
+		return usagef("run: --target is required: an issuer URL, or \"reference\"")
+	}
+	if f.failOn != "must" && f.failOn != "should" {
+		return usagef("run: --fail-on %q: valid: must, should", f.failOn)
+	}
+	if f.profile != "" {
+		if _, err := check.ParseProfile(f.profile); err != nil {
+			return usageError{err}
+		}
+	}
+	filter, err := f.labelFilterExpr()
+	if err != nil {
+		return err
+	}
+	if errs := check.RegistrationErrors(); len(errs) > 0 {
+		return fmt.Errorf("run: the check registry is broken (a harness bug): %s", strings.Join(errs, "; "))
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+
+	issuer := f.target
+	var cfg *target.Config
+	if f.config != "" {
+		if cfg, err = target.LoadConfig(f.config); err != nil {
+			return usageError{err}
+		}
+	}
+	if f.target == "reference" {
+		srv, err := reftarget.Start(reftarget.Options{Weaknesses: splitList(f.weaken)})
+		if err != nil {
+			return usageError{err}
+		}
+		defer srv.Close()
+		issuer, cfg = srv.URL, reftarget.TargetConfig(srv.Ref)
+		fmt.Fprintf(stderr, "oauthcheck: reference server at %s\n", srv.URL)
+	} else if f.weaken != "" {
+		return usagef("run: --weaken needs --target reference")
+	}
+
+	var b *browser.Browser
+	if !f.noBrowser {
+		b, err = browser.Launch(ctx, browser.Options{Bin: f.browserBin, AllowHosts: browser.HostsOf(issuer)})
+		if err != nil {
+			if errors.Is(err, browser.ErrNoChromium) {
+				return usageError{err}
+			}
+			return err
+		}
+		defer b.Close()
+	}
+	env, err := setup.Env(ctx, issuer, cfg, b, client.Options{CAFile: f.caFile, InsecureSkipVerify: f.insecure})
+	if err != nil {
+		if errors.Is(err, target.ErrUnreachable) {
+			fmt.Fprintln(stderr, "oauthcheck: "+oneLine(err.Error()))
+			return exitCode(exitUnreachable)
+		}
+		return usageError{err}
+	}
+	if f.profile != "" {
+		env.Profile, _ = check.ParseProfile(f.profile)
+	}
+	check.SetEnv(env)
+	check.FailOnShould(f.failOn == "should")
+
+	var report types.Report
+	ginkgo.ReportAfterSuite("oauthcheck summary", func(r ginkgo.Report) { report = r })
+	gomega.RegisterFailHandler(ginkgo.Fail)
+	suiteCfg, repCfg := ginkgo.GinkgoConfiguration()
+	suiteCfg.LabelFilter = filter
+	suiteCfg.Timeout = f.timeout
+	suiteCfg.RandomizeAllSpecs = false
+	repCfg.Succinct = true
+	repCfg.NoColor = os.Getenv("NO_COLOR") != ""
+	repCfg.JSONReport = f.jsonOut
+	t := &failT{}
+	fmt.Fprintf(stderr, "oauthcheck: running checks against %s (profile %s)\n", env.Target.Issuer, env.Profile)
+	ginkgo.RunSpecs(t, "oauthcheck "+env.Target.Issuer, suiteCfg, repCfg)
+	printSummary(stdout, report)
+	if t.failed || !report.SuiteSucceeded {
+		return exitCode(exitFailed)
+	}
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// printSummary prints one line per check that did not pass, then counts.
+func printSummary(w io.Writer, r types.Report) {
+	counts := map[check.Verdict]int{}
+	var lines []string
+	for _, s := range r.SpecReports {
+		if s.LeafNodeType != types.NodeTypeIt {
+			continue
+		}
+		v, id, msg := verdictOf(s)
+		counts[v]++
+		if v != check.Pass {
+			lines = append(lines, fmt.Sprintf("%-5s %-36s %s", v, id, msg))
+		}
+	}
+	sort.Strings(lines)
+	for _, l := range lines {
+		fmt.Fprintln(w, l)
+	}
+	fmt.Fprintf(w, "\n%d checks: %d PASS, %d FAIL, %d WARN, %d INFO, %d SKIP (%s)\n",
+		counts[check.Pass]+counts[check.Fail]+counts[check.Warn]+counts[check.Info]+counts[check.Skip],
+		counts[check.Pass], counts[check.Fail], counts[check.Warn], counts[check.Info], counts[check.Skip],
+		r.RunTime.Round(time.Millisecond))
+}
+
+// verdictOf reads a spec's verdict entry, or derives it from its state.
+func verdictOf(s types.SpecReport) (check.Verdict, string, string) {
+	id := s.LeafNodeText
+	if i := strings.Index(id, ":"); i > 0 {
+		id = id[:i]
+	}
+	for _, e := range s.ReportEntries {
+		if e.Name != check.EntryVerdict {
+			continue
+		}
+		var v check.VerdictEntry
+		if err := e.Value.AsJSON; err != "" {
+			if jsonUnmarshal([]byte(e.Value.AsJSON), &v) == nil {
+				msg := ""
+				for _, fd := range v.Findings {
+					if fd.Verdict == v.Verdict {
+						msg = fd.String()
+						break
+					}
+				}
+				return v.Verdict, v.ID, oneLine(msg)
+			}
+		}
+	}
+	switch s.State {
+	case types.SpecStatePassed:
+		return check.Pass, id, ""
+	case types.SpecStateSkipped, types.SpecStatePending:
+		return check.Skip, id, oneLine(s.Failure.Message)
+	}
+	return check.Fail, id, oneLine(s.Failure.Message)
+}

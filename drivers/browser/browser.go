@@ -1,0 +1,145 @@
+// Package browser drives the system Chromium through go-rod for the steps
+// a person takes: logging in, consenting, entering a device's user code.
+// It never downloads a browser, keeps Chromium off the network but for
+// loopback and the target's hosts, and catches the navigation to the
+// redirect URI, so nothing has to listen there.
+package browser
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/go-rod/rod"
+	"github.com/go-rod/rod/lib/launcher"
+)
+
+// Options configure [Launch].
+type Options struct {
+	// Bin is the Chromium binary; empty looks it up on PATH and in the
+	// usual places (launcher.LookPath).
+	Bin string
+	// AllowHosts are host names Chromium may resolve besides localhost
+	// and 127.0.0.1: the target's hosts.
+	AllowHosts []string
+	// Headful shows the window, for debugging a login script.
+	Headful bool
+}
+
+// Browser is one running Chromium, shared by every check of a run.
+type Browser struct {
+	launcher   *launcher.Launcher
+	rod        *rod.Browser
+	controlURL string
+	closeOnce  sync.Once
+}
+
+// ErrNoChromium is returned when no Chromium binary can be found.
+var ErrNoChromium = errors.New("browser: no Chromium found; install it (Debian: apt-get install -y chromium) or pass --browser PATH")
+
+// Find returns the Chromium binary to use: bin if set, else the first
+// found on the system.
+func Find(bin string) (string, error) {
+	if bin != "" {
+		if _, err := os.Stat(bin); err != nil {
+			return "", fmt.Errorf("browser: --browser %s: %w", bin, err)
+		}
+		return bin, nil
+	}
+	if p, ok := launcher.LookPath(); ok {
+		return p, nil
+	}
+	return "", ErrNoChromium
+}
+
+// HostResolverRules keeps Chromium off the network: every name fails to
+// resolve except localhost, 127.0.0.1 and the allowed hosts.
+func HostResolverRules(allow []string) string {
+	rules := []string{"MAP * ~NOTFOUND", "EXCLUDE localhost", "EXCLUDE 127.0.0.1"}
+	seen := map[string]bool{"localhost": true, "127.0.0.1": true}
+	for _, h := range allow {
+		if h == "" || seen[h] || net.ParseIP(h) != nil {
+			continue
+		}
+		seen[h] = true
+		rules = append(rules, "EXCLUDE "+h)
+	}
+	return strings.Join(rules, " , ")
+}
+
+// Launch starts a headless Chromium.
+func Launch(ctx context.Context, opts Options) (*Browser, error) {
+	bin, err := Find(opts.Bin)
+	if err != nil {
+		return nil, err
+	}
+	l := launcher.New().Context(ctx).Bin(bin).Headless(!opts.Headful).Leakless(false).
+		NoSandbox(os.Geteuid() == 0).
+		Set("host-resolver-rules", HostResolverRules(opts.AllowHosts)).
+		Set("disable-background-networking").
+		Set("disable-component-update").
+		Set("disable-sync").
+		Set("no-first-run").
+		Set("disable-gpu").
+		Set("disable-quic").
+		Set("disable-dev-shm-usage").
+		Set("disable-features", "HttpsUpgrades,HttpsFirstBalancedModeAutoEnable,MediaRouter,OptimizationHints,Translate")
+	u, err := l.Launch()
+	if err != nil {
+		l.Kill()
+		l.Cleanup()
+		return nil, fmt.Errorf("browser: launch chromium at %s: %w", bin, err)
+	}
+	b, err := Connect(ctx, u)
+	if err != nil {
+		l.Kill()
+		l.Cleanup()
+		return nil, err
+	}
+	b.launcher = l
+	return b, nil
+}
+
+// Connect attaches to a running Chromium by its DevTools URL, as the flow
+// processes of a run do.
+func Connect(ctx context.Context, controlURL string) (*Browser, error) {
+	rb := rod.New().ControlURL(controlURL)
+	if err := rb.Connect(); err != nil {
+		return nil, fmt.Errorf("browser: connect to %s: %w", controlURL, err)
+	}
+	return &Browser{rod: rb, controlURL: controlURL}, nil
+}
+
+// ControlURL is the DevTools URL other processes connect to.
+func (b *Browser) ControlURL() string { return b.controlURL }
+
+// Close ends the connection and, for a launched browser, the process and
+// its profile directory.
+func (b *Browser) Close() {
+	b.closeOnce.Do(func() {
+		if b.launcher != nil {
+			_ = b.rod.Close()
+			b.launcher.Kill()
+			b.launcher.Cleanup()
+			return
+		}
+		// A connected browser belongs to another process: leave it running.
+		_ = b.rod.Context(context.Background())
+	})
+}
+
+// hostsOf returns the host names of the given URLs, for AllowHosts.
+func HostsOf(urls ...string) []string {
+	var out []string
+	for _, s := range urls {
+		if u, err := url.Parse(s); err == nil && u.Hostname() != "" {
+			out = append(out, u.Hostname())
+		}
+	}
+	return out
+}

@@ -1,0 +1,188 @@
+package client
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// SecretParams are the parameters whose values never reach a report:
+// credentials, codes and tokens.
+var SecretParams = []string{
+	"client_secret", "password", "code", "code_verifier", "access_token", "refresh_token",
+	"id_token", "device_code", "token", "assertion", "client_assertion", "csrf", "registration_access_token",
+}
+
+// Redactor hides secrets in recorded exchanges. A redacted value keeps a
+// short fingerprint, so a reader can still see that a replay sent the same
+// code as the first exchange.
+type Redactor struct {
+	mu      sync.RWMutex
+	secrets []string // literal values, longest first
+}
+
+// NewRedactor returns a redactor that also hides the given literal values,
+// such as client secrets and the test user's password.
+func NewRedactor(secrets ...string) *Redactor {
+	r := &Redactor{}
+	r.Add(secrets...)
+	return r
+}
+
+// Add registers more literal secret values.
+func (r *Redactor) Add(secrets ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, s := range secrets {
+		if len(s) >= 4 {
+			r.secrets = append(r.secrets, s, url.QueryEscape(s), url.PathEscape(s))
+		}
+	}
+	sort.Slice(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
+}
+
+// Mask returns the placeholder that stands for a secret value.
+func Mask(kind, v string) string {
+	if v == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(v))
+	return "<redacted:" + kind + "#" + base64.RawURLEncoding.EncodeToString(sum[:])[:6] + ">"
+}
+
+func isSecretParam(k string) bool {
+	for _, s := range SecretParams {
+		if strings.EqualFold(k, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// String hides the literal secrets in any text.
+func (r *Redactor) String(s string) string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, sec := range r.secrets {
+		if strings.Contains(s, sec) {
+			s = strings.ReplaceAll(s, sec, Mask("secret", sec))
+		}
+	}
+	return s
+}
+
+// URL hides secret query and fragment parameters of a URL.
+func (r *Redactor) URL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return r.String(raw)
+	}
+	if u.RawQuery != "" {
+		u.RawQuery = r.form(u.RawQuery)
+	}
+	if u.Fragment != "" {
+		frag := r.form(u.EscapedFragment())
+		u.Fragment, u.RawFragment = "", ""
+		return r.String(u.String() + "#" + frag)
+	}
+	return r.String(u.String())
+}
+
+// form hides the secret values of an x-www-form-urlencoded string, keeping
+// the order and the encoding of everything else.
+func (r *Redactor) form(raw string) string {
+	parts := strings.Split(raw, "&")
+	for i, p := range parts {
+		k, v, ok := strings.Cut(p, "=")
+		key, _ := url.QueryUnescape(k)
+		if ok && isSecretParam(key) {
+			dv, _ := url.QueryUnescape(v)
+			parts[i] = k + "=" + Mask(key, dv)
+		}
+	}
+	return strings.Join(parts, "&")
+}
+
+var jwtRE = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
+
+// Body hides secrets in a request or response body of the given type.
+func (r *Redactor) Body(contentType string, body []byte) string {
+	s := string(body)
+	switch {
+	case strings.Contains(contentType, "x-www-form-urlencoded"):
+		s = r.form(s)
+	case strings.Contains(contentType, "json"):
+		var v any
+		if json.Unmarshal(body, &v) == nil {
+			redactJSON(v)
+			if b, err := json.Marshal(v); err == nil {
+				s = string(b)
+			}
+		}
+	}
+	s = jwtRE.ReplaceAllStringFunc(s, func(t string) string { return Mask("jwt", t) })
+	return r.String(s)
+}
+
+func redactJSON(v any) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, val := range t {
+			if s, ok := val.(string); ok && isSecretParam(k) {
+				t[k] = Mask(k, s)
+			} else {
+				redactJSON(val)
+			}
+		}
+	case []any:
+		for _, e := range t {
+			redactJSON(e)
+		}
+	}
+}
+
+// Header returns a copy of h with credentials hidden.
+func (r *Redactor) Header(h http.Header) http.Header {
+	out := http.Header{}
+	for k, vals := range h {
+		for _, v := range vals {
+			switch http.CanonicalHeaderKey(k) {
+			case "Authorization", "Proxy-Authorization":
+				scheme, cred, _ := strings.Cut(v, " ")
+				v = scheme + " " + Mask("credentials", cred)
+			case "Cookie":
+				v = redactCookies(v, ";")
+			case "Set-Cookie":
+				name, rest, _ := strings.Cut(v, "=")
+				val, attrs, _ := strings.Cut(rest, ";")
+				v = name + "=" + Mask("cookie", val)
+				if attrs != "" {
+					v += ";" + attrs
+				}
+			case "Location":
+				v = r.URL(v)
+			default:
+				v = r.String(v)
+			}
+			out.Add(k, v)
+		}
+	}
+	return out
+}
+
+func redactCookies(v, sep string) string {
+	parts := strings.Split(v, sep)
+	for i, p := range parts {
+		name, val, ok := strings.Cut(strings.TrimSpace(p), "=")
+		if ok {
+			parts[i] = name + "=" + Mask("cookie", val)
+		}
+	}
+	return strings.Join(parts, sep+" ")
+}

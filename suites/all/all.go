@@ -1,0 +1,7 @@
+// Package all imports every suite, so that their checks register; the
+// oauthcheck binary imports it.
+package all
+
+import (
+	_ "github.com/oauthcheck/oauthcheck/suites/discovery"
+)

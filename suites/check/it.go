@@ -1,0 +1,79 @@
+package check
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/onsi/ginkgo/v2"
+)
+
+var (
+	bodies     = map[string]func(*C){}
+	regErrors  []string
+	envMu      sync.RWMutex
+	env        *Env
+	failOnWarn bool
+)
+
+// SetEnv sets the environment the specs of this process run against;
+// suites call it from BeforeSuite.
+func SetEnv(e *Env) {
+	envMu.Lock()
+	env = e
+	envMu.Unlock()
+}
+
+// FailOnShould makes WARN fail its spec, as --fail-on should asks.
+func FailOnShould(on bool) { failOnWarn = on }
+
+// It registers the check with the given catalogue ID as a ginkgo spec. The
+// spec's text is the ID and the requirement; its labels are the check's
+// (id:, flow:, level:, priority:, ref:). A FAIL fails the spec; a SKIP
+// skips it with the reason; WARN and INFO pass with report entries.
+func It(id string, body func(*C), decorators ...any) bool {
+	chk, ok := Lookup(id)
+	if !ok {
+		regErrors = append(regErrors, fmt.Sprintf("check.It(%q): no such ID in the catalogue", id))
+		return true
+	}
+	if bodies[id] != nil {
+		regErrors = append(regErrors, fmt.Sprintf("check.It(%q): registered twice", id))
+		return true
+	}
+	bodies[id] = body
+	args := append([]any{ginkgo.Label(chk.Labels()...)}, decorators...)
+	args = append(args, func(ctx ginkgo.SpecContext) {
+		envMu.RLock()
+		e := env
+		envMu.RUnlock()
+		if e == nil {
+			ginkgo.Fail("check: no environment: the suite must call check.SetEnv in BeforeSuite")
+		}
+		res := Run(ctx, id, e)
+		Attach(res)
+		switch {
+		case res.Verdict == Fail:
+			ginkgo.Fail(res.Message())
+		case res.Verdict == Skip:
+			ginkgo.Skip(res.Message())
+		case res.Verdict == Warn && failOnWarn:
+			ginkgo.Fail(res.Message())
+		}
+	})
+	return ginkgo.It(chk.ID+": "+chk.Requirement, args...)
+}
+
+// Registered returns the IDs that have a body, sorted.
+func Registered() []string {
+	var ids []string
+	for id := range bodies {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// RegistrationErrors lists the check.It calls that named an unknown ID or
+// one already registered.
+func RegistrationErrors() []string { return append([]string(nil), regErrors...) }
