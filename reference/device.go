@@ -79,6 +79,9 @@ func (s *Server) grantDeviceCode(c *Client, form url.Values) (map[string]any, *o
 	if !c.allowsGrant(GrantDeviceCode) {
 		return nil, errUnauthorizedClient("the client may not use the device grant")
 	}
+	if !form.Has("device_code") {
+		return nil, errInvalidRequest("device_code is required")
+	}
 	st := s.store
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -134,10 +137,15 @@ func (s *Server) devicePage(w http.ResponseWriter, r *http.Request) {
 	}
 	csrf := s.csrfToken(w, r)
 	if code := q.Get("user_code"); code != "" {
+		_, user := s.sessionUser(r)
+		if s.tooManyCodes(w, user, csrf) {
+			return
+		}
 		if d := s.pendingDevice(code); d != nil {
 			s.confirmDevice(w, csrf, d)
 			return
 		}
+		s.codeFailed(user)
 		s.renderPage(w, http.StatusBadRequest, "device", pageData{Title: "Connect a device", CSRF: csrf, Error: "That code is unknown or expired."})
 		return
 	}
@@ -147,40 +155,58 @@ func (s *Server) devicePage(w http.ResponseWriter, r *http.Request) {
 // deviceSubmit takes a user code typed on the verification page. Wrong
 // codes are rate-limited per session (RFC 8628 §5.1).
 func (s *Server) deviceSubmit(w http.ResponseWriter, r *http.Request) {
-	sid, user := s.sessionUser(r)
+	_, user := s.sessionUser(r)
 	if !s.csrfValid(r) || user == "" {
 		s.errorPage(w, http.StatusForbidden, "The form expired or you are not signed in. Open the verification page again.")
 		return
 	}
 	csrf := s.csrfToken(w, r)
-	now := s.now()
-	if !s.weakened(DeviceNoRateLimit) {
-		s.store.mu.Lock()
-		var recent []time.Time
-		for _, t := range s.store.failures[sid] {
-			if now.Sub(t) < failureWindow {
-				recent = append(recent, t)
-			}
-		}
-		s.store.failures[sid] = recent
-		s.store.mu.Unlock()
-		if len(recent) >= maxCodeFailures {
-			w.Header().Set("Retry-After", "60")
-			s.renderPage(w, http.StatusTooManyRequests, "device", pageData{Title: "Connect a device", CSRF: csrf,
-				Error: "Too many wrong codes. Wait a minute, then try again."})
-			return
-		}
+	if s.tooManyCodes(w, user, csrf) {
+		return
 	}
 	d := s.pendingDevice(r.PostFormValue("user_code"))
 	if d == nil {
-		s.store.mu.Lock()
-		s.store.failures[sid] = append(s.store.failures[sid], now)
-		s.store.mu.Unlock()
+		s.codeFailed(user)
 		s.renderPage(w, http.StatusBadRequest, "device", pageData{Title: "Connect a device", CSRF: csrf,
 			Error: "That code is unknown or expired."})
 		return
 	}
 	s.confirmDevice(w, csrf, d)
+}
+
+// tooManyCodes answers 429 when the session has entered too many wrong
+// user codes within the window, on any of the ways a code comes in: the
+// form, verification_uri_complete and the decision form (RFC 8628 §5.1).
+func (s *Server) tooManyCodes(w http.ResponseWriter, user, csrf string) bool {
+	if s.weakened(DeviceNoRateLimit) {
+		return false
+	}
+	now := s.now()
+	s.store.mu.Lock()
+	var recent []time.Time
+	for _, t := range s.store.failures[user] {
+		if now.Sub(t) < failureWindow {
+			recent = append(recent, t)
+		}
+	}
+	s.store.failures[user] = recent
+	s.store.mu.Unlock()
+	if len(recent) < maxCodeFailures {
+		return false
+	}
+	w.Header().Set("Retry-After", "60")
+	s.renderPage(w, http.StatusTooManyRequests, "device", pageData{Title: "Connect a device", CSRF: csrf,
+		Error: "Too many wrong codes. Wait a minute, then try again."})
+	return true
+}
+
+// codeFailed records a wrong user code for the user; the limit is per
+// user, so logging in again does not reset it.
+func (s *Server) codeFailed(user string) {
+	now := s.now()
+	s.store.mu.Lock()
+	s.store.failures[user] = append(s.store.failures[user], now)
+	s.store.mu.Unlock()
 }
 
 func (s *Server) confirmDevice(w http.ResponseWriter, csrf string, d *deviceAuth) {
@@ -195,8 +221,12 @@ func (s *Server) deviceDecide(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusForbidden, "The form expired or you are not signed in. Open the verification page again.")
 		return
 	}
+	if s.tooManyCodes(w, user, s.csrfToken(w, r)) {
+		return
+	}
 	d := s.pendingDevice(r.PostFormValue("user_code"))
 	if d == nil {
+		s.codeFailed(user)
 		s.errorPage(w, http.StatusBadRequest, "That code is unknown, expired or already answered.")
 		return
 	}

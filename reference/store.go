@@ -20,7 +20,7 @@ type store struct {
 	tokens       map[string]*token // access and refresh tokens by value
 	devices      map[string]*deviceAuth
 	userCodes    map[string]*deviceAuth // by normalised user code
-	failures     map[string][]time.Time // session id -> wrong user code times
+	failures     map[string][]time.Time // username -> times of wrong user codes
 }
 
 func newStore() *store {

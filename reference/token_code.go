@@ -15,6 +15,9 @@ func (s *Server) grantAuthorizationCode(c *Client, form url.Values) (map[string]
 	if !c.allowsGrant("authorization_code") {
 		return nil, errUnauthorizedClient("the client may not use the authorization code grant")
 	}
+	if !form.Has("code") {
+		return nil, errInvalidRequest("code is required")
+	}
 	st := s.store
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -24,13 +27,13 @@ func (s *Server) grantAuthorizationCode(c *Client, form url.Values) (map[string]
 		return nil, errInvalidGrant("unknown authorization code")
 	case code.clientID != c.ID && !s.weakened(CodeNotClientBound):
 		return nil, errInvalidGrant("the code was issued to another client")
-	case s.now().After(code.expires):
-		return nil, errInvalidGrant("the code expired")
 	case code.redeemed && !s.weakened(CodeReuse):
 		if g := st.grants[code.grantID]; g != nil && !s.weakened(CodeReplayKeepsTokens) {
 			g.revoked = true
 		}
 		return nil, errInvalidGrant("the code was already used; the tokens issued from it are revoked")
+	case s.now().After(code.expires):
+		return nil, errInvalidGrant("the code expired")
 	}
 	if !s.weakened(RedirectURINotChecked) {
 		if code.redirectURI != "" && form.Get("redirect_uri") != code.redirectURI {

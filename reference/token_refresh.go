@@ -12,6 +12,9 @@ func (s *Server) grantRefresh(c *Client, form url.Values) (map[string]any, *oaut
 	if !c.allowsGrant("refresh_token") {
 		return nil, errUnauthorizedClient("the client may not use refresh tokens")
 	}
+	if !form.Has("refresh_token") {
+		return nil, errInvalidRequest("refresh_token is required")
+	}
 	st := s.store
 	st.mu.Lock()
 	defer st.mu.Unlock()

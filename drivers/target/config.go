@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -61,6 +62,10 @@ type Config struct {
 	Oracle      string             `yaml:"oracle,omitempty"`
 	// CAFile names a PEM file of extra roots for a lab server's TLS.
 	CAFile string `yaml:"ca_file,omitempty"`
+	// CodeLifetime is how long the server's authorization codes live, when
+	// known. AUTHCODE-EXPIRY waits that long plus a margin; unknown, it
+	// waits the RFC 6749 §4.1.2 maximum of 10 minutes, and only with --slow.
+	CodeLifetime time.Duration `yaml:"code_lifetime,omitempty"`
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)

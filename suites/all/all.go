@@ -3,5 +3,7 @@
 package all
 
 import (
+	_ "github.com/oauthcheck/oauthcheck/suites/authcode"
 	_ "github.com/oauthcheck/oauthcheck/suites/discovery"
+	_ "github.com/oauthcheck/oauthcheck/suites/pkce"
 )

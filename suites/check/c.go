@@ -20,6 +20,26 @@ type Env struct {
 	// Actor logs in and decides in the browser.
 	Actor   browser.Actor
 	Profile Profile
+	// Slow lets checks wait as long as the protocol needs (code expiry
+	// with an unknown lifetime, device expires_in); without it, a check
+	// whose wait would exceed MaxQuickWait is skipped with the reason.
+	Slow bool
+}
+
+// MaxQuickWait is the longest a check waits in a run without --slow.
+const MaxQuickWait = 20 * time.Second
+
+// Wait sleeps d as the protocol forces (an expiry, a polling interval),
+// or ends the check when its context ends.
+func (c *C) Wait(d time.Duration, why string) {
+	c.Note("waited %s: %s", d.Round(time.Millisecond), why)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-c.Done():
+		c.Fatalf("the check's time ran out while waiting %s for %s", d, why)
+	}
 }
 
 // C is what a check's body gets: a context with the spec's deadline, the

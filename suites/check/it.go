@@ -16,6 +16,10 @@ var (
 	failOnWarn bool
 )
 
+// Slow labels a check that may wait for minutes (an expiry); it runs in
+// full only with --slow.
+var Slow = ginkgo.Label("slow")
+
 // SetEnv sets the environment the specs of this process run against;
 // suites call it from BeforeSuite.
 func SetEnv(e *Env) {

@@ -99,8 +99,16 @@ func BasicHeader(id, secret string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(raw))
 }
 
-// Post sends form to endpoint as client cl with the given authentication.
+// Post sends form to endpoint as client cl with the given authentication,
+// and ends the check with a FAIL when no response comes.
 func Post(c *check.C, endpoint string, cl *target.Client, form url.Values, auth Auth) *client.Response {
+	resp, err := Send(c, endpoint, cl, form, auth)
+	c.Require(err, "POST "+endpoint)
+	return resp
+}
+
+// Send is Post for other goroutines than the check's: it returns the error.
+func Send(c *check.C, endpoint string, cl *target.Client, form url.Values, auth Auth) (*client.Response, error) {
 	form = cloneValues(form)
 	h := http.Header{}
 	if cl != nil {
@@ -123,9 +131,7 @@ func Post(c *check.C, endpoint string, cl *target.Client, form url.Values, auth 
 			form.Set("client_id", cl.ID)
 		}
 	}
-	resp, err := c.HTTP.PostForm(c, endpoint, form.Encode(), h)
-	c.Require(err, "POST "+endpoint)
-	return resp
+	return c.HTTP.PostForm(c, endpoint, form.Encode(), h)
 }
 
 // Token sends a token request as cl.

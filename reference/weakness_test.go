@@ -1,0 +1,445 @@
+package reference_test
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"golang.org/x/oauth2"
+
+	"github.com/oauthcheck/oauthcheck/reference"
+)
+
+// weaknessProbe tests the one protection that a weakness switches off.
+type weaknessProbe struct {
+	weakness reference.Weakness
+	// implies lists the other probes that the weakness also defeats,
+	// because their protection stands on the one switched off.
+	implies []reference.Weakness
+	reason  string
+	// probe runs against a fresh server and reports whether the protection
+	// held.
+	probe func(t *testing.T, e *env) bool
+}
+
+// ok reports whether a token request succeeded.
+func ok(r *response) bool { return r.Status == http.StatusOK }
+
+// exchangeOK redeems code for role and reports whether it worked.
+func exchangeOK(t *testing.T, e *env, role, code, verifier string) (bool, map[string]any) {
+	t.Helper()
+	r := e.token(t, exchangeForm(code, verifier), e.as(t, role))
+	if !ok(r) {
+		return false, nil
+	}
+	return true, r.JSON(t)
+}
+
+// noPKCE removes the challenge from an authorization request.
+func noPKCE(v url.Values) url.Values {
+	v.Del("code_challenge")
+	v.Del("code_challenge_method")
+	return v
+}
+
+// pollPattern polls a fresh device authorization after each advance of the
+// clock and returns the error codes ("ok" for tokens).
+func pollPattern(t *testing.T, e *env, advance ...time.Duration) []string {
+	t.Helper()
+	d := e.startDevice(t, reference.RoleDevice)
+	var got []string
+	for _, a := range advance {
+		e.clock.Advance(a)
+		r := e.pollDevice(t, reference.RoleDevice, d)
+		if ok(r) {
+			got = append(got, "ok")
+		} else {
+			got = append(got, r.Error())
+		}
+	}
+	return got
+}
+
+var weaknessProbes = []weaknessProbe{{
+	weakness: reference.CodeReuse,
+	implies:  []reference.Weakness{reference.CodeReplayKeepsTokens},
+	reason:   "RFC 6749 §4.1.2: a second redemption of a code is refused",
+	probe: func(t *testing.T, e *env) bool {
+		code, verifier := e.code(t, reference.RoleConfidential)
+		if first, _ := exchangeOK(t, e, reference.RoleConfidential, code, verifier); !first {
+			t.Fatalf("the first redemption failed")
+		}
+		second, _ := exchangeOK(t, e, reference.RoleConfidential, code, verifier)
+		return !second
+	},
+}, {
+	weakness: reference.CodeReplayKeepsTokens,
+	reason:   "RFC 6749 §4.1.2: the replay of a code revokes the access token issued from it",
+	probe: func(t *testing.T, e *env) bool {
+		code, verifier := e.code(t, reference.RoleConfidential)
+		_, resp := exchangeOK(t, e, reference.RoleConfidential, code, verifier)
+		if resp == nil {
+			t.Fatalf("the first redemption failed")
+		}
+		exchangeOK(t, e, reference.RoleConfidential, code, verifier)
+		return !e.active(t, resp["access_token"].(string))
+	},
+}, {
+	weakness: reference.CodeNotClientBound,
+	reason:   "RFC 6749 §4.1.3: another client cannot redeem the code",
+	probe: func(t *testing.T, e *env) bool {
+		code, verifier := e.code(t, reference.RoleConfidential)
+		stolen, _ := exchangeOK(t, e, reference.RoleConfidential2, code, verifier)
+		return !stolen
+	},
+}, {
+	weakness: reference.PKCEOptional,
+	reason:   "OAuth 2.1 §4.1.2.1: a public client's request without code_challenge is refused",
+	probe: func(t *testing.T, e *env) bool {
+		return e.tryCode(t, noPKCE(e.codeParams(t, reference.RolePublic, ""))) == ""
+	},
+}, {
+	weakness: reference.PKCEOptionalConf,
+	reason:   "RFC 9700 §2.1.1: a confidential client's request without code_challenge is refused",
+	probe: func(t *testing.T, e *env) bool {
+		return e.tryCode(t, noPKCE(e.codeParams(t, reference.RoleConfidential, ""))) == ""
+	},
+}, {
+	weakness: reference.PKCEPlain,
+	reason:   "RFC 7636 §7.2: code_challenge_method=plain is refused",
+	probe: func(t *testing.T, e *env) bool {
+		verifier := oauth2.GenerateVerifier()
+		params := e.codeParams(t, reference.RolePublic, verifier)
+		params.Set("code_challenge", verifier)
+		params.Set("code_challenge_method", "plain")
+		return e.tryCode(t, params) == ""
+	},
+}, {
+	weakness: reference.PKCEDowngrade,
+	implies:  []reference.Weakness{reference.PKCEOptionalConf},
+	reason:   "RFC 9700 §4.8.2: a code_verifier for a code issued without a challenge is refused",
+	probe: func(t *testing.T, e *env) bool {
+		code := e.tryCode(t, noPKCE(e.codeParams(t, reference.RoleConfidential, "")))
+		if code == "" {
+			return true // refused at the authorization endpoint
+		}
+		got, _ := exchangeOK(t, e, reference.RoleConfidential, code, oauth2.GenerateVerifier())
+		return !got
+	},
+}, {
+	weakness: reference.PKCEVerifierOptional,
+	reason:   "RFC 7636 §4.6: a code bound to a challenge is not redeemed without a verifier",
+	probe: func(t *testing.T, e *env) bool {
+		code, _ := e.code(t, reference.RolePublic)
+		got, _ := exchangeOK(t, e, reference.RolePublic, code, "")
+		return !got
+	},
+}, {
+	weakness: reference.PKCENoVerify,
+	implies:  []reference.Weakness{reference.PKCEPlainDowngrade},
+	reason:   "RFC 7636 §4.6: a verifier that does not match the challenge is refused",
+	probe: func(t *testing.T, e *env) bool {
+		code, _ := e.code(t, reference.RolePublic)
+		got, _ := exchangeOK(t, e, reference.RolePublic, code, oauth2.GenerateVerifier())
+		return !got
+	},
+}, {
+	weakness: reference.PKCEPlainDowngrade,
+	reason:   "RFC 7636 §4.6: the S256 challenge itself, sent as the verifier, is refused",
+	probe: func(t *testing.T, e *env) bool {
+		code, verifier := e.code(t, reference.RolePublic)
+		got, _ := exchangeOK(t, e, reference.RolePublic, code, oauth2.S256ChallengeFromVerifier(verifier))
+		return !got
+	},
+}, {
+	weakness: reference.PKCELaxSyntax,
+	reason:   "RFC 7636 §4.1-4.2: a malformed challenge and a short verifier are refused",
+	probe: func(t *testing.T, e *env) bool {
+		params := e.codeParams(t, reference.RolePublic, "")
+		params.Set("code_challenge", "too-short")
+		badChallenge := e.tryCode(t, params) != ""
+		const short = "short-verifier"
+		params = e.codeParams(t, reference.RolePublic, short)
+		code := e.codeFor(t, params)
+		shortVerifier, _ := exchangeOK(t, e, reference.RolePublic, code, short)
+		return !badChallenge && !shortVerifier
+	},
+}, {
+	weakness: reference.PKCEUnknownMethod,
+	reason:   "RFC 7636 §4.4.1: an unknown code_challenge_method is an error",
+	probe: func(t *testing.T, e *env) bool {
+		params := e.codeParams(t, reference.RolePublic, oauth2.GenerateVerifier())
+		params.Set("code_challenge_method", "S512")
+		return e.tryCode(t, params) == ""
+	},
+}, {
+	weakness: reference.RedirectPrefixMatch,
+	reason:   "RFC 9700 §4.1.3: a redirect_uri that only starts with the registered one gets no code",
+	probe: func(t *testing.T, e *env) bool {
+		params := e.codeParams(t, reference.RolePublic, oauth2.GenerateVerifier())
+		params.Set("redirect_uri", reference.DefaultRedirectURI+".attacker.example/x")
+		return e.tryCode(t, params) == ""
+	},
+}, {
+	weakness: reference.RedirectURINotChecked,
+	reason:   "RFC 6749 §4.1.3: the token request's redirect_uri must equal the authorization request's",
+	probe: func(t *testing.T, e *env) bool {
+		code, verifier := e.code(t, reference.RoleConfidential)
+		form := exchangeForm(code, verifier)
+		form.Set("redirect_uri", "https://attacker.example/cb")
+		return !ok(e.token(t, form, e.as(t, reference.RoleConfidential)))
+	},
+}, {
+	weakness: reference.RefreshNoRotation,
+	implies:  []reference.Weakness{reference.RefreshOldValid, reference.RefreshNoReuseDetect},
+	reason:   "RFC 9700 §4.14.2: a refresh returns a new refresh token",
+	probe: func(t *testing.T, e *env) bool {
+		tok := e.tokens(t, reference.RoleConfidential)
+		r := e.refresh(t, reference.RoleConfidential, tok.RefreshToken, nil)
+		if !ok(r) {
+			t.Fatalf("refresh: got %d\n%s", r.Status, r)
+		}
+		next, _ := r.JSON(t)["refresh_token"].(string)
+		return next != "" && next != tok.RefreshToken
+	},
+}, {
+	weakness: reference.RefreshOldValid,
+	implies:  []reference.Weakness{reference.RefreshNoReuseDetect},
+	reason:   "RFC 9700 §4.14.2: a rotated refresh token stops working",
+	probe: func(t *testing.T, e *env) bool {
+		tok := e.tokens(t, reference.RoleConfidential)
+		if !ok(e.refresh(t, reference.RoleConfidential, tok.RefreshToken, nil)) {
+			t.Fatalf("the first refresh failed")
+		}
+		return !ok(e.refresh(t, reference.RoleConfidential, tok.RefreshToken, nil))
+	},
+}, {
+	weakness: reference.RefreshNoReuseDetect,
+	reason:   "RFC 9700 §4.14.2: replaying a rotated refresh token revokes the newest one and its access token",
+	probe: func(t *testing.T, e *env) bool {
+		tok := e.tokens(t, reference.RoleConfidential)
+		r := e.refresh(t, reference.RoleConfidential, tok.RefreshToken, nil)
+		if !ok(r) {
+			t.Fatalf("the first refresh failed")
+		}
+		next := r.JSON(t)
+		e.refresh(t, reference.RoleConfidential, tok.RefreshToken, nil) // the replay
+		return !e.active(t, next["access_token"].(string)) &&
+			!ok(e.refresh(t, reference.RoleConfidential, next["refresh_token"].(string), nil))
+	},
+}, {
+	weakness: reference.RefreshNotClientBound,
+	reason:   "RFC 6749 §6: another client cannot use the refresh token",
+	probe: func(t *testing.T, e *env) bool {
+		tok := e.tokens(t, reference.RoleConfidential)
+		return !ok(e.refresh(t, reference.RoleConfidential2, tok.RefreshToken, nil))
+	},
+}, {
+	weakness: reference.RefreshScopeEscalation,
+	reason:   "RFC 6749 §6: a refresh cannot add a scope the grant lacks",
+	probe: func(t *testing.T, e *env) bool {
+		tok := e.tokens(t, reference.RoleConfidential)
+		return !ok(e.refresh(t, reference.RoleConfidential, tok.RefreshToken, url.Values{"scope": {"openid profile email"}}))
+	},
+}, {
+	weakness: reference.DeviceNoSlowDown,
+	reason:   "RFC 8628 §3.5: a poll sooner than the interval gets slow_down",
+	probe: func(t *testing.T, e *env) bool {
+		got := pollPattern(t, e, 0, time.Second)
+		return got[1] == "slow_down"
+	},
+}, {
+	weakness: reference.DeviceSlowDownStrict,
+	reason:   "RFC 8628 §3.5: after slow_down the interval grows by 5 s, so a client that adds 5 s is not slowed down again",
+	probe: func(t *testing.T, e *env) bool {
+		// 5 s interval: poll, poll too soon, then wait 5+5 s.
+		got := pollPattern(t, e, 0, time.Second, 10*time.Second)
+		return got[2] == "authorization_pending"
+	},
+}, {
+	weakness: reference.DeviceCodeReuse,
+	reason:   "a device_code yields tokens once",
+	probe: func(t *testing.T, e *env) bool {
+		d := e.startDevice(t, reference.RoleDevice)
+		e.decideDevice(t, d, "approve")
+		if !ok(e.pollDevice(t, reference.RoleDevice, d)) {
+			t.Fatalf("the first poll after approval failed")
+		}
+		e.clock.Advance(5 * time.Second)
+		return !ok(e.pollDevice(t, reference.RoleDevice, d))
+	},
+}, {
+	weakness: reference.DeviceNoRateLimit,
+	reason:   "RFC 8628 §5.1: wrong user codes are rate-limited",
+	probe: func(t *testing.T, e *env) bool {
+		b, page := e.deviceLogin(t)
+		for range 5 {
+			b.submitUserCode(t, page, "BBBB-BBBB")
+		}
+		return b.submitUserCode(t, page, "BBBB-BBBB").Status == http.StatusTooManyRequests
+	},
+}, {
+	weakness: reference.CCPublicClient,
+	reason:   "RFC 6749 §4.4: a public client gets no client_credentials token",
+	probe: func(t *testing.T, e *env) bool {
+		return !ok(e.token(t, ccForm(""), e.as(t, reference.RolePublic)))
+	},
+}, {
+	weakness: reference.NoCacheHeaders,
+	reason:   "RFC 6749 §5.1: token responses carry Cache-Control: no-store and Pragma: no-cache",
+	probe: func(t *testing.T, e *env) bool {
+		r := e.token(t, ccForm(""), e.as(t, reference.RoleConfidential))
+		return r.Header.Get("Cache-Control") == "no-store" && r.Header.Get("Pragma") == "no-cache"
+	},
+}, {
+	weakness: reference.NoIss,
+	reason:   "RFC 9207 §2: the authorization response carries iss",
+	probe: func(t *testing.T, e *env) bool {
+		f := e.browser(t).authorize(t, e.authURL(e.codeParams(t, reference.RolePublic, oauth2.GenerateVerifier())), "approve")
+		return f.Params.Get("iss") == e.url
+	},
+}, {
+	weakness: reference.FramingAllowed,
+	reason:   "RFC 9700 §4.16: pages forbid framing",
+	probe: func(t *testing.T, e *env) bool {
+		r := e.browser(t).get(t, e.authURL(e.codeParams(t, reference.RolePublic, oauth2.GenerateVerifier())))
+		return r.Header.Get("Content-Security-Policy") == "frame-ancestors 'none'" && r.Header.Get("X-Frame-Options") == "DENY"
+	},
+}, {
+	weakness: reference.OpenRedirect,
+	reason:   "RFC 6749 §4.1.2.1: an unknown client gets an error page, not a redirect",
+	probe: func(t *testing.T, e *env) bool {
+		params := e.codeParams(t, reference.RolePublic, oauth2.GenerateVerifier())
+		params.Set("client_id", "nobody")
+		params.Set("redirect_uri", "https://attacker.example/cb")
+		r := e.browser(t).get(t, e.authURL(params))
+		return r.Header.Get("Location") == "" && r.Status == http.StatusBadRequest
+	},
+}, {
+	weakness: reference.Redirect307,
+	reason:   "RFC 9700 §4.12: a form post is answered with 303",
+	probe: func(t *testing.T, e *env) bool {
+		b := e.browser(t)
+		page := b.get(t, e.authURL(e.codeParams(t, reference.RolePublic, oauth2.GenerateVerifier())))
+		return b.login(t, page, e.user.Password).Status == http.StatusSeeOther
+	},
+}, {
+	weakness: reference.PasswordGrant,
+	reason:   "RFC 9700 §2.4: the password grant is refused",
+	probe: func(t *testing.T, e *env) bool {
+		form := url.Values{"grant_type": {"password"}, "username": {e.user.Username}, "password": {e.user.Password}}
+		return !ok(e.token(t, form, e.as(t, reference.RoleConfidential)))
+	},
+}}
+
+// Every weakness has a probe: a new weakness cannot go untested.
+func TestEveryWeaknessHasAProbe(t *testing.T) {
+	probes := map[reference.Weakness]int{}
+	for _, p := range weaknessProbes {
+		probes[p.weakness]++
+	}
+	for _, w := range reference.AllWeaknesses() {
+		switch probes[w.Name] {
+		case 0:
+			t.Errorf("weakness %s (%s) has no entry in weaknessProbes", w.Name, w.Protection)
+		case 1:
+		default:
+			t.Errorf("weakness %s has %d entries in weaknessProbes; want 1", w.Name, probes[w.Name])
+		}
+		delete(probes, w.Name)
+	}
+	for w := range probes {
+		t.Errorf("weaknessProbes has %s, which AllWeaknesses does not list", w)
+	}
+}
+
+// Each weakness switches off exactly its protection: its probe holds on the
+// strict server and fails on the weakened one; every other probe holds on
+// the weakened server too, except those it is documented to imply.
+func TestWeaknessesFlipExactlyTheirProtection(t *testing.T) {
+	t.Run("strict", func(t *testing.T) {
+		t.Parallel()
+		for _, p := range weaknessProbes {
+			if !p.probe(t, start(t, nil)) {
+				t.Errorf("%s: the strict server does not hold: %s", p.weakness, p.reason)
+			}
+		}
+	})
+	for _, w := range reference.AllWeaknesses() {
+		t.Run(string(w.Name), func(t *testing.T) {
+			t.Parallel()
+			var defeated []reference.Weakness
+			for _, p := range weaknessProbes {
+				if !p.probe(t, startWeak(t, w.Name)) {
+					defeated = append(defeated, p.weakness)
+				}
+			}
+			want := []reference.Weakness{w.Name}
+			for _, p := range weaknessProbes {
+				if p.weakness == w.Name {
+					want = append(want, p.implies...)
+				}
+			}
+			order := func(a, b reference.Weakness) int { return strings.Compare(string(a), string(b)) }
+			slices.SortFunc(want, order)
+			slices.SortFunc(defeated, order)
+			if diff := cmp.Diff(want, defeated); diff != "" {
+				t.Errorf("protections defeated under %s mismatch (-want +got):\n%s", w.Name, diff)
+			}
+		})
+	}
+}
+
+func TestWeaknessCatalogue(t *testing.T) {
+	all := reference.AllWeaknesses()
+	seen := map[reference.Weakness]bool{}
+	for _, w := range all {
+		if seen[w.Name] {
+			t.Errorf("weakness %s is listed twice", w.Name)
+		}
+		seen[w.Name] = true
+		if w.Protection == "" || len(w.Checks) == 0 {
+			t.Errorf("weakness %s: protection %q, checks %v; want both", w.Name, w.Protection, w.Checks)
+		}
+		got, err := reference.ParseWeakness(string(w.Name))
+		if err != nil || got != w.Name {
+			t.Errorf("ParseWeakness(%q) = %q, %v; want %q", w.Name, got, err, w.Name)
+		}
+	}
+	names := reference.WeaknessNames()
+	if len(names) != len(all) || !slices.IsSorted(names) {
+		t.Errorf("WeaknessNames: %d names, sorted %v; want %d, sorted", len(names), slices.IsSorted(names), len(all))
+	}
+	// AllWeaknesses returns a copy.
+	all[0].Name = "mutated"
+	if reference.AllWeaknesses()[0].Name == "mutated" {
+		t.Errorf("AllWeaknesses shares its slice with the caller")
+	}
+}
+
+// ParseWeakness names the valid weaknesses when it does not know one.
+func TestParseWeaknessUnknown(t *testing.T) {
+	for _, name := range []string{"no-such-weakness", "", "CODE-REUSE"} {
+		_, err := reference.ParseWeakness(name)
+		if err == nil {
+			t.Errorf("ParseWeakness(%q): got no error", name)
+			continue
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, `unknown weakness "`+name+`"`) {
+			t.Errorf("ParseWeakness(%q): error %q does not name the input", name, msg)
+		}
+		for _, valid := range reference.WeaknessNames() {
+			if !strings.Contains(msg, valid) {
+				t.Errorf("ParseWeakness(%q): error does not list %s", name, valid)
+			}
+		}
+	}
+	if got, err := reference.ParseWeakness("  code-reuse "); err != nil || got != reference.CodeReuse {
+		t.Errorf("ParseWeakness with spaces: got %q, %v; want code-reuse", got, err)
+	}
+}

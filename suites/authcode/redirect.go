@@ -1,0 +1,212 @@
+package authcode
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/oauthcheck/oauthcheck/drivers/browser"
+	"github.com/oauthcheck/oauthcheck/drivers/target"
+	"github.com/oauthcheck/oauthcheck/suites/check"
+	"github.com/oauthcheck/oauthcheck/suites/flow"
+)
+
+// variants are redirect URIs that differ from the registered one in ways
+// that naive matching lets through (RFC 9700 §4.1.3).
+func variants(registered string) []struct{ name, uri string } {
+	u, err := url.Parse(registered)
+	if err != nil {
+		return nil
+	}
+	with := func(f func(v *url.URL)) string { v := *u; f(&v); return v.String() }
+	host := u.Hostname()
+	port := u.Port()
+	hostport := func(h string) string {
+		if port != "" {
+			return h + ":" + port
+		}
+		return h
+	}
+	out := []struct{ name, uri string }{
+		{"extra query", with(func(v *url.URL) { v.RawQuery = addQuery(v.RawQuery, "x=1") })},
+		{"injected code", with(func(v *url.URL) { v.RawQuery = addQuery(v.RawQuery, "code=attacker") })},
+		{"extra path", strings.TrimSuffix(registered, "/") + "/x"},
+		{"encoded traversal", strings.TrimSuffix(registered, "/") + "/..%2Fx"},
+		{"dot segments", strings.TrimSuffix(registered, "/") + "/%2e%2e/x"},
+		{"path parameter", registered + ";x"},
+		{"double encoding", strings.TrimSuffix(registered, "/") + "/%252e%252e%252fx"},
+		{"trailing slash", registered + "/"},
+		{"host case", with(func(v *url.URL) { v.Host = hostport(strings.ToUpper(host)) })},
+		{"path case", with(func(v *url.URL) { v.Path = strings.ToUpper(v.Path) })},
+		{"subdomain", with(func(v *url.URL) { v.Host = hostport("evil." + host) })},
+		{"host suffix", with(func(v *url.URL) { v.Host = hostport(host + ".evil.oauthcheck.test") })},
+		{"userinfo", with(func(v *url.URL) { v.Host = hostport(host) + "@evil.oauthcheck.test" })},
+		{"fragment", registered + "#frag"},
+	}
+	if !flow.LoopbackHTTP(registered) {
+		// RFC 8252 §7.3 lets loopback redirect URIs take any port.
+		out = append(out, struct{ name, uri string }{"other port", with(func(v *url.URL) { v.Host = host + ":8443" })})
+	}
+	if u.Scheme == "https" {
+		out = append(out, struct{ name, uri string }{"http scheme", with(func(v *url.URL) { v.Scheme = "http" })})
+	}
+	return out
+}
+
+func addQuery(q, kv string) string {
+	if q == "" {
+		return kv
+	}
+	return q + "&" + kv
+}
+
+// responseParams are what a server adds to a redirect URI; the rest is the
+// URI it redirected to.
+var responseParams = []string{"code", "state", "iss", "error", "error_description", "error_uri", "session_state"}
+
+// base strips the authorization response from a URL: what remains is the
+// redirect URI the server used.
+func base(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	q := u.Query()
+	for _, p := range responseParams {
+		q.Del(p)
+	}
+	u.RawQuery = q.Encode()
+	u.Fragment, u.RawFragment = "", ""
+	return u.String()
+}
+
+// origin is scheme://host[:port]/ of a URL, as a browser goes there.
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return raw
+	}
+	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host) + "/"
+}
+
+// RFC 9700 §4.1.3: "Authorization servers MUST utilize exact string
+// matching"; RFC 6749 §3.1.2.4: the server "MUST NOT automatically
+// redirect the user-agent to the invalid redirection URI".
+var _ = check.It("AUTHCODE-REDIRECT-EXACT-MATCH", func(c *check.C) {
+	registered := c.Env.Target.Config.RedirectURI
+	accepted := 0
+	for _, v := range variants(registered) {
+		r := flow.NewAuthRequest(c, target.RoleConfidential)
+		r.RedirectURI = v.uri
+		authURL := r.URL(c)
+		// Plain HTTP first, without a session: most servers refuse at once.
+		c.Note("redirect_uri variant %q: %s", v.name, v.uri)
+		resp, err := c.HTTP.Get(c, authURL, nil)
+		c.Require(err, "GET the authorization endpoint")
+		if loc := resp.Header.Get("Location"); resp.Status >= 300 && resp.Status < 400 && loc != "" {
+			if strings.HasPrefix(origin(loc), origin(v.uri)) && (strings.Contains(loc, "code=") || strings.Contains(loc, "error=")) {
+				accepted += judge(c, v.name, v.uri, registered, loc)
+				continue
+			}
+		}
+		if resp.Status >= 400 {
+			continue // refused before login
+		}
+		// The server may check after login: try it in the browser.
+		cb, err := flow.Authorize(c, r, false, origin(v.uri))
+		switch {
+		case errors.Is(err, browser.ErrNoCallback):
+		case err != nil:
+			c.Fatalf("variant %q: the browser step failed: %v", v.name, err)
+		case cb.Param("code") != "" || cb.Param("error") != "":
+			accepted += judge(c, v.name, v.uri, registered, cb.URL.String())
+		}
+	}
+	if accepted == 0 {
+		c.Pass("none of %d redirect_uri variants of %s was redirected to", len(variants(registered)), registered)
+	}
+})
+
+// judge records where the server sent the browser for a variant: a code
+// or an error at a URI other than the registered one is a FAIL; a code at
+// the registered URI means the variant was accepted (WARN); an error at
+// the registered URI is only noted.
+func judge(c *check.C, name, variant, registered, got string) int {
+	u, _ := url.Parse(got)
+	frag, _ := url.ParseQuery(u.EscapedFragment())
+	hasCode := u.Query().Get("code") != "" || frag.Get("code") != ""
+	switch {
+	case base(got) != registered:
+		c.Fail("RFC 9700 §4.1.3", "redirect_uri variant %q (%s) was accepted: the server redirected to %s", name, variant, got)
+	case hasCode:
+		c.Warn("RFC 9700 §4.1.3", "redirect_uri variant %q (%s) was accepted, though the code went to the registered URI", name, variant)
+	default:
+		c.Info("redirect_uri variant %q was refused with an error sent to the registered URI", name)
+		return 0
+	}
+	return 1
+}
+
+// RFC 9700 §2.6 and §4.1.3: no http redirect URIs but for loopback; RFC
+// 8252 §7.3: any port for a loopback URI; OAuth 2.1 §2.3.2: redirect_uri
+// is required when a client has several.
+var _ = check.It("AUTHCODE-REDIRECT-REGISTRATION-RULES", func(c *check.C) {
+	reg := flow.Endpoint(c, "registration_endpoint", flow.Metadata(c).RegistrationEndpoint)
+	register := func(uris ...string) (*target.Client, int, string) {
+		body, _ := json.Marshal(map[string]any{
+			"redirect_uris": uris, "grant_types": []string{"authorization_code"},
+			"response_types": []string{"code"}, "token_endpoint_auth_method": "none", "client_name": "oauthcheck rules",
+		})
+		req, _ := http.NewRequestWithContext(c, http.MethodPost, reg, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := c.HTTP.Do(c, req)
+		c.Require(err, "POST the registration endpoint")
+		if resp.Status != http.StatusCreated && resp.Status != http.StatusOK {
+			return nil, resp.Status, resp.OAuthError()
+		}
+		return &target.Client{ID: resp.Field("client_id")}, resp.Status, ""
+	}
+	c.Note("(a) register an http redirect URI on a host that is not loopback")
+	if cl, _, _ := register("http://client.oauthcheck.test/cb"); cl != nil {
+		c.Fail("RFC 9700 §2.6", "a client with the http redirect URI http://client.oauthcheck.test/cb was registered")
+	} else {
+		c.Pass("an http redirect URI on a non-loopback host was refused")
+	}
+
+	c.Note("(b) any port for a loopback redirect URI")
+	if lb, status, e := register("http://127.0.0.1/cb"); lb == nil {
+		c.Info("registering the loopback redirect URI http://127.0.0.1/cb failed (%d %s)", status, e)
+	} else {
+		r := flow.NewAuthRequest(c, target.RolePublic)
+		r.Client = lb
+		r.RedirectURI = "http://127.0.0.1:49152/cb"
+		cb, err := flow.Authorize(c, r, false)
+		switch {
+		case err != nil:
+			c.Fail("RFC 8252 §7.3", "authorizing with http://127.0.0.1:49152/cb for a client registered with http://127.0.0.1/cb gave no code: %v", err)
+		case cb.Param("code") == "":
+			c.Fail("RFC 8252 §7.3", "a loopback redirect URI with another port was refused: error=%s", cb.Param("error"))
+		default:
+			c.Pass("a loopback redirect URI with any port was accepted")
+		}
+	}
+
+	c.Note("(c) no redirect_uri for a client with two")
+	if two, status, e := register("https://client.oauthcheck.test/one", "https://client.oauthcheck.test/two"); two == nil {
+		c.Info("registering a client with two redirect URIs failed (%d %s)", status, e)
+	} else {
+		r := flow.NewAuthRequest(c, target.RolePublic)
+		r.Client = two
+		r.RedirectURI = "https://client.oauthcheck.test/one"
+		r.Omit = []string{"redirect_uri"}
+		cb, err := flow.Authorize(c, r, false, "https://client.oauthcheck.test/two")
+		if err == nil && cb != nil {
+			c.Violation(check.OAuth21, "OAuth 2.1 §2.3.2", "with two redirect URIs registered and none sent, the server redirected to %s", base(cb.URL.String()))
+		} else {
+			c.Pass("without redirect_uri, a client with two registered URIs got an error page")
+		}
+	}
+})

@@ -1,0 +1,171 @@
+package authcode
+
+import (
+	"errors"
+	"net/url"
+	"strings"
+
+	"github.com/oauthcheck/oauthcheck/drivers/browser"
+	"github.com/oauthcheck/oauthcheck/drivers/target"
+	"github.com/oauthcheck/oauthcheck/suites/check"
+	"github.com/oauthcheck/oauthcheck/suites/flow"
+)
+
+// RFC 6749 §4.1.2: state is "REQUIRED if the "state" parameter was
+// present in the client authorization request. The exact value received
+// from the client."
+var _ = check.It("AUTHCODE-STATE-ECHO", func(c *check.C) {
+	r := flow.NewAuthRequest(c, target.RoleConfidential)
+	r.State = strings.Repeat("a b+c/=&é~", 50) // 500 characters, reserved and non-ASCII
+	cb, err := flow.Authorize(c, r, false)
+	c.Require(err, "authorize with a long state")
+	got, ok := cb.Query["state"]
+	if !ok {
+		got, ok = cb.Fragment["state"]
+	}
+	switch {
+	case !ok:
+		c.Fail("RFC 6749 §4.1.2", "the authorization response has no state")
+	case len(got) != 1 || got[0] != r.State:
+		c.Fail("RFC 6749 §4.1.2", "state came back altered: sent %d characters, got %q", len([]rune(r.State)), strings.Join(got, ","))
+	default:
+		c.Pass("a state of %d characters with reserved and non-ASCII characters came back unchanged", len([]rune(r.State)))
+	}
+})
+
+// RFC 6749 §4.1.2.1: with a valid client and redirect URI, errors are
+// redirected to the client with error and the state, and without a code.
+var _ = check.It("AUTHCODE-ERROR-RESPONSE", func(c *check.C) {
+	type trigger struct {
+		name  string
+		edit  func(r *flow.AuthRequest)
+		deny  bool
+		codes []string
+	}
+	for _, t := range []trigger{
+		{"response_type missing", func(r *flow.AuthRequest) { r.Omit = []string{"response_type"} }, false, []string{"invalid_request", "unsupported_response_type"}},
+		{"response_type=bogus", func(r *flow.AuthRequest) { r.ResponseType = "bogus" }, false, []string{"unsupported_response_type", "invalid_request"}},
+		{"unknown scope", func(r *flow.AuthRequest) { r.Scope = "nonexistent-oauthcheck-xyz" }, false, []string{"invalid_scope"}},
+		{"the user denies", func(*flow.AuthRequest) {}, true, []string{"access_denied"}},
+	} {
+		r := flow.NewAuthRequest(c, target.RoleConfidential)
+		t.edit(r)
+		c.Note("error trigger: %s", t.name)
+		cb, err := flow.Authorize(c, r, t.deny)
+		switch {
+		case errors.Is(err, browser.ErrNoCallback):
+			c.Warn("RFC 6749 §4.1.2.1", "%s: the server showed an error page instead of redirecting the error to the client", t.name)
+			continue
+		case err != nil:
+			c.Fatalf("%s: the browser step failed: %v", t.name, err)
+		}
+		e := cb.Param("error")
+		switch {
+		case cb.Param("code") != "":
+			c.Fail("RFC 6749 §4.1.2.1", "%s: the server issued a code", t.name)
+		case e == "":
+			c.Fail("RFC 6749 §4.1.2.1", "%s: the redirect carries no error", t.name)
+		case cb.Param("state") != r.State:
+			c.Fail("RFC 6749 §4.1.2.1", "%s: the error redirect does not carry the state (got %q)", t.name, cb.Param("state"))
+		case !contains(t.codes, e):
+			c.Warn("RFC 6749 §4.1.2.1", "%s: error=%s, expected %s", t.name, e, strings.Join(t.codes, " or "))
+		default:
+			c.Pass("%s: redirected with error=%s and the state", t.name, e)
+		}
+	}
+})
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// RFC 6749 §3.1: unknown parameters MUST be ignored, parameters MUST NOT
+// be included more than once, and parameters without a value MUST be
+// treated as omitted.
+var _ = check.It("AUTHCODE-PARAM-HYGIENE", func(c *check.C) {
+	r := flow.NewAuthRequest(c, target.RoleConfidential)
+	r.Extra = url.Values{"foo": {"bar"}}
+	c.Note("(a) an unknown parameter")
+	cb, err := flow.Authorize(c, r, false)
+	if err != nil || cb.Param("code") == "" {
+		c.Fail("RFC 6749 §3.1", "an unknown parameter foo=bar broke the request: %v %s", err, errParam(cb))
+	} else {
+		c.Pass("an unknown parameter was ignored")
+	}
+	for _, p := range []string{"state", "response_type", "redirect_uri"} {
+		r := flow.NewAuthRequest(c, target.RoleConfidential)
+		switch p {
+		case "state":
+			r.Extra = url.Values{"state": {r.State, flow.Random(32)}}
+		case "response_type":
+			r.Extra = url.Values{"response_type": {"code", "code"}}
+		case "redirect_uri":
+			r.Extra = url.Values{"redirect_uri": {r.RedirectURI, r.RedirectURI}}
+		}
+		c.Note("(b) %s twice", p)
+		cb, err := flow.Authorize(c, r, false)
+		switch {
+		case errors.Is(err, browser.ErrNoCallback):
+			c.Pass("%s twice: refused with an error page", p)
+		case err != nil:
+			c.Fatalf("%s twice: the browser step failed: %v", p, err)
+		case cb.Param("code") != "":
+			c.Fail("RFC 6749 §3.1", "%s sent twice was not refused: the server picked one and issued a code", p)
+		case cb.Param("error") == "invalid_request":
+			c.Pass("%s twice: invalid_request", p)
+		default:
+			c.Warn("RFC 6749 §3.1", "%s twice: refused with error=%s, not invalid_request", p, cb.Param("error"))
+		}
+	}
+	r = flow.NewAuthRequest(c, target.RoleConfidential)
+	r.Extra = url.Values{"scope": {""}}
+	c.Note("(c) an empty scope")
+	cb, err = flow.Authorize(c, r, false)
+	switch {
+	case err != nil:
+		c.Warn("RFC 6749 §3.1", "scope= (empty) was not treated as an omitted scope: %v", err)
+	case cb.Param("code") != "":
+		c.Pass("an empty scope was treated as omitted")
+	case cb.Param("error") == "invalid_scope":
+		c.Info("scope= (empty) got invalid_scope: the server requires a scope (RFC 6749 §3.3 allows that)")
+	default:
+		c.Warn("RFC 6749 §3.1", "scope= (empty) was refused with error=%s", cb.Param("error"))
+	}
+})
+
+func errParam(cb *browser.Callback) string {
+	if cb == nil {
+		return ""
+	}
+	return "error=" + cb.Param("error")
+}
+
+// RFC 9700 §4.12: after a POST that carries the user's credentials, the
+// server "MUST NOT use status code 307" to redirect; 303 is recommended.
+var _ = check.It("AUTHCODE-NO-307", func(c *check.C) {
+	r := flow.NewAuthRequest(c, target.RoleConfidential)
+	flow.Code(c, r) // in a fresh session: the login and consent forms are posted
+	posts := 0
+	for _, st := range c.Session().Steps() {
+		if st.Kind != "redirect" || !st.FromPost {
+			continue
+		}
+		posts++
+		switch st.Status {
+		case 307, 308:
+			c.Fail("RFC 9700 §4.12", "a form POST to %s was answered with %d, which makes the browser post the form again to the next URL", st.URL, st.Status)
+		case 302:
+			c.Warn("RFC 9700 §4.12", "a form POST to %s was answered with 302; 303 is recommended", st.URL)
+		default:
+			c.Pass("a form POST to %s was answered with %d", st.URL, st.Status)
+		}
+	}
+	if posts == 0 {
+		c.Info("no form POST was answered with a redirect (the server may use script redirects)")
+	}
+})

@@ -1,0 +1,136 @@
+// Package authcode checks the authorization code grant (RFC 6749 §4.1,
+// §3.1.2, §10): CHECKS.md group 2.
+package authcode
+
+import (
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/oauthcheck/oauthcheck/drivers/client"
+	"github.com/oauthcheck/oauthcheck/drivers/target"
+	"github.com/oauthcheck/oauthcheck/suites/check"
+	"github.com/oauthcheck/oauthcheck/suites/flow"
+)
+
+// RFC 6749 §4.1.2: "The client MUST NOT use the authorization code more
+// than once. If an authorization code is used more than once, the
+// authorization server MUST deny the request".
+var _ = check.It("AUTHCODE-CODE-REUSE", func(c *check.C) {
+	r := flow.NewAuthRequest(c, target.RoleConfidential)
+	code := flow.Code(c, r)
+	c.Note("redeem the code")
+	first := flow.Exchange(c, r, code)
+	if !first.Issued() {
+		c.Fatalf("redeeming a fresh code failed: %s", flow.Describe(first.Response))
+	}
+	c.Note("replay the same code with identical parameters")
+	replay := flow.Exchange(c, r, code)
+	switch {
+	case replay.Issued():
+		c.Fail("RFC 6749 §4.1.2", "the replayed code was exchanged again: %s", flow.Describe(replay.Response))
+	case replay.Status == http.StatusBadRequest && replay.OAuthError() == "invalid_grant":
+		c.Pass("the replayed code was refused with 400 invalid_grant")
+	default:
+		c.Warn("RFC 6749 §5.2", "the replayed code was refused, but with %s instead of 400 invalid_grant", flow.Describe(replay.Response))
+	}
+})
+
+// RFC 6749 §4.1.2: on a reused code the server "SHOULD revoke (when
+// possible) all tokens previously issued based on that authorization code".
+var _ = check.It("AUTHCODE-REUSE-REVOKES-TOKENS", func(c *check.C) {
+	r := flow.NewAuthRequest(c, target.RoleConfidential)
+	code := flow.Code(c, r)
+	c.Note("redeem the code")
+	first := flow.Exchange(c, r, code)
+	if !first.Issued() {
+		c.Fatalf("redeeming a fresh code failed: %s", flow.Describe(first.Response))
+	}
+	c.Note("replay the code")
+	flow.Exchange(c, r, code)
+	// Revocation may take a moment to spread through a cluster: ask the
+	// oracle for up to 5 s.
+	c.Note("is the first access token still active?")
+	active, known := flow.Active(c, first.AccessToken)
+	for deadline := time.Now().Add(5 * time.Second); active && known && time.Now().Before(deadline); {
+		c.Wait(500*time.Millisecond, "revocation to take effect")
+		active, known = flow.Active(c, first.AccessToken)
+	}
+	refreshWorks := false
+	if first.RefreshToken != "" {
+		c.Note("does the first refresh token still work?")
+		refreshWorks = flow.Refresh(c, r.Client, first.RefreshToken, "").Issued()
+	}
+	switch {
+	case !known && first.RefreshToken == "":
+		c.Skipf("no way to tell whether tokens were revoked: no introspection or userinfo endpoint, and no refresh token")
+	case active && known:
+		c.Warn("RFC 6749 §4.1.2", "after the code was replayed, the access token issued from it is still active")
+	}
+	if refreshWorks {
+		c.Warn("RFC 6749 §4.1.2", "after the code was replayed, the refresh token issued from it still works")
+	}
+	if !(active && known) && !refreshWorks {
+		c.Pass("the replay revoked the tokens issued from the code")
+	}
+})
+
+// RFC 6749 §4.1.2, §10.5: single use must hold when redemptions race.
+var _ = check.It("AUTHCODE-CONCURRENT-REDEEM", func(c *check.C) {
+	const parallel = 12
+	r := flow.NewAuthRequest(c, target.RoleConfidential)
+	code := flow.Code(c, r)
+	tokenURL := flow.Endpoint(c, "token_endpoint", flow.Metadata(c).TokenEndpoint)
+	c.HTTP.Warm(c, tokenURL, parallel)
+	c.Note("redeem the code %d times at once", parallel)
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {r.RedirectURI}, "code_verifier": {r.Verifier}}
+	results := flow.Race(parallel, func() (*client.Response, error) {
+		return flow.Send(c, tokenURL, r.Client, form, flow.AuthDefault)
+	})
+	wins, errs := 0, 0
+	for _, res := range results {
+		switch {
+		case res.Err != nil:
+			errs++
+		case flow.ParseToken(res.Resp).Issued():
+			wins++
+		}
+	}
+	switch {
+	case wins > 1:
+		c.Fail("RFC 6749 §4.1.2", "%d of %d parallel redemptions of one code got tokens", wins, parallel)
+	case wins == 0 && errs == parallel:
+		c.Fatalf("none of the %d parallel redemptions got an answer", parallel)
+	case wins == 0:
+		c.Info("none of the %d parallel redemptions got tokens", parallel)
+	default:
+		c.Pass("exactly one of %d parallel redemptions got tokens", parallel)
+	}
+})
+
+// RFC 6749 §4.1.2: "The authorization code MUST expire shortly after it
+// is issued ... A maximum authorization code lifetime of 10 minutes is
+// RECOMMENDED."
+var _ = check.It("AUTHCODE-EXPIRY", func(c *check.C) {
+	lifetime := c.Env.Target.Config.CodeLifetime
+	wait := lifetime + lifetime/10 + time.Second
+	if lifetime == 0 {
+		wait = 11 * time.Minute
+	}
+	if wait > check.MaxQuickWait && !c.Env.Slow {
+		c.Skipf("needs to wait %s for the code to expire; run with --slow, or set code_lifetime in the config", wait)
+	}
+	r := flow.NewAuthRequest(c, target.RoleConfidential)
+	code := flow.Code(c, r)
+	c.Wait(wait, "the authorization code to expire")
+	c.Note("redeem the code after %s", wait)
+	late := flow.Exchange(c, r, code)
+	switch {
+	case late.Issued():
+		c.Warn("RFC 6749 §4.1.2", "a code %s old was still exchanged for tokens", wait)
+	case late.OAuthError() == "invalid_grant":
+		c.Pass("a code %s old was refused with invalid_grant", wait)
+	default:
+		c.Pass("a code %s old was refused (%s)", wait, flow.Describe(late.Response))
+	}
+}, check.Slow)

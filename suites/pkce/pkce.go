@@ -1,0 +1,263 @@
+// Package pkce checks Proof Key for Code Exchange (RFC 7636) as RFC 9700
+// §2.1.1 and OAuth 2.1 demand it: CHECKS.md group 3.
+package pkce
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"golang.org/x/oauth2"
+
+	"github.com/oauthcheck/oauthcheck/drivers/browser"
+	"github.com/oauthcheck/oauthcheck/drivers/target"
+	"github.com/oauthcheck/oauthcheck/suites/check"
+	"github.com/oauthcheck/oauthcheck/suites/flow"
+)
+
+// redeem exchanges code for r with the given code_verifier ("" sends
+// none).
+func redeem(c *check.C, r *flow.AuthRequest, code, verifier string) *flow.TokenResponse {
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {r.RedirectURI}}
+	if verifier != "" {
+		form.Set("code_verifier", verifier)
+	}
+	return flow.ParseToken(flow.Token(c, r.Client, form, flow.AuthDefault))
+}
+
+// publicOr returns the public client's role, or the confidential one when
+// the config names no public client.
+func publicOr(c *check.C) string {
+	if cl, _ := c.Env.Target.Client(target.RolePublic); cl != nil {
+		return target.RolePublic
+	}
+	return target.RoleConfidential
+}
+
+// RFC 9700 §2.1.1: "Authorization servers MUST support PKCE"; RFC 7636
+// §4.2: S256 is mandatory to implement on the server.
+var _ = check.It("PKCE-S256-SUPPORTED", func(c *check.C) {
+	r := flow.NewAuthRequest(c, publicOr(c))
+	cb, err := flow.Authorize(c, r, false)
+	c.Require(err, "authorize with an S256 challenge")
+	if cb.Param("code") == "" {
+		c.Fail("RFC 7636 §4.2", "an authorization request with code_challenge_method=S256 was refused: error=%s (%s)", cb.Param("error"), cb.Param("error_description"))
+		return
+	}
+	c.Note("redeem with the verifier")
+	t := redeem(c, r, cb.Param("code"), r.Verifier)
+	if !t.Issued() {
+		c.Fail("RFC 7636 §4.6", "redeeming an S256-bound code with its verifier failed: %s", flow.Describe(t.Response))
+		return
+	}
+	c.Pass("a code bound to an S256 challenge was redeemed with its verifier")
+})
+
+// RFC 7636 §4.6: "If the values are not equal, an error response
+// indicating "invalid_grant" ... MUST be returned."
+var _ = check.It("PKCE-VERIFIER-MISMATCH", func(c *check.C) {
+	r := flow.NewAuthRequest(c, publicOr(c))
+	code := flow.Code(c, r)
+	c.Note("redeem with another valid verifier")
+	t := redeem(c, r, code, oauth2.GenerateVerifier())
+	switch {
+	case t.Issued():
+		c.Fail("RFC 7636 §4.6", "a code bound to one verifier was redeemed with another: %s", flow.Describe(t.Response))
+	case t.OAuthError() == "invalid_grant":
+		c.Pass("a wrong code_verifier was refused with invalid_grant")
+	default:
+		c.Warn("RFC 7636 §4.6", "a wrong code_verifier was refused with %s, not invalid_grant", flow.Describe(t.Response))
+	}
+})
+
+// RFC 9700 §2.1.1: with a challenge in the authorization request, the
+// server "MUST enforce the correct usage of code_verifier at the token
+// endpoint".
+var _ = check.It("PKCE-VERIFIER-MISSING", func(c *check.C) {
+	r := flow.NewAuthRequest(c, target.RoleConfidential)
+	code := flow.Code(c, r)
+	c.Note("redeem without code_verifier")
+	t := redeem(c, r, code, "")
+	switch {
+	case t.Issued():
+		c.Fail("RFC 7636 §4.6", "a code bound to an S256 challenge was redeemed without a code_verifier")
+	case t.Status == http.StatusBadRequest:
+		c.Pass("redeeming without code_verifier was refused (%s)", t.OAuthError())
+	default:
+		c.Warn("RFC 6749 §5.2", "redeeming without code_verifier was refused with %s, not 400", flow.Describe(t.Response))
+	}
+})
+
+// RFC 9700 §4.8.2: a token request with a code_verifier for a code whose
+// authorization request had no code_challenge must be refused, or PKCE
+// can be downgraded.
+var _ = check.It("PKCE-DOWNGRADE-NO-CHALLENGE", func(c *check.C) {
+	r := flow.NewAuthRequest(c, target.RoleConfidential)
+	r.NoPKCE = true
+	cb, err := flow.Authorize(c, r, false)
+	if errors.Is(err, browser.ErrNoCallback) || (err == nil && cb.Param("error") != "") {
+		c.Pass("an authorization request without code_challenge was refused, so no downgrade is possible")
+		return
+	}
+	c.Require(err, "authorize without a challenge")
+	c.Note("redeem with a code_verifier that no challenge was bound to")
+	t := redeem(c, r, cb.Param("code"), oauth2.GenerateVerifier())
+	switch {
+	case t.Issued():
+		c.Fail("RFC 9700 §4.8.2", "a code issued without a challenge was redeemed with a code_verifier: the server cannot tell a downgrade")
+	case t.Status == http.StatusBadRequest:
+		c.Pass("a code_verifier for a code without a challenge was refused (%s)", t.OAuthError())
+	default:
+		c.Warn("RFC 6749 §5.2", "a code_verifier for a code without a challenge was refused with %s, not 400", flow.Describe(t.Response))
+	}
+})
+
+// RFC 7636 §4.6: the server verifies with the method bound at
+// authorization; an S256-bound code must not take the challenge itself.
+var _ = check.It("PKCE-PLAIN-DOWNGRADE", func(c *check.C) {
+	r := flow.NewAuthRequest(c, publicOr(c))
+	code := flow.Code(c, r)
+	challenge := oauth2.S256ChallengeFromVerifier(r.Verifier)
+	c.Note("redeem with the challenge as the verifier")
+	t := redeem(c, r, code, challenge)
+	switch {
+	case t.Issued():
+		c.Fail("RFC 7636 §4.6", "an S256-bound code was redeemed with the challenge as its verifier, as if the method were plain")
+	case t.OAuthError() == "invalid_grant":
+		c.Pass("the challenge as a verifier was refused with invalid_grant")
+	default:
+		c.Warn("RFC 7636 §4.6", "the challenge as a verifier was refused with %s, not invalid_grant", flow.Describe(t.Response))
+	}
+})
+
+// refusedWithout authorizes as role without a code_challenge and reports
+// whether the server refused; when it issued a code, it says whether the
+// code could be redeemed without a verifier.
+func refusedWithout(c *check.C, role string) (refused bool, redeemable bool) {
+	r := flow.NewAuthRequest(c, role)
+	r.NoPKCE = true
+	cb, err := flow.Authorize(c, r, false)
+	if errors.Is(err, browser.ErrNoCallback) {
+		return true, false
+	}
+	c.Require(err, "authorize without a challenge")
+	if cb.Param("code") == "" {
+		if e := cb.Param("error"); e != "invalid_request" {
+			c.Info("the refusal's error was %s; OAuth 2.1 §4.1.2.1 names invalid_request", e)
+		}
+		return true, false
+	}
+	c.Note("redeem the PKCE-less code")
+	return false, redeem(c, r, cb.Param("code"), "").Issued()
+}
+
+// OAuth 2.1 §4.1.2.1: the server MUST refuse an authorization request
+// from a public client without code_challenge.
+var _ = check.It("PKCE-REQUIRED-PUBLIC", func(c *check.C) {
+	flow.Client(c, target.RolePublic)
+	refused, redeemable := refusedWithout(c, target.RolePublic)
+	switch {
+	case refused:
+		c.Pass("an authorization request from the public client without code_challenge was refused")
+	case redeemable:
+		c.Violation(check.OAuth21, "OAuth 2.1 §4.1.2.1", "the public client got a code without code_challenge and redeemed it without a verifier")
+	default:
+		c.Violation(check.OAuth21, "OAuth 2.1 §4.1.2.1", "the public client got a code without code_challenge (it could not be redeemed)")
+	}
+})
+
+// OAuth 2.1 §4.1.2.1 and RFC 9700 §2.1.1: confidential clients should use
+// PKCE too, unless another injection defence is in place.
+var _ = check.It("PKCE-REQUIRED-CONFIDENTIAL", func(c *check.C) {
+	refused, _ := refusedWithout(c, target.RoleConfidential)
+	switch {
+	case refused:
+		c.Pass("an authorization request from the confidential client without code_challenge was refused")
+	case c.Env.Profile >= check.BCP:
+		c.Warn("RFC 9700 §2.1.1", "the confidential client got a code without code_challenge; RFC 9700 recommends requiring PKCE of every client")
+	default:
+		c.Info("the confidential client got a code without code_challenge")
+	}
+})
+
+// RFC 7636 §4.4.1: an unsupported code_challenge_method is answered with
+// invalid_request.
+var _ = check.It("PKCE-UNSUPPORTED-METHOD", func(c *check.C) {
+	r := flow.NewAuthRequest(c, publicOr(c))
+	r.Challenge, r.Method = oauth2.S256ChallengeFromVerifier(r.Verifier), "S512"
+	cb, err := flow.Authorize(c, r, false)
+	switch {
+	case errors.Is(err, browser.ErrNoCallback):
+		c.Warn("RFC 7636 §4.4.1", "code_challenge_method=S512 got an error page, not an invalid_request redirect")
+	case err != nil:
+		c.Fatalf("the browser step failed: %v", err)
+	case cb.Param("code") != "":
+		c.Fail("RFC 7636 §4.4.1", "code_challenge_method=S512 was silently ignored: a code was issued")
+	case cb.Param("error") == "invalid_request" && cb.Param("state") == r.State:
+		c.Pass("code_challenge_method=S512 was refused with invalid_request and the state")
+	default:
+		c.Warn("RFC 7636 §4.4.1", "code_challenge_method=S512 was refused with error=%s, state %q", cb.Param("error"), cb.Param("state"))
+	}
+})
+
+// RFC 7636 §4.1: code_verifier = 43*128unreserved; §4.2: an S256
+// challenge is 43 base64url characters.
+var _ = check.It("PKCE-VERIFIER-SYNTAX", func(c *check.C) {
+	role := publicOr(c)
+	for _, v := range []struct{ name, verifier string }{
+		{"20 characters", flow.Random(15)},
+		{"129 characters", strings.Repeat("a", 129)},
+		{"a '+' in it", "+" + oauth2.GenerateVerifier()},
+	} {
+		r := flow.NewAuthRequest(c, role)
+		r.Verifier = v.verifier
+		c.Note("verifier of %s", v.name)
+		cb, err := flow.Authorize(c, r, false)
+		if err != nil || cb.Param("code") == "" {
+			c.Pass("a verifier of %s was refused at authorization", v.name)
+			continue
+		}
+		if t := redeem(c, r, cb.Param("code"), r.Verifier); t.Issued() {
+			c.Violation(check.BCP, "RFC 7636 §4.1", "a code_verifier of %s was accepted", v.name)
+		} else {
+			c.Pass("a code_verifier of %s was refused (%s)", v.name, t.OAuthError())
+		}
+	}
+	r := flow.NewAuthRequest(c, role)
+	r.Challenge, r.Method = oauth2.S256ChallengeFromVerifier(r.Verifier)[:42], "S256"
+	c.Note("an S256 challenge of 42 characters")
+	cb, err := flow.Authorize(c, r, false)
+	if err == nil && cb.Param("code") != "" {
+		c.Violation(check.BCP, "RFC 7636 §4.2", "an S256 code_challenge of 42 characters was accepted")
+	} else {
+		c.Pass("an S256 challenge of 42 characters was refused")
+	}
+})
+
+// RFC 7636 §7.2: plain "SHOULD NOT be used"; a hardened server refuses it.
+var _ = check.It("PKCE-PLAIN-ACCEPTED", func(c *check.C) {
+	if target.Supports(flow.Metadata(c).CodeChallengeMethodsSupported, "plain") {
+		c.Warn("RFC 7636 §7.2", "code_challenge_methods_supported lists plain")
+	}
+	role := publicOr(c)
+	for _, method := range []string{"plain", ""} {
+		r := flow.NewAuthRequest(c, role)
+		r.Challenge, r.Method = r.Verifier, method
+		name := "code_challenge_method=plain"
+		if method == "" {
+			name = "a challenge without code_challenge_method (plain by default)"
+		}
+		c.Note("%s", name)
+		cb, err := flow.Authorize(c, r, false)
+		if err != nil || cb.Param("code") == "" {
+			c.Pass("%s was refused", name)
+			continue
+		}
+		if t := redeem(c, r, cb.Param("code"), r.Verifier); t.Issued() {
+			c.Warn("RFC 7636 §7.2", "%s works: the verifier travels in the front channel", name)
+		} else {
+			c.Pass("%s gave a code that could not be redeemed", name)
+		}
+	}
+})
