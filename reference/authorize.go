@@ -134,7 +134,7 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 
 // validateAuthRequest checks what may be answered with an error redirect.
 func (s *Server) validateAuthRequest(c *Client, q url.Values, ar *authRequest) *oauthError {
-	if e := checkRepeated(q); e != nil {
+	if e := checkRepeated(q); e != nil && !s.weakened(RepeatedParamsAllowed) {
 		return e
 	}
 	switch ar.responseType {
@@ -202,6 +202,9 @@ func (s *Server) validatePKCE(c *Client, q url.Values, ar *authRequest) *oauthEr
 	lax := s.weakened(PKCELaxSyntax)
 	switch method {
 	case "S256":
+		if s.weakened(PKCES256Unsupported) {
+			return errInvalidRequest("code_challenge_method S256 is not supported")
+		}
 		if !lax && !s256RE.MatchString(challenge) {
 			return errInvalidRequest("code_challenge must be 43 base64url characters")
 		}
@@ -280,7 +283,12 @@ func (s *Server) refuseUntrusted(w http.ResponseWriter, r *http.Request, q url.V
 // respond sends the authorization response to the client's redirect URI,
 // with state and iss (RFC 9207 §2), in the query or the fragment.
 func (s *Server) respond(w http.ResponseWriter, r *http.Request, ar *authRequest, params url.Values, afterPost bool) {
-	if ar.state != "" {
+	switch {
+	case ar.state == "":
+	case params.Has("error") && s.weakened(ErrorNoState):
+	case len(ar.state) > 64 && s.weakened(StateTruncated):
+		params.Set("state", ar.state[:64])
+	default:
 		params.Set("state", ar.state)
 	}
 	if !s.weakened(NoIss) {

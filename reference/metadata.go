@@ -1,6 +1,7 @@
 package reference
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 )
@@ -22,7 +23,7 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 		methods = append(methods, "plain")
 	}
 	authMethods := []string{"client_secret_basic", "client_secret_post", "none"}
-	s.writeJSON(w, http.StatusOK, map[string]any{
+	md := map[string]any{
 		"issuer":                                         s.Issuer(),
 		"authorization_endpoint":                         s.endpoint("/authorize"),
 		"token_endpoint":                                 s.endpoint("/token"),
@@ -44,7 +45,23 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 		"subject_types_supported":                        []string{"public"},
 		"id_token_signing_alg_values_supported":          []string{"RS256"},
 		"claims_supported":                               []string{"sub", "iss", "aud", "exp", "iat", "nonce", "name"},
-	}, false)
+	}
+	if s.weakened(IssuerMismatch) {
+		md["issuer"] = s.Issuer() + "/"
+	}
+	if s.weakened(MetadataIncomplete) {
+		delete(md, "response_types_supported")
+	}
+	if s.weakened(PKCENotAdvertised) {
+		delete(md, "code_challenge_methods_supported")
+	}
+	if s.weakened(MetadataNotJSON) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		_ = json.NewEncoder(w).Encode(md)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, md, false)
 }
 
 // home answers the issuer URL itself with a short page that points to the

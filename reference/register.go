@@ -81,7 +81,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, u := range req.RedirectURIs {
-		if msg := checkRedirectURI(u); msg != "" {
+		if msg := checkRedirectURI(u); msg != "" && !(s.weakened(RegistrationLax) && strings.HasPrefix(u, "http://")) {
 			regErr("invalid_redirect_uri", msg)
 			return
 		}

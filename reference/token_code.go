@@ -32,7 +32,7 @@ func (s *Server) grantAuthorizationCode(c *Client, form url.Values) (map[string]
 			g.revoked = true
 		}
 		return nil, errInvalidGrant("the code was already used; the tokens issued from it are revoked")
-	case s.now().After(code.expires):
+	case s.now().After(code.expires) && !s.weakened(CodeNoExpiry):
 		return nil, errInvalidGrant("the code expired")
 	}
 	if !s.weakened(RedirectURINotChecked) {

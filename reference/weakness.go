@@ -43,6 +43,17 @@ const (
 	OpenRedirect           Weakness = "open-redirect"
 	Redirect307            Weakness = "redirect-307"
 	PasswordGrant          Weakness = "password-grant"
+	IssuerMismatch         Weakness = "issuer-mismatch"
+	MetadataIncomplete     Weakness = "metadata-incomplete"
+	MetadataNotJSON        Weakness = "metadata-not-json"
+	PKCENotAdvertised      Weakness = "pkce-not-advertised"
+	PKCES256Unsupported    Weakness = "pkce-s256-unsupported"
+	JWKSPrivateKey         Weakness = "jwks-private-key"
+	CodeNoExpiry           Weakness = "code-no-expiry"
+	RegistrationLax        Weakness = "registration-lax"
+	StateTruncated         Weakness = "state-truncated"
+	ErrorNoState           Weakness = "error-no-state"
+	RepeatedParamsAllowed  Weakness = "repeated-params-allowed"
 )
 
 // WeaknessInfo describes a [Weakness].
@@ -84,7 +95,18 @@ var weaknesses = []WeaknessInfo{
 	{FramingAllowed, "every page forbids framing with CSP frame-ancestors and X-Frame-Options (RFC 9700 §4.16)", []string{"CLICKJACK-FRAMING-HEADERS", "CLICKJACK-IFRAME-BLOCKED"}},
 	{OpenRedirect, "an unknown client or unregistered redirect_uri gets an error page, never a redirect (RFC 6749 §4.1.2.1)", []string{"OPENREDIR-INVALID-CLIENT"}},
 	{Redirect307, "form posts are answered with 303 (RFC 9700 §4.12)", []string{"AUTHCODE-NO-307"}},
-	{PasswordGrant, "the password grant is refused (RFC 9700 §2.4)", []string{"ROPC-DISABLED"}},
+	{PasswordGrant, "the password grant is refused and not advertised (RFC 9700 §2.4)", []string{"ROPC-DISABLED", "META-MATCHES-BEHAVIOUR"}},
+	{IssuerMismatch, "the metadata's issuer is identical to the issuer identifier (RFC 8414 §3.3)", []string{"META-ISSUER-IDENTICAL"}},
+	{MetadataIncomplete, "the metadata has every REQUIRED member (RFC 8414 §2)", []string{"META-REQUIRED-FIELDS"}},
+	{MetadataNotJSON, "the metadata is served as application/json (RFC 8414 §3.2)", []string{"META-WELLKNOWN"}},
+	{PKCENotAdvertised, "the metadata lists code_challenge_methods_supported (RFC 9700 §2.1.1)", []string{"META-PKCE-ADVERTISED"}},
+	{PKCES256Unsupported, "code_challenge_method=S256 is supported (RFC 7636 §4.2)", []string{"PKCE-S256-SUPPORTED"}},
+	{JWKSPrivateKey, "the JWK Set holds public keys only (OIDC Discovery §3)", []string{"META-JWKS-PUBLIC-ONLY"}},
+	{CodeNoExpiry, "authorization codes expire (RFC 6749 §4.1.2)", []string{"AUTHCODE-EXPIRY"}},
+	{RegistrationLax, "dynamic registration refuses http redirect URIs but on loopback (RFC 9700 §2.6)", []string{"AUTHCODE-REDIRECT-REGISTRATION-RULES"}},
+	{StateTruncated, "state comes back unchanged, however long (RFC 6749 §4.1.2)", []string{"AUTHCODE-STATE-ECHO"}},
+	{ErrorNoState, "error redirects carry the state (RFC 6749 §4.1.2.1)", []string{"AUTHCODE-ERROR-RESPONSE"}},
+	{RepeatedParamsAllowed, "a repeated authorization request parameter is invalid_request (RFC 6749 §3.1)", []string{"AUTHCODE-PARAM-HYGIENE"}},
 }
 
 // AllWeaknesses returns every weakness, in a stable order.

@@ -22,6 +22,7 @@ import (
 
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/reference"
+	"github.com/oauthcheck/oauthcheck/suites/reftarget"
 )
 
 func TestMain(m *testing.M) {
@@ -230,9 +231,11 @@ func TestBuildReferenceConfigFile(t *testing.T) {
 		Scope:      "openid",
 		ExtraScope: "email",
 		Oracle:     "introspection",
+		// code_ttl from the file: AUTHCODE-EXPIRY waits that long.
+		CodeLifetime: 5 * time.Second,
 	}
-	if diff := cmp.Diff(wantTarget, referenceTargetConfig(srv)); diff != "" {
-		t.Errorf("referenceTargetConfig mismatch (-want +got):\n%s", diff)
+	if diff := cmp.Diff(wantTarget, reftarget.TargetConfig(srv)); diff != "" {
+		t.Errorf("TargetConfig mismatch (-want +got):\n%s", diff)
 	}
 }
 

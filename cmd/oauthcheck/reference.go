@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -17,8 +18,8 @@ import (
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/reference"
+	"github.com/oauthcheck/oauthcheck/suites/reftarget"
 )
 
 // referenceFile is the YAML form of reference.Config for --config.
@@ -144,14 +145,8 @@ func serveReference(ctx context.Context, f referenceFlags, out io.Writer) error 
 		return err
 	}
 	if f.writeConfig != "" {
-		raw, err := referenceTargetConfig(srv).Marshal()
-		if err != nil {
+		if err := writeTargetConfig(f.writeConfig, srv); err != nil {
 			return err
-		}
-		header := "# oauthcheck config for the reference server at " + srv.Issuer() + "\n" +
-			"# written by 'oauthcheck reference'; it holds that test server's secrets.\n"
-		if err := os.WriteFile(f.writeConfig, append([]byte(header), raw...), 0o600); err != nil {
-			return usagef("reference: write --write-config: %v", err)
 		}
 	}
 	printReference(out, srv, f.writeConfig)
@@ -170,68 +165,31 @@ func serveReference(ctx context.Context, f referenceFlags, out io.Writer) error 
 	}
 }
 
-// referenceRoles assigns the server's clients to the roles of the config
-// file: confidential clients with a redirect URI to confidential,
-// confidential2 and special; public ones to public and public2; device
-// clients to device and device2.
-func referenceRoles(cfg reference.Config) map[string]reference.Client {
-	slots := map[string][]string{
-		"confidential": {target.RoleConfidential, target.RoleConfidential2, target.RoleSpecial},
-		"public":       {target.RolePublic, target.RolePublic2},
-		"device":       {target.RoleDevice, target.RoleDevice2},
+// writeTargetConfig writes the oauthcheck config file that tests srv,
+// atomically, so that a run waiting for the file never reads half of it.
+func writeTargetConfig(path string, srv *reference.Server) error {
+	raw, err := reftarget.TargetConfig(srv).Marshal()
+	if err != nil {
+		return err
 	}
-	out := map[string]reference.Client{}
-	for _, c := range cfg.Clients {
-		kind := "confidential"
-		switch {
-		case hasGrant(c, reference.GrantDeviceCode) && len(c.RedirectURIs) == 0:
-			kind = "device"
-		case c.Public():
-			kind = "public"
-		}
-		if len(slots[kind]) > 0 {
-			out[slots[kind][0]] = c
-			slots[kind] = slots[kind][1:]
-		}
+	header := "# oauthcheck config for the reference server at " + srv.Issuer() + "\n" +
+		"# written by 'oauthcheck reference'; it holds that test server's secrets.\n"
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".oauthcheck-config-*")
+	if err != nil {
+		return usagef("reference: write --write-config: %v", err)
 	}
-	return out
-}
-
-func hasGrant(c reference.Client, g string) bool {
-	for _, x := range c.GrantTypes {
-		if x == g {
-			return true
-		}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append([]byte(header), raw...)); err != nil {
+		tmp.Close()
+		return usagef("reference: write --write-config: %v", err)
 	}
-	return false
-}
-
-// referenceTargetConfig is the oauthcheck config file that tests srv.
-func referenceTargetConfig(srv *reference.Server) *target.Config {
-	cfg := srv.Config()
-	tc := &target.Config{
-		Issuer:      srv.Issuer(),
-		Profile:     "bcp",
-		RedirectURI: reference.DefaultRedirectURI,
-		Clients:     map[string]*target.Client{},
-		Login:       "builtin:reference",
-		Scope:       cfg.DefaultScope,
-		ExtraScope:  "email",
-		Oracle:      "introspection",
+	if err := tmp.Close(); err != nil {
+		return usagef("reference: write --write-config: %v", err)
 	}
-	for role, c := range referenceRoles(cfg) {
-		tc.Clients[role] = &target.Client{ID: c.ID, Secret: c.Secret}
-		if c.Secret != "" {
-			tc.Clients[role].AuthMethod = "client_secret_basic"
-		}
-		if len(c.RedirectURIs) > 0 {
-			tc.RedirectURI = c.RedirectURIs[0]
-		}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return usagef("reference: write --write-config: %v", err)
 	}
-	if len(cfg.Users) > 0 {
-		tc.User = &target.User{Username: cfg.Users[0].Username, Password: cfg.Users[0].Password}
-	}
-	return tc
+	return nil
 }
 
 func printReference(out io.Writer, srv *reference.Server, written string) {
@@ -252,7 +210,7 @@ func printReference(out io.Writer, srv *reference.Server, written string) {
 		fmt.Fprintf(out, "user:       %s  password %s\n", u.Username, u.Password)
 	}
 	fmt.Fprintln(out, "clients (secrets of this local test server):")
-	roles := referenceRoles(cfg)
+	roles := reftarget.Roles(cfg)
 	byID := map[string]string{}
 	for role, c := range roles {
 		byID[c.ID] = role

@@ -349,11 +349,24 @@ func (s *Session) drive(ctx context.Context, actor Actor, t Task, done func() bo
 			idleSince = time.Now()
 			continue
 		}
-		if time.Since(idleSince) > 3*time.Second {
-			return fmt.Errorf("browser: stuck at %s: no login form, user code field, consent button or redirect", s.redact(lastURL))
+		if time.Since(idleSince) > s.patience(ctx) {
+			return fmt.Errorf("%w: it stays at %s, with no login form, user code field or consent button", ErrNoCallback, s.redact(lastURL))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// patience is how long a page on which the actor finds nothing may take
+// to move on: a page with no form controls is an error page, and a script
+// that redirects runs at once; a page with controls may still be drawing
+// a login app.
+func (s *Session) patience(ctx context.Context) time.Duration {
+	res, err := s.page.Context(ctx).Eval(`() => document.readyState === "complete" &&
+		document.querySelectorAll("input:not([type=hidden]),button,select,textarea,iframe").length === 0`)
+	if err == nil && res.Value.Bool() {
+		return 400 * time.Millisecond
+	}
+	return 3 * time.Second
 }
 
 // waitChange waits, briefly, for a new document after an action. A

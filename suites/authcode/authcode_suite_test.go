@@ -41,7 +41,6 @@ var _ = Describe("negative controls", Label("negative"), func() {
 		Entry(nil, "error-no-state", "AUTHCODE-ERROR-RESPONSE", check.Fail),
 		Entry(nil, "repeated-params-allowed", "AUTHCODE-PARAM-HYGIENE", check.Fail),
 		Entry(nil, "redirect-307", "AUTHCODE-NO-307", check.Fail),
-		SpecTimeout(suitetest.Timeout),
 	)
 })
 

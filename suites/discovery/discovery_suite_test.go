@@ -33,7 +33,6 @@ var _ = Describe("negative controls", Label("negative"), func() {
 		Entry(nil, "jwks-private-key", "META-JWKS-PUBLIC-ONLY", check.Fail),
 		Entry(nil, "password-grant", "META-MATCHES-BEHAVIOUR", check.Warn),
 		Entry(nil, "metadata-not-json", "META-WELLKNOWN", check.Fail),
-		SpecTimeout(suitetest.Timeout),
 	)
 })
 

@@ -34,7 +34,6 @@ var _ = Describe("negative controls", Label("negative"), func() {
 		Entry(nil, "pkce-unknown-method", "PKCE-UNSUPPORTED-METHOD", check.Fail),
 		Entry(nil, "pkce-lax-syntax", "PKCE-VERIFIER-SYNTAX", check.Fail),
 		Entry(nil, "pkce-plain", "PKCE-PLAIN-ACCEPTED", check.Warn),
-		SpecTimeout(suitetest.Timeout),
 	)
 })
 

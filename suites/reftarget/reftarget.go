@@ -31,9 +31,17 @@ type Options struct {
 	Key *rsa.PrivateKey
 }
 
-// Start serves a reference server on 127.0.0.1 at a free port.
+// Quick shortens the lifetimes that checks wait out, so that a run
+// against the reference waits seconds, not minutes.
+func Quick(c *reference.Config) {
+	c.CodeTTL = 5 * time.Second
+}
+
+// Start serves a reference server on 127.0.0.1 at a free port, with
+// [Quick] lifetimes unless opts.Config sets its own.
 func Start(opts Options) (*Server, error) {
 	cfg := reference.DefaultConfig()
+	Quick(&cfg)
 	if opts.Config != nil {
 		opts.Config(&cfg)
 	}
@@ -75,6 +83,8 @@ func TargetConfig(ref *reference.Server) *target.Config {
 		Scope:       cfg.DefaultScope,
 		ExtraScope:  "email",
 		Oracle:      "introspection",
+		// The server's own lifetime: AUTHCODE-EXPIRY waits that long.
+		CodeLifetime: cfg.CodeTTL,
 	}
 	for role, c := range Roles(cfg) {
 		tc.Clients[role] = &target.Client{ID: c.ID, Secret: c.Secret}

@@ -81,6 +81,8 @@ type Control struct {
 // and expects one of the verdicts (FAIL or WARN).
 func ExpectFails(ctx context.Context, cfg Config, weakness, id string, want ...check.Verdict) *check.Result {
 	GinkgoHelper()
+	ctx, cancel := context.WithTimeout(ctx, Timeout)
+	defer cancel()
 	env := Reference(ctx, cfg, weakness)
 	res := check.Run(ctx, id, env)
 	check.Attach(res)
