@@ -5,7 +5,7 @@ BIN     ?= bin/oauthcheck
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build test run lint bench deps clean
+.PHONY: all build test run serve lint bench deps clean
 
 all: lint test build
 
@@ -21,8 +21,14 @@ deps:
 test: deps
 	$(GO) test -race -count=1 -timeout 20m ./...
 
-## run: the main job: serve the reference server (the check run lands with the suites)
-run: build
+## run: the main job: every check against the bundled reference server, with its report
+run: deps build
+	@mkdir -p out
+	$(BIN) run --target reference --json out/report.json
+
+## serve: the reference server on 127.0.0.1:9443, and its config file in out/ref.yaml
+serve: build
+	@mkdir -p out
 	$(BIN) reference --addr 127.0.0.1:9443 --write-config out/ref.yaml
 
 ## lint: formatting and vet
