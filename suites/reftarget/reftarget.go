@@ -35,6 +35,8 @@ type Options struct {
 // against the reference waits seconds, not minutes.
 func Quick(c *reference.Config) {
 	c.CodeTTL = 5 * time.Second
+	c.DeviceInterval = time.Second
+	c.DeviceTTL = 20 * time.Second
 }
 
 // Start serves a reference server on 127.0.0.1 at a free port, with
