@@ -119,7 +119,7 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 		params.Set("code", code)
 	case "token":
 		s.store.mu.Lock()
-		resp, err := s.issue(s.newGrant(ar.clientID, user, ar.scope), ar.scope, false, ar.nonce)
+		resp, err := s.issue(s.newGrant(ar.clientID, user, ar.scope), ar.scope, s.weakened(ImplicitRefreshToken), ar.nonce)
 		s.store.mu.Unlock()
 		if err != nil {
 			s.respond(w, r, ar, errorParams(newError(500, "server_error", "cannot issue a token")), true)
@@ -154,7 +154,7 @@ func (s *Server) validateAuthRequest(c *Client, q url.Values, ar *authRequest) *
 	switch ar.responseMode {
 	case "", "fragment":
 	case "query":
-		if ar.responseType == "token" {
+		if ar.responseType == "token" && !s.weakened(ImplicitQuery) {
 			return errInvalidRequest("tokens are never sent in the query (RFC 6749 §4.2.2)")
 		}
 	default:

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 const maxFormBytes = 64 << 10
@@ -45,6 +46,23 @@ func parseForm(r *http.Request) (url.Values, *oauthError) {
 	return form, nil
 }
 
+// parseFormLenient is parseForm that keeps the first of repeated
+// parameters (the token-repeated-params weakness).
+func parseFormLenient(r *http.Request) (url.Values, *oauthError) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxFormBytes))
+	if err != nil {
+		return nil, errInvalidRequest("read body: " + err.Error())
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, errInvalidRequest("malformed form body")
+	}
+	for k, v := range form {
+		form[k] = v[:1]
+	}
+	return form, nil
+}
+
 func checkRepeated(v url.Values) *oauthError {
 	for k, vals := range v {
 		if len(vals) > 1 {
@@ -54,16 +72,24 @@ func checkRepeated(v url.Values) *oauthError {
 	return nil
 }
 
+const (
+	maxAuthFailures   = 20
+	authFailureWindow = time.Minute
+)
+
 // authenticateClient authenticates the client of a token, revocation,
 // introspection or device authorization request: client_secret_basic, with
 // the id and secret form-decoded (RFC 6749 §2.3.1), client_secret_post, or
-// a public client's client_id alone. Two methods at once are refused.
-func (s *Server) authenticateClient(r *http.Request, form url.Values) (*Client, *oauthError) {
+// a public client's client_id alone. Two methods at once are refused. A
+// client with too many wrong secrets in a minute is locked out for the rest
+// of it (RFC 6749 §10.10). idOnly, set by a weakness, lets a confidential
+// client through with its client_id alone.
+func (s *Server) authenticateClient(r *http.Request, form url.Values, idOnly bool) (*Client, *oauthError) {
 	var id, secret string
 	basic := false
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, cred, _ := strings.Cut(h, " ")
-		if !strings.EqualFold(scheme, "Basic") {
+		if !strings.EqualFold(scheme, "Basic") || s.weakened(NoBasicAuth) {
 			return nil, errInvalidClient("unsupported authorization scheme " + scheme)
 		}
 		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
@@ -74,11 +100,14 @@ func (s *Server) authenticateClient(r *http.Request, form url.Values) (*Client, 
 		if !ok {
 			return nil, errInvalidClient("malformed Basic credentials")
 		}
-		if id, err = url.QueryUnescape(rawID); err != nil {
-			return nil, errInvalidClient("malformed Basic client id")
-		}
-		if secret, err = url.QueryUnescape(rawSecret); err != nil {
-			return nil, errInvalidClient("malformed Basic client secret")
+		id, secret = rawID, rawSecret
+		if !s.weakened(BasicNoFormDecoding) {
+			if id, err = url.QueryUnescape(rawID); err != nil {
+				return nil, errInvalidClient("malformed Basic client id")
+			}
+			if secret, err = url.QueryUnescape(rawSecret); err != nil {
+				return nil, errInvalidClient("malformed Basic client secret")
+			}
 		}
 		basic = true
 		if form.Has("client_secret") {
@@ -103,10 +132,42 @@ func (s *Server) authenticateClient(r *http.Request, form url.Values) (*Client, 
 		return nil, errInvalidClient("public client sent a secret")
 	case c.Public():
 		return c, nil
+	case secret == "" && idOnly:
+		return c, nil
 	case secret == "":
 		return nil, errInvalidClient("client authentication required")
+	case s.lockedOut(c.ID):
+		e := newError(http.StatusTooManyRequests, "invalid_client", "too many failed authentications; try again in a minute")
+		return nil, e
 	case subtle.ConstantTimeCompare([]byte(secret), []byte(c.Secret)) != 1:
+		s.authFailed(c.ID)
 		return nil, errInvalidClient("client authentication failed")
 	}
 	return c, nil
+}
+
+// lockedOut reports whether a client has had too many wrong secrets in the
+// last minute.
+func (s *Server) lockedOut(id string) bool {
+	if s.weakened(NoClientAuthThrottle) {
+		return false
+	}
+	now := s.now()
+	s.store.mu.Lock()
+	defer s.store.mu.Unlock()
+	var recent []time.Time
+	for _, t := range s.store.authFailures[id] {
+		if now.Sub(t) < authFailureWindow {
+			recent = append(recent, t)
+		}
+	}
+	s.store.authFailures[id] = recent
+	return len(recent) >= maxAuthFailures
+}
+
+func (s *Server) authFailed(id string) {
+	now := s.now()
+	s.store.mu.Lock()
+	s.store.authFailures[id] = append(s.store.authFailures[id], now)
+	s.store.mu.Unlock()
 }

@@ -27,7 +27,7 @@ func (s *Server) deviceAuthorization(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, e)
 		return
 	}
-	c, e := s.authenticateClient(r, form)
+	c, e := s.authenticateClient(r, form, false)
 	if e != nil {
 		s.writeError(w, e)
 		return

@@ -67,6 +67,16 @@ func (s *Server) writeError(w http.ResponseWriter, e *oauthError) {
 	s.writeJSON(w, e.status, e, true)
 }
 
+// tokenOtherMethod refuses a token request that is not a POST, unless the
+// token-get-allowed weakness is on.
+func (s *Server) tokenOtherMethod(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && s.weakened(TokenGetAllowed) {
+		s.token(w, r)
+		return
+	}
+	s.methodNotAllowed(w, r)
+}
+
 func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Allow", http.MethodPost)
 	s.writeJSON(w, http.StatusMethodNotAllowed, errInvalidRequest("use POST"), true)

@@ -11,11 +11,11 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, e)
 		return
 	}
-	c, e := s.authenticateClient(r, form)
+	c, e := s.authenticateClient(r, form, false)
 	if e == nil && c.Public() {
 		e = errInvalidClient("introspection needs an authenticated confidential client")
 	}
-	if e != nil {
+	if e != nil && !s.weakened(IntrospectNoAuth) {
 		s.writeError(w, e)
 		return
 	}
@@ -28,12 +28,20 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 	active := s.store.active(t, s.now()) && !(t.kind == refreshToken && t.rotated)
 	s.store.mu.Unlock()
 	if !active {
-		s.writeJSON(w, http.StatusOK, map[string]any{"active": false}, true)
+		resp := map[string]any{"active": false}
+		if s.weakened(IntrospectVerbose) {
+			resp["reason"] = "unknown, revoked or expired"
+		}
+		s.writeJSON(w, http.StatusOK, resp, true)
 		return
+	}
+	clientID := t.clientID
+	if s.weakened(IntrospectWrongClient) && c != nil {
+		clientID = c.ID
 	}
 	resp := map[string]any{
 		"active":     true,
-		"client_id":  t.clientID,
+		"client_id":  clientID,
 		"scope":      t.scope,
 		"token_type": "Bearer",
 		"exp":        t.expires.Unix(),

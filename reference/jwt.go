@@ -43,6 +43,14 @@ func (s *Server) sign(typ string, claims map[string]any) (string, error) {
 // openid and a user is behind the grant. The caller holds the store lock.
 func (s *Server) issue(g *grant, scope string, refresh bool, nonce string) (map[string]any, error) {
 	now := s.now()
+	accessTTL := s.cfg.AccessTTL
+	if s.weakened(LongAccessTokens) {
+		accessTTL = 24 * time.Hour
+	}
+	refreshTTL := s.cfg.RefreshTTL
+	if s.weakened(RefreshNoExpiry) {
+		refreshTTL = 100 * 365 * 24 * time.Hour
+	}
 	sub := g.username
 	if sub == "" {
 		sub = g.clientID
@@ -54,7 +62,7 @@ func (s *Server) issue(g *grant, scope string, refresh bool, nonce string) (map[
 		"aud":       s.Issuer(),
 		"client_id": g.clientID,
 		"iat":       now.Unix(),
-		"exp":       now.Add(s.cfg.AccessTTL).Unix(),
+		"exp":       now.Add(accessTTL).Unix(),
 		"jti":       jti,
 	}
 	if scope != "" {
@@ -65,17 +73,20 @@ func (s *Server) issue(g *grant, scope string, refresh bool, nonce string) (map[
 		return nil, err
 	}
 	s.store.tokens[at] = &token{kind: accessToken, grantID: g.id, clientID: g.clientID, username: g.username,
-		scope: scope, jti: jti, issued: now, expires: now.Add(s.cfg.AccessTTL)}
+		scope: scope, jti: jti, issued: now, expires: now.Add(accessTTL)}
 	resp := map[string]any{
 		"access_token": at,
 		"token_type":   "Bearer",
-		"expires_in":   int(s.cfg.AccessTTL / time.Second),
+		"expires_in":   int(accessTTL / time.Second),
 		"scope":        scope,
 	}
 	if refresh {
 		rt := randomToken(32)
+		if s.weakened(WeakTokens) {
+			rt = randomToken(6)
+		}
 		s.store.tokens[rt] = &token{kind: refreshToken, grantID: g.id, clientID: g.clientID, username: g.username,
-			scope: g.scope, issued: now, expires: now.Add(s.cfg.RefreshTTL)}
+			scope: g.scope, issued: now, expires: now.Add(refreshTTL)}
 		resp["refresh_token"] = rt
 	}
 	if g.username != "" && hasScope(scope, "openid") {

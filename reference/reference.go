@@ -320,7 +320,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /login", s.login)
 	m.HandleFunc("POST /consent", s.consent)
 	m.HandleFunc("POST /token", s.token)
-	m.HandleFunc("/token", s.methodNotAllowed)
+	m.HandleFunc("/token", s.tokenOtherMethod)
 	m.HandleFunc("POST /device_authorization", s.deviceAuthorization)
 	m.HandleFunc("GET /device", s.devicePage)
 	m.HandleFunc("POST /device", s.deviceSubmit)

@@ -11,7 +11,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, e)
 		return
 	}
-	c, e := s.authenticateClient(r, form)
+	c, e := s.authenticateClient(r, form, s.weakened(RevokeNoClientAuth))
 	if e != nil {
 		s.writeError(w, e)
 		return
@@ -24,15 +24,22 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 	defer s.store.mu.Unlock()
 	// token_type_hint only orders a search; one lookup covers every type.
 	t := s.store.tokens[form.Get("token")]
+	hint := form.Get("token_type_hint")
 	switch {
 	case t == nil:
-	case t.clientID != c.ID:
+	case s.weakened(RevokeHintStrict) && hint != "" && hint != string(t.kind):
+		// the hint is taken as the only type to search: nothing found
+	case t.clientID != c.ID && !s.weakened(RevokeCrossClient):
 		s.writeError(w, errInvalidGrant("the token was issued to another client"))
 		return
+	case t.kind == refreshToken && s.weakened(RevokeNoop):
 	case t.kind == refreshToken:
-		if g := s.store.grants[t.grantID]; g != nil {
+		if g := s.store.grants[t.grantID]; g != nil && s.weakened(RevokeNoCascade) {
+			g.refreshRevoked = true
+		} else if g != nil {
 			g.revoked = true
 		}
+	case s.weakened(RevokeAccessNoop):
 	default:
 		t.revoked = true
 	}

@@ -21,6 +21,7 @@ type store struct {
 	devices      map[string]*deviceAuth
 	userCodes    map[string]*deviceAuth // by normalised user code
 	failures     map[string][]time.Time // username -> times of wrong user codes
+	authFailures map[string][]time.Time // client id -> times of wrong secrets
 }
 
 func newStore() *store {
@@ -34,6 +35,7 @@ func newStore() *store {
 		devices:      map[string]*deviceAuth{},
 		userCodes:    map[string]*deviceAuth{},
 		failures:     map[string][]time.Time{},
+		authFailures: map[string][]time.Time{},
 	}
 }
 
@@ -78,6 +80,9 @@ type grant struct {
 	username string // empty for client credentials
 	scope    string // what the user granted
 	revoked  bool
+	// refreshRevoked revokes the grant's refresh tokens but not its access
+	// tokens (the refresh-reuse-keeps-access and revoke-no-cascade weaknesses).
+	refreshRevoked bool
 }
 
 type tokenKind string
@@ -128,7 +133,7 @@ func (st *store) active(t *token, now time.Time) bool {
 		return false
 	}
 	g := st.grants[t.grantID]
-	return g != nil && !g.revoked
+	return g != nil && !g.revoked && !(t.kind == refreshToken && g.refreshRevoked)
 }
 
 // randomToken returns n random bytes, base64url-encoded.

@@ -3,6 +3,7 @@ package reference
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 )
 
 // GrantDeviceCode is the grant type of RFC 8628 §3.4.
@@ -12,7 +13,7 @@ const GrantDeviceCode = "urn:ietf:params:oauth:grant-type:device_code"
 // the parameters in a form body; every answer carries Cache-Control:
 // no-store.
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
-	form, e := parseForm(r)
+	form, e := s.parseTokenForm(r)
 	if e != nil {
 		s.writeError(w, e)
 		return
@@ -22,8 +23,13 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, errInvalidRequest("grant_type is required"))
 		return
 	}
-	c, e := s.authenticateClient(r, form)
+	idOnly := (grantType == "client_credentials" && s.weakened(CCNoClientAuth)) ||
+		(grantType == "refresh_token" && s.weakened(RefreshNoClientAuth))
+	c, e := s.authenticateClient(r, form, idOnly)
 	if e != nil {
+		if e.status == http.StatusUnauthorized && s.weakened(InvalidClient400) {
+			e.status = http.StatusBadRequest
+		}
 		s.writeError(w, e)
 		return
 	}
@@ -43,10 +49,44 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		e = errUnsupportedGrantType("grant_type " + grantType + " is not supported")
 	}
 	if e != nil {
+		if e.Code == "unsupported_grant_type" && s.weakened(TokenErrorHTML) {
+			s.errorPage(w, http.StatusBadRequest, "Unsupported grant type.")
+			return
+		}
 		s.writeError(w, e)
 		return
 	}
+	if s.weakened(TokenResponseIncomplete) {
+		delete(resp, "token_type")
+	}
 	s.writeJSON(w, http.StatusOK, resp, true)
+}
+
+// parseTokenForm reads a token request; under weaknesses it also takes
+// credentials from the URI, repeated parameters, or a GET.
+func (s *Server) parseTokenForm(r *http.Request) (url.Values, *oauthError) {
+	if r.Method == http.MethodGet {
+		q := r.URL.Query()
+		return q, checkRepeated(q)
+	}
+	if s.weakened(SecretInURI) && r.URL.RawQuery != "" {
+		q := r.URL.Query()
+		r.URL.RawQuery = ""
+		form, e := parseForm(r)
+		if e != nil {
+			return nil, e
+		}
+		for _, k := range []string{"client_id", "client_secret"} {
+			if q.Has(k) {
+				form.Set(k, q.Get(k))
+			}
+		}
+		return form, nil
+	}
+	if s.weakened(TokenRepeatedParams) {
+		return parseFormLenient(r)
+	}
+	return parseForm(r)
 }
 
 func errServer(err error) *oauthError {

@@ -23,7 +23,7 @@ func (s *Server) grantClientCredentials(c *Client, form url.Values) (map[string]
 	}
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
-	resp, err := s.issue(s.newGrant(c.ID, "", scope), scope, false, "")
+	resp, err := s.issue(s.newGrant(c.ID, "", scope), scope, s.weakened(CCRefreshToken), "")
 	if err != nil {
 		return nil, errServer(err)
 	}

@@ -27,6 +27,10 @@ func (s *Server) grantRefresh(c *Client, form url.Values) (map[string]any, *oaut
 	case rt.clientID != c.ID && !s.weakened(RefreshNotClientBound):
 		return nil, errInvalidGrant("the refresh token was issued to another client")
 	case rt.rotated:
+		if s.weakened(RefreshReuseKeepsAccess) {
+			st.grants[rt.grantID].refreshRevoked = true
+			return nil, errInvalidGrant("the refresh token was already used; its family's refresh tokens are revoked")
+		}
 		if !s.weakened(RefreshNoReuseDetect) {
 			st.grants[rt.grantID].revoked = true
 			return nil, errInvalidGrant("the refresh token was already used; its family is revoked")

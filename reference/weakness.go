@@ -54,6 +54,34 @@ const (
 	StateTruncated         Weakness = "state-truncated"
 	ErrorNoState           Weakness = "error-no-state"
 	RepeatedParamsAllowed  Weakness = "repeated-params-allowed"
+
+	CCNoClientAuth          Weakness = "cc-no-client-auth"
+	CCRefreshToken          Weakness = "cc-refresh-token"
+	NoBasicAuth             Weakness = "no-basic-auth"
+	BasicNoFormDecoding     Weakness = "basic-no-form-decoding"
+	SecretInURI             Weakness = "secret-in-uri"
+	NoClientAuthThrottle    Weakness = "no-client-auth-throttle"
+	TokenResponseIncomplete Weakness = "token-response-incomplete"
+	TokenErrorHTML          Weakness = "token-error-html"
+	InvalidClient400        Weakness = "invalid-client-400"
+	TokenGetAllowed         Weakness = "token-get-allowed"
+	TokenRepeatedParams     Weakness = "token-repeated-params"
+	WeakTokens              Weakness = "weak-tokens"
+	LongAccessTokens        Weakness = "long-access-tokens"
+	RefreshReuseKeepsAccess Weakness = "refresh-reuse-keeps-access"
+	RefreshNoClientAuth     Weakness = "refresh-no-client-auth"
+	RefreshNoExpiry         Weakness = "refresh-no-expiry"
+	RevokeNoop              Weakness = "revoke-noop"
+	RevokeAccessNoop        Weakness = "revoke-access-noop"
+	RevokeNoCascade         Weakness = "revoke-no-cascade"
+	RevokeNoClientAuth      Weakness = "revoke-no-client-auth"
+	RevokeCrossClient       Weakness = "revoke-cross-client"
+	RevokeHintStrict        Weakness = "revoke-hint-strict"
+	IntrospectNoAuth        Weakness = "introspect-no-auth"
+	IntrospectVerbose       Weakness = "introspect-inactive-verbose"
+	IntrospectWrongClient   Weakness = "introspect-wrong-client-id"
+	ImplicitRefreshToken    Weakness = "implicit-refresh-token"
+	ImplicitQuery           Weakness = "implicit-query"
 )
 
 // WeaknessInfo describes a [Weakness].
@@ -107,6 +135,33 @@ var weaknesses = []WeaknessInfo{
 	{StateTruncated, "state comes back unchanged, however long (RFC 6749 §4.1.2)", []string{"AUTHCODE-STATE-ECHO"}},
 	{ErrorNoState, "error redirects carry the state (RFC 6749 §4.1.2.1)", []string{"AUTHCODE-ERROR-RESPONSE"}},
 	{RepeatedParamsAllowed, "a repeated authorization request parameter is invalid_request (RFC 6749 §3.1)", []string{"AUTHCODE-PARAM-HYGIENE"}},
+	{CCNoClientAuth, "client_credentials needs client authentication (RFC 6749 §4.4.2)", []string{"CC-CLIENT-AUTH-REQUIRED"}},
+	{CCRefreshToken, "client_credentials issues no refresh token (RFC 6749 §4.4.3)", []string{"CC-NO-REFRESH-TOKEN"}},
+	{NoBasicAuth, "HTTP Basic client authentication works (RFC 6749 §2.3.1)", []string{"CLIENTAUTH-METHODS-SUPPORTED"}},
+	{BasicNoFormDecoding, "Basic credentials are form-decoded (RFC 6749 §2.3.1)", []string{"CLIENTAUTH-BASIC-FORM-ENCODING"}},
+	{SecretInURI, "client credentials in the request URI are refused (RFC 6749 §2.3.1)", []string{"CLIENTAUTH-NO-SECRET-IN-URI"}},
+	{NoClientAuthThrottle, "wrong client secrets are throttled (RFC 6749 §10.10)", []string{"CLIENTAUTH-BRUTEFORCE-THROTTLE"}},
+	{TokenResponseIncomplete, "token responses carry token_type (RFC 6749 §5.1)", []string{"TOKEN-RESPONSE-FORMAT"}},
+	{TokenErrorHTML, "token errors are JSON (RFC 6749 §5.2)", []string{"TOKEN-ERROR-CODES"}},
+	{InvalidClient400, "a failed Basic authentication is 401 with WWW-Authenticate (RFC 6749 §5.2)", []string{"TOKEN-INVALID-CLIENT-401"}},
+	{TokenGetAllowed, "the token endpoint takes POST only (RFC 6749 §3.2)", []string{"TOKEN-POST-ONLY"}},
+	{TokenRepeatedParams, "a repeated token request parameter is invalid_request (RFC 6749 §3.2)", []string{"TOKEN-PARAM-HYGIENE"}},
+	{WeakTokens, "refresh tokens carry 256 random bits (RFC 6749 §10.10)", []string{"TOKEN-ENTROPY"}},
+	{LongAccessTokens, "access tokens live at most an hour (RFC 6750 §5.3)", []string{"TOKEN-AT-LIFETIME"}},
+	{RefreshReuseKeepsAccess, "reuse detection revokes the family's access tokens too (OAuth 2.1 §4.3.1)", []string{"REFRESH-REUSE-REVOKES-ACCESS"}},
+	{RefreshNoClientAuth, "a confidential client authenticates to refresh (RFC 6749 §6)", []string{"REFRESH-CLIENT-AUTH-REQUIRED"}},
+	{RefreshNoExpiry, "refresh tokens expire when unused (RFC 9700 §4.14.2)", []string{"REFRESH-LIFECYCLE"}},
+	{RevokeNoop, "revoking a refresh token revokes it (RFC 7009 §2.1)", []string{"REVOKE-REFRESH-TOKEN"}},
+	{RevokeAccessNoop, "revoking an access token revokes it (RFC 7009 §2)", []string{"REVOKE-ACCESS-TOKEN"}},
+	{RevokeNoCascade, "revoking a refresh token revokes its access tokens (RFC 7009 §2.1)", []string{"REVOKE-CASCADE"}},
+	{RevokeNoClientAuth, "revocation needs client authentication (RFC 7009 §2.1)", []string{"REVOKE-CLIENT-AUTH"}},
+	{RevokeCrossClient, "a client cannot revoke another client's token (RFC 7009 §2.1)", []string{"REVOKE-CROSS-CLIENT"}},
+	{RevokeHintStrict, "a wrong token_type_hint does not stop revocation (RFC 7009 §2.1)", []string{"REVOKE-INVALID-TOKEN"}},
+	{IntrospectNoAuth, "introspection needs client authentication (RFC 7662 §2.1)", []string{"INTROSPECT-AUTH-REQUIRED"}},
+	{IntrospectVerbose, "an inactive token gets {\"active\":false} and nothing more (RFC 7662 §2.2)", []string{"INTROSPECT-INACTIVE-MINIMAL"}},
+	{IntrospectWrongClient, "introspection names the token's own client_id (RFC 7662 §2.2)", []string{"INTROSPECT-ACTIVE-RESPONSE"}},
+	{ImplicitRefreshToken, "the implicit grant issues no refresh token (RFC 6749 §4.2.2)", []string{"IMPLICIT-NO-REFRESH-TOKEN"}},
+	{ImplicitQuery, "tokens are never sent in the query (RFC 6749 §4.2.2)", []string{"IMPLICIT-FRAGMENT-ONLY"}},
 }
 
 // AllWeaknesses returns every weakness, in a stable order.

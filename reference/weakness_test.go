@@ -198,7 +198,7 @@ var weaknessProbes = []weaknessProbe{{
 	},
 }, {
 	weakness: reference.RefreshNoRotation,
-	implies:  []reference.Weakness{reference.RefreshOldValid, reference.RefreshNoReuseDetect},
+	implies:  []reference.Weakness{reference.RefreshOldValid, reference.RefreshNoReuseDetect, reference.RefreshReuseKeepsAccess},
 	reason:   "RFC 9700 §4.14.2: a refresh returns a new refresh token",
 	probe: func(t *testing.T, e *env) bool {
 		tok := e.tokens(t, reference.RoleConfidential)
@@ -211,7 +211,7 @@ var weaknessProbes = []weaknessProbe{{
 	},
 }, {
 	weakness: reference.RefreshOldValid,
-	implies:  []reference.Weakness{reference.RefreshNoReuseDetect},
+	implies:  []reference.Weakness{reference.RefreshNoReuseDetect, reference.RefreshReuseKeepsAccess},
 	reason:   "RFC 9700 §4.14.2: a rotated refresh token stops working",
 	probe: func(t *testing.T, e *env) bool {
 		tok := e.tokens(t, reference.RoleConfidential)
@@ -222,6 +222,7 @@ var weaknessProbes = []weaknessProbe{{
 	},
 }, {
 	weakness: reference.RefreshNoReuseDetect,
+	implies:  []reference.Weakness{reference.RefreshReuseKeepsAccess},
 	reason:   "RFC 9700 §4.14.2: replaying a rotated refresh token revokes the newest one and its access token",
 	probe: func(t *testing.T, e *env) bool {
 		tok := e.tokens(t, reference.RoleConfidential)
@@ -418,7 +419,242 @@ var weaknessProbes = []weaknessProbe{{
 		params.Add("state", "other")
 		return e.tryCode(t, params) == ""
 	},
+}, {
+	weakness: reference.CCNoClientAuth,
+	reason:   "RFC 6749 §4.4.2: client_credentials needs the client's secret",
+	probe: func(t *testing.T, e *env) bool {
+		a := e.client(t, reference.RoleConfidential)
+		return !ok(e.token(t, ccForm(""), postAuth(a.ID, "")))
+	},
+}, {
+	weakness: reference.CCRefreshToken,
+	reason:   "RFC 6749 §4.4.3: no refresh token for client_credentials",
+	probe: func(t *testing.T, e *env) bool {
+		_, has := e.token(t, ccForm(""), e.as(t, reference.RoleConfidential)).JSON(t)["refresh_token"]
+		return !has
+	},
+}, {
+	weakness: reference.NoBasicAuth,
+	broad:    true,
+	reason:   "RFC 6749 §2.3.1: client_secret_basic works",
+	probe: func(t *testing.T, e *env) bool {
+		return ok(e.token(t, ccForm(""), e.as(t, reference.RoleConfidential)))
+	},
+}, {
+	weakness: reference.BasicNoFormDecoding,
+	reason:   "RFC 6749 §2.3.1: Basic credentials are form-decoded",
+	probe: func(t *testing.T, e *env) bool {
+		c := e.client(t, reference.RoleSpecial)
+		return ok(e.token(t, ccForm(""), basicAuth(c.ID, c.Secret)))
+	},
+}, {
+	weakness: reference.SecretInURI,
+	reason:   "RFC 6749 §2.3.1: credentials in the URI are refused",
+	probe: func(t *testing.T, e *env) bool {
+		c := e.client(t, reference.RoleConfidential)
+		q := url.Values{"client_id": {c.ID}, "client_secret": {c.Secret}}
+		req, _ := http.NewRequest(http.MethodPost, e.url+"/token?"+q.Encode(), strings.NewReader("grant_type=client_credentials"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return !ok(e.do(t, req))
+	},
+}, {
+	weakness: reference.NoClientAuthThrottle,
+	reason:   "RFC 6749 §10.10: wrong secrets are throttled",
+	probe: func(t *testing.T, e *env) bool {
+		c := e.client(t, reference.RoleConfidential2)
+		for range 20 {
+			e.token(t, ccForm(""), basicAuth(c.ID, "wrong"))
+		}
+		return e.token(t, ccForm(""), basicAuth(c.ID, "wrong")).Status == http.StatusTooManyRequests
+	},
+}, {
+	weakness: reference.TokenResponseIncomplete,
+	reason:   "RFC 6749 §5.1: token_type is REQUIRED",
+	probe: func(t *testing.T, e *env) bool {
+		_, has := e.token(t, ccForm(""), e.as(t, reference.RoleConfidential)).JSON(t)["token_type"]
+		return has
+	},
+}, {
+	weakness: reference.TokenErrorHTML,
+	reason:   "RFC 6749 §5.2: errors are JSON",
+	probe: func(t *testing.T, e *env) bool {
+		r := e.token(t, url.Values{"grant_type": {"foo"}}, e.as(t, reference.RoleConfidential))
+		return strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") && r.Error() == "unsupported_grant_type"
+	},
+}, {
+	weakness: reference.InvalidClient400,
+	reason:   "RFC 6749 §5.2: failed Basic authentication is 401 with WWW-Authenticate",
+	probe: func(t *testing.T, e *env) bool {
+		c := e.client(t, reference.RoleConfidential)
+		r := e.token(t, ccForm(""), basicAuth(c.ID, "wrong"))
+		return r.Status == http.StatusUnauthorized && strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Basic")
+	},
+}, {
+	weakness: reference.TokenGetAllowed,
+	reason:   "RFC 6749 §3.2: the token endpoint takes POST only",
+	probe: func(t *testing.T, e *env) bool {
+		c := e.client(t, reference.RoleConfidential)
+		req, _ := http.NewRequest(http.MethodGet, e.url+"/token?grant_type=client_credentials", nil)
+		basicAuth(c.ID, c.Secret)(req.Header, url.Values{})
+		return !ok(e.do(t, req))
+	},
+}, {
+	weakness: reference.TokenRepeatedParams,
+	reason:   "RFC 6749 §3.2: a repeated parameter is invalid_request",
+	probe: func(t *testing.T, e *env) bool {
+		r := e.token(t, url.Values{"grant_type": {"client_credentials", "client_credentials"}}, e.as(t, reference.RoleConfidential))
+		return r.Error() == "invalid_request"
+	},
+}, {
+	weakness: reference.WeakTokens,
+	reason:   "RFC 6749 §10.10: refresh tokens cannot be guessed",
+	probe: func(t *testing.T, e *env) bool {
+		return len(e.tokens(t, reference.RolePublic).RefreshToken) >= 43
+	},
+}, {
+	weakness: reference.LongAccessTokens,
+	reason:   "RFC 6750 §5.3: access tokens live at most an hour",
+	probe: func(t *testing.T, e *env) bool {
+		return e.token(t, ccForm(""), e.as(t, reference.RoleConfidential)).JSON(t)["expires_in"].(float64) <= 3600
+	},
+}, {
+	weakness: reference.RefreshReuseKeepsAccess,
+	implies:  []reference.Weakness{reference.RefreshNoReuseDetect},
+	reason:   "OAuth 2.1 §4.3.1: reuse detection revokes the family's access tokens",
+	probe: func(t *testing.T, e *env) bool {
+		tok := e.tokens(t, reference.RolePublic)
+		next := e.refresh(t, reference.RolePublic, tok.RefreshToken, nil)
+		if !ok(next) {
+			t.Fatalf("the first refresh failed:\n%s", next)
+		}
+		e.refresh(t, reference.RolePublic, tok.RefreshToken, nil) // replay
+		return !e.active(t, next.JSON(t)["access_token"].(string))
+	},
+}, {
+	weakness: reference.RefreshNoClientAuth,
+	reason:   "RFC 6749 §6: a confidential client authenticates to refresh",
+	probe: func(t *testing.T, e *env) bool {
+		tok := e.tokens(t, reference.RoleConfidential)
+		a := e.client(t, reference.RoleConfidential)
+		form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}
+		return !ok(e.token(t, form, postAuth(a.ID, "")))
+	},
+}, {
+	weakness: reference.RefreshNoExpiry,
+	reason:   "RFC 9700 §4.14.2: an unused refresh token expires",
+	probe: func(t *testing.T, e *env) bool {
+		tok := e.tokens(t, reference.RolePublic)
+		e.clock.Advance(e.cfg.RefreshTTL + time.Second)
+		return !ok(e.refresh(t, reference.RolePublic, tok.RefreshToken, nil))
+	},
+}, {
+	weakness: reference.RevokeNoop,
+	implies:  []reference.Weakness{reference.RevokeNoCascade, reference.RevokeHintStrict},
+	reason:   "RFC 7009 §2.1: a revoked refresh token stops working",
+	probe: func(t *testing.T, e *env) bool {
+		tok := e.tokens(t, reference.RoleConfidential)
+		e.post(t, "/revoke", url.Values{"token": {tok.RefreshToken}}, e.as(t, reference.RoleConfidential))
+		return !ok(e.refresh(t, reference.RoleConfidential, tok.RefreshToken, nil))
+	},
+}, {
+	weakness: reference.RevokeAccessNoop,
+	reason:   "RFC 7009 §2: a revoked access token stops working",
+	probe: func(t *testing.T, e *env) bool {
+		tok := e.tokens(t, reference.RoleConfidential)
+		e.post(t, "/revoke", url.Values{"token": {tok.AccessToken}}, e.as(t, reference.RoleConfidential))
+		return !e.active(t, tok.AccessToken)
+	},
+}, {
+	weakness: reference.RevokeNoCascade,
+	reason:   "RFC 7009 §2.1: revoking a refresh token revokes its access tokens",
+	probe: func(t *testing.T, e *env) bool {
+		tok := e.tokens(t, reference.RoleConfidential)
+		e.post(t, "/revoke", url.Values{"token": {tok.RefreshToken}}, e.as(t, reference.RoleConfidential))
+		return !e.active(t, tok.AccessToken)
+	},
+}, {
+	weakness: reference.RevokeNoClientAuth,
+	reason:   "RFC 7009 §2.1: a confidential client authenticates to revoke",
+	probe: func(t *testing.T, e *env) bool {
+		tok := e.tokens(t, reference.RoleConfidential)
+		a := e.client(t, reference.RoleConfidential)
+		e.post(t, "/revoke", url.Values{"token": {tok.RefreshToken}}, postAuth(a.ID, ""))
+		return ok(e.refresh(t, reference.RoleConfidential, tok.RefreshToken, nil))
+	},
+}, {
+	weakness: reference.RevokeCrossClient,
+	reason:   "RFC 7009 §2.1: another client's token is not revoked",
+	probe: func(t *testing.T, e *env) bool {
+		tok := e.tokens(t, reference.RoleConfidential)
+		e.post(t, "/revoke", url.Values{"token": {tok.RefreshToken}}, e.as(t, reference.RoleConfidential2))
+		return ok(e.refresh(t, reference.RoleConfidential, tok.RefreshToken, nil))
+	},
+}, {
+	weakness: reference.RevokeHintStrict,
+	reason:   "RFC 7009 §2.1: a wrong token_type_hint does not stop revocation",
+	probe: func(t *testing.T, e *env) bool {
+		tok := e.tokens(t, reference.RoleConfidential)
+		e.post(t, "/revoke", url.Values{"token": {tok.RefreshToken}, "token_type_hint": {"access_token"}}, e.as(t, reference.RoleConfidential))
+		return !ok(e.refresh(t, reference.RoleConfidential, tok.RefreshToken, nil))
+	},
+}, {
+	weakness: reference.IntrospectNoAuth,
+	reason:   "RFC 7662 §2.1: introspection needs client authentication",
+	probe: func(t *testing.T, e *env) bool {
+		return e.post(t, "/introspect", url.Values{"token": {"x"}}, noAuth).Status == http.StatusUnauthorized
+	},
+}, {
+	weakness: reference.IntrospectVerbose,
+	reason:   "RFC 7662 §2.2: an inactive token gets {\"active\":false} alone",
+	probe: func(t *testing.T, e *env) bool {
+		return len(e.introspect(t, "not-a-token")) == 1
+	},
+}, {
+	weakness: reference.IntrospectWrongClient,
+	reason:   "RFC 7662 §2.2: client_id is the token's client",
+	probe: func(t *testing.T, e *env) bool {
+		tok := e.tokens(t, reference.RolePublic)
+		return e.introspect(t, tok.AccessToken)["client_id"] == e.client(t, reference.RolePublic).ID
+	},
+}, {
+	weakness: reference.ImplicitRefreshToken,
+	reason:   "RFC 6749 §4.2.2: the implicit grant issues no refresh token",
+	probe: func(t *testing.T, e *env) bool {
+		f := implicitTwin(t, e).implicit(t, "")
+		return f.Params.Get("access_token") != "" && f.Params.Get("refresh_token") == ""
+	},
+}, {
+	weakness: reference.ImplicitQuery,
+	reason:   "RFC 6749 §4.2.2: tokens are never sent in the query",
+	probe: func(t *testing.T, e *env) bool {
+		f := implicitTwin(t, e).implicit(t, "query")
+		return f.Redirect == nil || f.Redirect.Query().Get("access_token") == ""
+	},
 }}
+
+// implicitTwin starts a server like e's, weaknesses and all, with the
+// implicit grant switched on.
+func implicitTwin(t *testing.T, e *env) *env {
+	t.Helper()
+	var names []string
+	for _, w := range e.srv.Weaknesses() {
+		names = append(names, string(w))
+	}
+	return start(t, func(c *reference.Config) { c.Implicit = true }, reference.WithWeakness(names...))
+}
+
+// implicit runs an approved implicit authorization of the public client.
+func (e *env) implicit(t *testing.T, mode string) *flow {
+	t.Helper()
+	params := e.codeParams(t, reference.RolePublic, oauth2.GenerateVerifier())
+	params.Set("response_type", "token")
+	params.Del("code_challenge")
+	params.Del("code_challenge_method")
+	if mode != "" {
+		params.Set("response_mode", mode)
+	}
+	return e.browser(t).authorize(t, e.authURL(params), "approve")
+}
 
 // Every weakness has a probe: a new weakness cannot go untested.
 func TestEveryWeaknessHasAProbe(t *testing.T) {
