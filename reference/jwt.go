@@ -55,7 +55,7 @@ func (s *Server) issue(g *grant, scope string, refresh bool, nonce string) (map[
 	if sub == "" {
 		sub = g.clientID
 	}
-	jti := randomToken(16)
+	jti := randomToken(24)
 	claims := map[string]any{
 		"iss":       s.Issuer(),
 		"sub":       sub,

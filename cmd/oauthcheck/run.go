@@ -40,6 +40,8 @@ type runFlags struct {
 	insecure    bool
 	timeout     time.Duration
 	weaken      string
+	slow        bool
+	intrusive   bool
 }
 
 func newRunCmd() *cobra.Command {
@@ -78,6 +80,8 @@ configuration error; 3 target unreachable or discovery failed.`,
 	fl.StringVar(&f.caFile, "ca-file", "", "PEM `FILE` of extra root certificates, for lab servers")
 	fl.BoolVar(&f.insecure, "insecure-skip-tls-verify", false, "do not verify TLS certificates (lab servers only)")
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "time limit of the whole run")
+	fl.BoolVar(&f.slow, "slow", false, "let checks wait as long as the protocol needs (code expiry, device expires_in); minutes against most servers")
+	fl.BoolVar(&f.intrusive, "intrusive", false, "also run checks that may lock a client out (CLIENTAUTH-BRUTEFORCE-THROTTLE)")
 	fl.StringVar(&f.weaken, "weaken", "", "with --target reference: weaknesses to switch on (see 'oauthcheck reference --help')")
 	_ = fl.MarkHidden("weaken")
 	return cmd
@@ -86,6 +90,9 @@ configuration error; 3 target unreachable or discovery failed.`,
 // labelFilter combines --flows and --label-filter.
 func (f runFlags) labelFilterExpr() (string, error) {
 	var parts []string
+	if !f.intrusive {
+		parts = append(parts, "!intrusive")
+	}
 	if f.flows != "" {
 		var flows []string
 		for _, fl := range strings.Split(f.flows, ",") {
@@ -103,7 +110,13 @@ func (f runFlags) labelFilterExpr() (string, error) {
 	}
 	if f.labelFilter != "" {
 		if _, err := types.ParseLabelFilter(f.labelFilter); err != nil {
-			return "", usagef("run: --label-filter: %v", err)
+			// ginkgo's error is several coloured lines; keep its reason.
+			var ge types.GinkgoError
+			if errors.As(err, &ge) {
+				lines := strings.Split(ge.Message, "\n")
+				err = errors.New(lines[len(lines)-1])
+			}
+			return "", usagef("run: --label-filter %q: %v (syntax: https://onsi.github.io/ginkgo/#spec-labels)", f.labelFilter, err)
 		}
 		parts = append(parts, "("+f.labelFilter+")")
 	}
@@ -140,7 +153,16 @@ func runChecks(ctx context.Context, f runFlags, stdout, stderr io.Writer) error 
 	var cfg *target.Config
 	if f.config != "" {
 		if cfg, err = target.LoadConfig(f.config); err != nil {
-			return usageError{err}
+			return usagef("run: --config %s: %v", f.config, err)
+		}
+	}
+	if !f.noBrowser {
+		// Before anything starts, so that a missing browser is one line.
+		if _, err := browser.Find(f.browserBin); err != nil {
+			if errors.Is(err, browser.ErrNoChromium) {
+				return usageError{err}
+			}
+			return usagef("%v; install Chromium (Debian: apt-get install -y chromium) and pass --browser the path of its binary, or --no-browser", err)
 		}
 	}
 	if f.target == "reference" {
@@ -177,6 +199,7 @@ func runChecks(ctx context.Context, f runFlags, stdout, stderr io.Writer) error 
 	if f.profile != "" {
 		env.Profile, _ = check.ParseProfile(f.profile)
 	}
+	env.Slow = f.slow
 	check.SetEnv(env)
 	check.FailOnShould(f.failOn == "should")
 
@@ -215,7 +238,7 @@ func printSummary(w io.Writer, r types.Report) {
 	counts := map[check.Verdict]int{}
 	var lines []string
 	for _, s := range r.SpecReports {
-		if s.LeafNodeType != types.NodeTypeIt {
+		if s.LeafNodeType != types.NodeTypeIt || notSelected(s) {
 			continue
 		}
 		v, id, msg := verdictOf(s)
@@ -225,6 +248,8 @@ func printSummary(w io.Writer, r types.Report) {
 		}
 	}
 	sort.Strings(lines)
+	// ginkgo's succinct progress line does not end with a newline.
+	fmt.Fprintln(w)
 	for _, l := range lines {
 		fmt.Fprintln(w, l)
 	}
@@ -232,6 +257,12 @@ func printSummary(w io.Writer, r types.Report) {
 		counts[check.Pass]+counts[check.Fail]+counts[check.Warn]+counts[check.Info]+counts[check.Skip],
 		counts[check.Pass], counts[check.Fail], counts[check.Warn], counts[check.Info], counts[check.Skip],
 		r.RunTime.Round(time.Millisecond))
+}
+
+// notSelected tells a spec that the label filter left out (skipped before
+// it ran: no failure, no entries) from a check that ran and skipped.
+func notSelected(s types.SpecReport) bool {
+	return s.State == types.SpecStateSkipped && s.Failure.IsZero() && len(s.ReportEntries) == 0
 }
 
 // verdictOf reads a spec's verdict entry, or derives it from its state.
@@ -244,18 +275,21 @@ func verdictOf(s types.SpecReport) (check.Verdict, string, string) {
 		if e.Name != check.EntryVerdict {
 			continue
 		}
-		var v check.VerdictEntry
-		if err := e.Value.AsJSON; err != "" {
-			if jsonUnmarshal([]byte(e.Value.AsJSON), &v) == nil {
-				msg := ""
-				for _, fd := range v.Findings {
-					if fd.Verdict == v.Verdict {
-						msg = fd.String()
-						break
-					}
+		// In-process the entry holds the value itself; AsJSON is only
+		// filled in a report read back from JSON.
+		v, ok := e.Value.GetRawValue().(check.VerdictEntry)
+		if !ok && e.Value.AsJSON != "" {
+			ok = jsonUnmarshal([]byte(e.Value.AsJSON), &v) == nil
+		}
+		if ok {
+			msg := ""
+			for _, fd := range v.Findings {
+				if fd.Verdict == v.Verdict {
+					msg = fd.String()
+					break
 				}
-				return v.Verdict, v.ID, oneLine(msg)
 			}
+			return v.Verdict, v.ID, oneLine(msg)
 		}
 	}
 	switch s.State {

@@ -66,6 +66,13 @@ type Config struct {
 	// known. AUTHCODE-EXPIRY waits that long plus a margin; unknown, it
 	// waits the RFC 6749 §4.1.2 maximum of 10 minutes, and only with --slow.
 	CodeLifetime time.Duration `yaml:"code_lifetime,omitempty"`
+	// RefreshLifetime is how long an unused refresh token lives, when
+	// known; REFRESH-LIFECYCLE probes idle expiry with it.
+	RefreshLifetime time.Duration `yaml:"refresh_lifetime,omitempty"`
+	// SettleTime is how long the server takes to spread a revocation
+	// through its cluster; checks wait it between a revoking step and the
+	// probe that follows. Default 0.
+	SettleTime time.Duration `yaml:"settle_time,omitempty"`
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)

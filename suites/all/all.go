@@ -4,6 +4,12 @@ package all
 
 import (
 	_ "github.com/oauthcheck/oauthcheck/suites/authcode"
+	_ "github.com/oauthcheck/oauthcheck/suites/clientcreds"
 	_ "github.com/oauthcheck/oauthcheck/suites/discovery"
+	_ "github.com/oauthcheck/oauthcheck/suites/implicit"
+	_ "github.com/oauthcheck/oauthcheck/suites/introspection"
 	_ "github.com/oauthcheck/oauthcheck/suites/pkce"
+	_ "github.com/oauthcheck/oauthcheck/suites/refresh"
+	_ "github.com/oauthcheck/oauthcheck/suites/revocation"
+	_ "github.com/oauthcheck/oauthcheck/suites/tokenendpoint"
 )

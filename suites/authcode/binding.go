@@ -29,7 +29,7 @@ var _ = check.It("AUTHCODE-CLIENT-BINDING", func(c *check.C) {
 		code := flow.Code(c, r)
 		c.Note("redeem %s's code as %s", owner.ID, other.ID)
 		form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {r.RedirectURI}, "code_verifier": {r.Verifier}}
-		stolen := flow.ParseToken(flow.Token(c, other, form, flow.AuthDefault))
+		stolen := flow.ParseToken(c, flow.Token(c, other, form, flow.AuthDefault))
 		switch e := stolen.OAuthError(); {
 		case stolen.Issued():
 			c.Fail("RFC 6749 §4.1.3", "a code issued to %s was redeemed by %s: %s", owner.ID, other.ID, flow.Describe(stolen.Response))
@@ -53,7 +53,7 @@ var _ = check.It("AUTHCODE-REDIRECT-URI-TOKEN-MATCH", func(c *check.C) {
 	code := flow.Code(c, r)
 	c.Note("redeem with another redirect_uri")
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {r.RedirectURI + "/x"}, "code_verifier": {r.Verifier}}
-	other := flow.ParseToken(flow.Token(c, r.Client, form, flow.AuthDefault))
+	other := flow.ParseToken(c, flow.Token(c, r.Client, form, flow.AuthDefault))
 	switch {
 	case other.Issued():
 		c.Fail("RFC 6749 §4.1.3", "the code was redeemed with redirect_uri %s, not the %s of the authorization request", r.RedirectURI+"/x", r.RedirectURI)
@@ -67,7 +67,7 @@ var _ = check.It("AUTHCODE-REDIRECT-URI-TOKEN-MATCH", func(c *check.C) {
 	code2 := flow.Code(c, r2)
 	c.Note("redeem without redirect_uri")
 	form = url.Values{"grant_type": {"authorization_code"}, "code": {code2}, "code_verifier": {r2.Verifier}}
-	omitted := flow.ParseToken(flow.Token(c, r2.Client, form, flow.AuthDefault))
+	omitted := flow.ParseToken(c, flow.Token(c, r2.Client, form, flow.AuthDefault))
 	switch {
 	case !omitted.Issued():
 		c.Pass("a token request without the redirect_uri of the authorization request was refused (%d)", omitted.Status)

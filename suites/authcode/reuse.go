@@ -92,7 +92,7 @@ var _ = check.It("AUTHCODE-CONCURRENT-REDEEM", func(c *check.C) {
 		switch {
 		case res.Err != nil:
 			errs++
-		case flow.ParseToken(res.Resp).Issued():
+		case flow.ParseToken(c, res.Resp).Issued():
 			wins++
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/oauthcheck/oauthcheck/drivers/browser"
@@ -20,14 +21,57 @@ type Env struct {
 	// Actor logs in and decides in the browser.
 	Actor   browser.Actor
 	Profile Profile
+	// Samples collects the codes and tokens the run obtains, for
+	// TOKEN-ENTROPY. It may be nil.
+	Samples *Samples
 	// Slow lets checks wait as long as the protocol needs (code expiry
 	// with an unknown lifetime, device expires_in); without it, a check
 	// whose wait would exceed MaxQuickWait is skipped with the reason.
 	Slow bool
 }
 
+// Samples are values the server issued, by kind (code, access_token,
+// refresh_token, device_code); safe for concurrent use.
+type Samples struct {
+	mu sync.Mutex
+	m  map[string][]string
+}
+
+// Add records a value of a kind; the first 200 of each kind are kept.
+func (s *Samples) Add(kind, v string) {
+	if s == nil || v == "" {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string][]string{}
+	}
+	if len(s.m[kind]) < 200 {
+		s.m[kind] = append(s.m[kind], v)
+	}
+}
+
+// Get returns the values of a kind, distinct and in order.
+func (s *Samples) Get(kind string) []string {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := map[string]bool{}
+	var out []string
+	for _, v := range s.m[kind] {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 // MaxQuickWait is the longest a check waits in a run without --slow.
-const MaxQuickWait = 20 * time.Second
+const MaxQuickWait = 30 * time.Second
 
 // Wait sleeps d as the protocol forces (an expiry, a polling interval),
 // or ends the check when its context ends.

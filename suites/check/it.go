@@ -20,6 +20,10 @@ var (
 // full only with --slow.
 var Slow = ginkgo.Label("slow")
 
+// Intrusive labels a check that may lock a client out; it runs only when
+// asked for (--intrusive).
+var Intrusive = ginkgo.Label("intrusive")
+
 // SetEnv sets the environment the specs of this process run against;
 // suites call it from BeforeSuite.
 func SetEnv(e *Env) {

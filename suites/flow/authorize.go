@@ -123,6 +123,7 @@ func Code(c *check.C, r *AuthRequest) string {
 	if code == "" {
 		c.Fatalf("the authorization response for %s has no code", r.Client.ID)
 	}
+	c.Env.Samples.Add("code", code)
 	return code
 }
 
@@ -132,7 +133,7 @@ func Exchange(c *check.C, r *AuthRequest, code string) *TokenResponse {
 	if r.Verifier != "" && !r.NoPKCE {
 		form.Set("code_verifier", r.Verifier)
 	}
-	return ParseToken(Token(c, r.Client, form, AuthDefault))
+	return ParseToken(c, Token(c, r.Client, form, AuthDefault))
 }
 
 // Tokens gets a code for role and redeems it, ending the check with a

@@ -162,8 +162,18 @@ type TokenResponse struct {
 // Issued reports whether the response issued an access token.
 func (t *TokenResponse) Issued() bool { return t.Status == http.StatusOK && t.AccessToken != "" }
 
-// ParseToken reads the members of a token response, whatever its status.
-func ParseToken(r *client.Response) *TokenResponse {
+// ParseToken reads the members of a token response, whatever its status,
+// and keeps the tokens of a success as samples for TOKEN-ENTROPY.
+func ParseToken(c *check.C, r *client.Response) *TokenResponse {
+	t := parseToken(r)
+	if t.Status == http.StatusOK {
+		c.Env.Samples.Add("access_token", t.AccessToken)
+		c.Env.Samples.Add("refresh_token", t.RefreshToken)
+	}
+	return t
+}
+
+func parseToken(r *client.Response) *TokenResponse {
 	t := &TokenResponse{Response: r}
 	var m map[string]any
 	if json.Unmarshal(r.Body, &m) != nil {

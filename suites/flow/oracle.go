@@ -48,5 +48,5 @@ func Refresh(c *check.C, cl *target.Client, refreshToken, scope string) *TokenRe
 	if scope != "" {
 		form.Set("scope", scope)
 	}
-	return ParseToken(Token(c, cl, form, AuthDefault))
+	return ParseToken(c, Token(c, cl, form, AuthDefault))
 }

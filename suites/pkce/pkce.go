@@ -23,7 +23,7 @@ func redeem(c *check.C, r *flow.AuthRequest, code, verifier string) *flow.TokenR
 	if verifier != "" {
 		form.Set("code_verifier", verifier)
 	}
-	return flow.ParseToken(flow.Token(c, r.Client, form, flow.AuthDefault))
+	return flow.ParseToken(c, flow.Token(c, r.Client, form, flow.AuthDefault))
 }
 
 // publicOr returns the public client's role, or the confidential one when

@@ -37,6 +37,7 @@ func Quick(c *reference.Config) {
 	c.CodeTTL = 5 * time.Second
 	c.DeviceInterval = time.Second
 	c.DeviceTTL = 20 * time.Second
+	c.RefreshTTL = 10 * time.Second
 }
 
 // Start serves a reference server on 127.0.0.1 at a free port, with
@@ -86,7 +87,8 @@ func TargetConfig(ref *reference.Server) *target.Config {
 		ExtraScope:  "email",
 		Oracle:      "introspection",
 		// The server's own lifetime: AUTHCODE-EXPIRY waits that long.
-		CodeLifetime: cfg.CodeTTL,
+		CodeLifetime:    cfg.CodeTTL,
+		RefreshLifetime: cfg.RefreshTTL,
 	}
 	for role, c := range Roles(cfg) {
 		tc.Clients[role] = &target.Client{ID: c.ID, Secret: c.Secret}

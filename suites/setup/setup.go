@@ -40,7 +40,7 @@ func Env(ctx context.Context, issuer string, cfg *target.Config, b *browser.Brow
 	if err != nil {
 		return nil, err
 	}
-	return &check.Env{Target: t, Browser: b, Actor: actor, Profile: profile}, nil
+	return &check.Env{Target: t, Browser: b, Actor: actor, Profile: profile, Samples: &check.Samples{}}, nil
 }
 
 // Reference starts a reference server with opts and returns the

@@ -1,0 +1,328 @@
+package flow
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-rod/rod"
+
+	"github.com/oauthcheck/oauthcheck/drivers/browser"
+	"github.com/oauthcheck/oauthcheck/drivers/client"
+	"github.com/oauthcheck/oauthcheck/drivers/target"
+	"github.com/oauthcheck/oauthcheck/suites/check"
+)
+
+// GrantDeviceCode is the grant type of a device's token request
+// (RFC 8628 §3.4).
+const GrantDeviceCode = "urn:ietf:params:oauth:grant-type:device_code"
+
+// DefaultInterval is the polling interval of a device authorization
+// response that names none: "If no value is provided, clients MUST use 5
+// as the default" (RFC 8628 §3.2).
+const DefaultInterval = 5 * time.Second
+
+// SlowDownStep is what every slow_down adds to the polling interval, "for
+// this and all subsequent requests" (RFC 8628 §3.5).
+const SlowDownStep = 5 * time.Second
+
+// DeviceEndpoint returns the device authorization endpoint, and skips the
+// check when the metadata has none.
+func DeviceEndpoint(c *check.C) string {
+	return Endpoint(c, "device_authorization_endpoint", Metadata(c).DeviceAuthorizationEndpoint)
+}
+
+// DeviceClient returns the client of a device role after making sure the
+// server has a device authorization endpoint; it skips the check when
+// either is missing.
+func DeviceClient(c *check.C, role string) *target.Client {
+	DeviceEndpoint(c)
+	return Client(c, role)
+}
+
+// Device is a device authorization response (RFC 8628 §3.2) as the device
+// sees it.
+type Device struct {
+	Client                  *target.Client
+	DeviceCode              string
+	UserCode                string
+	VerificationURI         string
+	VerificationURIComplete string
+	// ExpiresIn is the lifetime of the codes; 0 when the response has none.
+	ExpiresIn time.Duration
+	// Interval is the polling interval, DefaultInterval when the response
+	// names none (IntervalGiven false).
+	Interval      time.Duration
+	IntervalGiven bool
+	// Received is when the response arrived, on the monotonic clock.
+	Received time.Time
+	// Members is the response body as JSON; Response the exchange.
+	Members  map[string]any
+	Response *client.Response
+}
+
+// RequestDevice sends a device authorization request (RFC 8628 §3.1) as
+// cl for the config's scope and returns the response as it came.
+func RequestDevice(c *check.C, cl *target.Client) *client.Response {
+	form := url.Values{}
+	if s := c.Env.Target.Config.Scope; s != "" {
+		form.Set("scope", s)
+	}
+	return Post(c, DeviceEndpoint(c), cl, form, AuthDefault)
+}
+
+// ParseDevice reads a device authorization response; members that are
+// missing or of the wrong type stay empty.
+func ParseDevice(cl *target.Client, r *client.Response, received time.Time) *Device {
+	d := &Device{Client: cl, Response: r, Received: received, Interval: DefaultInterval}
+	if json.Unmarshal(r.Body, &d.Members) != nil {
+		return d
+	}
+	str := func(k string) string { s, _ := d.Members[k].(string); return s }
+	d.DeviceCode, d.UserCode = str("device_code"), str("user_code")
+	d.VerificationURI, d.VerificationURIComplete = str("verification_uri"), str("verification_uri_complete")
+	if n, ok := d.Members["expires_in"].(float64); ok && n > 0 {
+		d.ExpiresIn = time.Duration(n * float64(time.Second))
+	}
+	if n, ok := d.Members["interval"].(float64); ok && n > 0 {
+		d.Interval, d.IntervalGiven = time.Duration(n*float64(time.Second)), true
+	}
+	return d
+}
+
+// StartDevice requests a device authorization as the client of role, and
+// ends the check with a FAIL unless the response has a device_code, a
+// user_code and a verification_uri.
+func StartDevice(c *check.C, role string) *Device {
+	cl := DeviceClient(c, role)
+	r := RequestDevice(c, cl)
+	d := ParseDevice(cl, r, time.Now())
+	if r.Status != http.StatusOK || d.DeviceCode == "" || d.UserCode == "" || d.VerificationURI == "" {
+		c.Fatalf("the device authorization request of %s did not give a device_code, user_code and verification_uri (RFC 8628 §3.2): %s", cl.ID, Describe(r))
+	}
+	c.Env.Samples.Add("device_code", d.DeviceCode)
+	return d
+}
+
+// Left is how long the device's codes still live; a day when the
+// response gave no expires_in.
+func (d *Device) Left() time.Duration {
+	if d.ExpiresIn == 0 {
+		return 24 * time.Hour
+	}
+	return d.ExpiresIn - time.Since(d.Received)
+}
+
+// SendPoll sends one device access token request (RFC 8628 §3.4) for d's
+// device_code as cl (d's own client when nil). It is safe to call from any
+// goroutine of the check.
+func SendPoll(c *check.C, d *Device, cl *target.Client) (*TokenResponse, error) {
+	if cl == nil {
+		cl = d.Client
+	}
+	resp, err := Send(c, Endpoint(c, "token_endpoint", Metadata(c).TokenEndpoint), cl,
+		url.Values{"grant_type": {GrantDeviceCode}, "device_code": {d.DeviceCode}}, AuthDefault)
+	if err != nil {
+		return nil, err
+	}
+	return ParseToken(c, resp), nil
+}
+
+// Poller polls one device_code as a client that follows RFC 8628 §3.5:
+// never sooner than the interval after the last answer (measured on the
+// monotonic clock from when that answer arrived), and 5 s more for every
+// slow_down, for that and all later polls.
+type Poller struct {
+	Device *Device
+	// Client polls; the device's own when nil.
+	Client *target.Client
+	// Interval is the compliant interval now: the device's plus 5 s per
+	// slow_down.
+	Interval  time.Duration
+	SlowDowns int
+	Polls     int
+	// Last is when the last answer arrived; zero before the first poll.
+	Last time.Time
+}
+
+// NewPoller returns a poller of d that has not polled yet.
+func NewPoller(d *Device) *Poller { return &Poller{Device: d, Interval: d.Interval} }
+
+// PollAfter waits until gap has passed since the last answer (no wait
+// before the first poll), polls once and keeps the RFC's account of the
+// interval. It does not end the check, so other goroutines may call it.
+func (p *Poller) PollAfter(ctx context.Context, c *check.C, gap time.Duration) (*TokenResponse, error) {
+	if !p.Last.IsZero() {
+		if err := Sleep(ctx, gap-time.Since(p.Last)); err != nil {
+			return nil, err
+		}
+	}
+	t, err := SendPoll(c, p.Device, p.Client)
+	p.Last = time.Now()
+	if err != nil {
+		return nil, err
+	}
+	p.Polls++
+	if t.OAuthError() == "slow_down" {
+		p.SlowDowns++
+		p.Interval += SlowDownStep
+	}
+	return t, nil
+}
+
+// Poll polls once at the compliant interval, from any goroutine.
+func (p *Poller) Poll(c *check.C) (*TokenResponse, error) { return p.PollAfter(c, c, p.Interval) }
+
+// Next polls once at the compliant interval, from the check's goroutine:
+// it ends the check with a FAIL when no answer comes.
+func (p *Poller) Next(c *check.C) *TokenResponse {
+	if !p.Last.IsZero() {
+		if wait := p.Interval - time.Since(p.Last); wait > 0 {
+			c.Wait(wait, "the polling interval (RFC 8628 §3.5)")
+		}
+	}
+	t, err := p.Poll(c)
+	c.Require(err, "poll the token endpoint")
+	return t
+}
+
+// Settle polls at the compliant interval until the answer is neither
+// authorization_pending nor slow_down, at most max times, and returns the
+// last answer.
+func (p *Poller) Settle(c *check.C, max int) *TokenResponse {
+	var t *TokenResponse
+	for i := 0; i < max; i++ {
+		t = p.Next(c)
+		if !Waiting(t) {
+			break
+		}
+	}
+	return t
+}
+
+// Waiting reports whether a poll's answer says to keep polling:
+// authorization_pending or slow_down (RFC 8628 §3.5).
+func Waiting(t *TokenResponse) bool {
+	e := t.OAuthError()
+	return !t.Issued() && (e == "authorization_pending" || e == "slow_down")
+}
+
+// Sleep waits d, or less if ctx ends first; it returns ctx's error then.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// VerifyDevice is the person's step of RFC 8628 §3.3 in the check's browser
+// session: open uri, log in if asked, enter userCode when asked, then
+// approve or deny. The code is typed once only: when the page asks for it
+// again (a refusal), the person stops, and the error wraps
+// browser.ErrNoCallback; a server that counts wrong codes is not driven
+// into its lockout. On success it returns once the decision has reached
+// the server.
+func VerifyDevice(c *check.C, uri, userCode string, deny bool) error {
+	sess := c.Session()
+	t := Task(c)
+	t.UserCode, t.Deny = userCode, deny
+	err := sess.VerifyDevice(c, uri, &codeOnce{Actor: c.Env.Actor}, t)
+	if err != nil {
+		c.Screenshot(sess, "the device verification did not complete")
+		return err
+	}
+	awaitDecision(c, sess)
+	return nil
+}
+
+// ApproveDevice approves d on its verification_uri, and ends the check
+// with a FAIL if that does not work.
+func ApproveDevice(c *check.C, d *Device) {
+	c.Note("approve the device in the browser")
+	if err := VerifyDevice(c, d.VerificationURI, d.UserCode, false); err != nil {
+		c.Fatalf("approving user code %s at %s failed: %v", d.UserCode, d.VerificationURI, err)
+	}
+}
+
+// DenyDevice denies d on its verification_uri, and ends the check with a
+// FAIL if that does not work.
+func DenyDevice(c *check.C, d *Device) {
+	c.Note("deny the device in the browser")
+	if err := VerifyDevice(c, d.VerificationURI, d.UserCode, true); err != nil {
+		c.Fatalf("denying user code %s at %s failed: %v", d.UserCode, d.VerificationURI, err)
+	}
+}
+
+// codeOnce lets the person type the user code once: afterwards the task
+// has none, so a page that asks again is left alone.
+type codeOnce struct {
+	browser.Actor
+	entered bool
+}
+
+func (a *codeOnce) Act(ctx context.Context, p *rod.Page, t browser.Task) (string, error) {
+	if a.entered {
+		t.UserCode = ""
+	}
+	did, err := a.Actor.Act(ctx, p, t)
+	if did == "user_code" {
+		a.entered = true
+	}
+	return did, err
+}
+
+// awaitDecision waits, briefly, for the browser to leave the page on which
+// the person decided: the server has the decision once it answered the
+// form. The browser driver returns as soon as the button is clicked.
+func awaitDecision(c *check.C, sess *browser.Session) {
+	steps := sess.Steps()
+	last := -1
+	for i, s := range steps {
+		if s.Kind == "action" && (s.Action == "approve" || s.Action == "deny") {
+			last = i
+		}
+	}
+	if last < 0 {
+		return
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) && c.Err() == nil {
+		for _, s := range sess.Steps()[last+1:] {
+			if s.Kind == "redirect" || s.Kind == "document" {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// NormalisedCode is a user code with case and punctuation taken away, for
+// comparing what a page shows with what the device got.
+func NormalisedCode(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToUpper(s) {
+		if (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// DescribePoll renders a poll's answer for a finding.
+func DescribePoll(t *TokenResponse) string {
+	if t.Issued() {
+		return fmt.Sprintf("%d with an access_token", t.Status)
+	}
+	return Describe(t.Response)
+}

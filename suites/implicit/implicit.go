@@ -1,0 +1,96 @@
+// Package implicit checks the implicit grant (RFC 6749 §4.2), which RFC
+// 9700 deprecates and OAuth 2.1 removes: CHECKS.md group 4.
+package implicit
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/oauthcheck/oauthcheck/drivers/browser"
+	"github.com/oauthcheck/oauthcheck/drivers/target"
+	"github.com/oauthcheck/oauthcheck/suites/check"
+	"github.com/oauthcheck/oauthcheck/suites/flow"
+)
+
+// request is an implicit authorization request of response type rt.
+func request(c *check.C, rt string) *flow.AuthRequest {
+	r := flow.NewAuthRequest(c, target.RolePublic)
+	r.ResponseType = rt
+	r.NoPKCE = true
+	if r.Nonce == "" {
+		r.Nonce = flow.Random(16)
+	}
+	return r
+}
+
+// implicitWorks runs an implicit authorization and returns the response,
+// or skips when the server refuses the token response type.
+func implicitWorks(c *check.C, mode string) (*flow.AuthRequest, *browser.Callback) {
+	r := request(c, "token")
+	if mode != "" {
+		r.Extra = map[string][]string{"response_mode": {mode}}
+	}
+	cb, err := flow.Authorize(c, r, false)
+	if errors.Is(err, browser.ErrNoCallback) || (err == nil && cb.Param("access_token") == "" && mode == "") {
+		c.Skipf("the server does not offer the implicit grant (response_type=token)")
+	}
+	c.Require(err, "implicit authorization")
+	return r, cb
+}
+
+// RFC 9700 §2.1.2: clients "SHOULD NOT use the implicit grant"; OAuth 2.1
+// removes it. A hardened server refuses every response type that puts an
+// access token in the front channel.
+var _ = check.It("IMPLICIT-DISABLED", func(c *check.C) {
+	for _, rt := range []string{"token", "id_token token", "code token", "code id_token token"} {
+		c.Note("response_type=%s", rt)
+		cb, err := flow.Authorize(c, request(c, rt), false)
+		switch {
+		case errors.Is(err, browser.ErrNoCallback):
+			c.Pass("response_type=%s: an error page", rt)
+		case err != nil:
+			c.Fatalf("response_type=%s: the browser step failed: %v", rt, err)
+		case cb.Param("access_token") != "":
+			c.Violation(check.OAuth21, "RFC 9700 §2.1.2", "response_type=%s returned an access token in the authorization response", rt)
+		default:
+			c.Pass("response_type=%s: refused (error=%s)", rt, cb.Param("error"))
+		}
+	}
+})
+
+// RFC 6749 §4.2.2: "The authorization server MUST NOT issue a refresh
+// token."
+var _ = check.It("IMPLICIT-NO-REFRESH-TOKEN", func(c *check.C) {
+	_, cb := implicitWorks(c, "")
+	if cb.Param("refresh_token") != "" {
+		c.Fail("RFC 6749 §4.2.2", "the implicit grant returned a refresh token")
+		return
+	}
+	c.Pass("the implicit grant returned an access token and no refresh token")
+})
+
+// RFC 6749 §4.2.2: the access token is added "to the fragment component
+// of the redirection URI"; a token in the query ends up in logs.
+var _ = check.It("IMPLICIT-FRAGMENT-ONLY", func(c *check.C) {
+	r, cb := implicitWorks(c, "")
+	switch {
+	case cb.Query.Get("access_token") != "":
+		c.Fail("RFC 6749 §4.2.2", "the access token came in the query")
+		return
+	case cb.Fragment.Get("state") != r.State:
+		c.Fail("RFC 6749 §4.2.2", "the fragment does not carry the state")
+		return
+	}
+	c.Pass("the access token and state came in the fragment")
+	c.Note("response_mode=query")
+	_, q := implicitWorks(c, "query")
+	if q.Query.Get("access_token") != "" {
+		c.Fail("RFC 6749 §4.2.2", "with response_mode=query the access token came in the query string")
+		return
+	}
+	if strings.Contains(q.URL.RawQuery, "error=") {
+		c.Pass("response_mode=query with response_type=token was refused (error=%s)", q.Param("error"))
+	} else {
+		c.Pass("response_mode=query did not put the token in the query")
+	}
+})
