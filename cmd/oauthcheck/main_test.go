@@ -233,6 +233,8 @@ func TestBuildReferenceConfigFile(t *testing.T) {
 		Oracle:     "introspection",
 		// code_ttl from the file: AUTHCODE-EXPIRY waits that long.
 		CodeLifetime: 5 * time.Second,
+		// default refresh_ttl: REFRESH-LIFECYCLE probes idle expiry with it.
+		RefreshLifetime: reference.DefaultConfig().RefreshTTL,
 	}
 	if diff := cmp.Diff(wantTarget, reftarget.TargetConfig(srv)); diff != "" {
 		t.Errorf("TargetConfig mismatch (-want +got):\n%s", diff)
