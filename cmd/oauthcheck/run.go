@@ -12,9 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/types"
-	"github.com/onsi/gomega"
 	"github.com/spf13/cobra"
 
 	"github.com/oauthcheck/oauthcheck/drivers/browser"
@@ -42,6 +40,8 @@ type runFlags struct {
 	weaken      string
 	slow        bool
 	intrusive   bool
+	parallel    int
+	quiet       bool
 }
 
 func newRunCmd() *cobra.Command {
@@ -82,6 +82,8 @@ configuration error; 3 target unreachable or discovery failed.`,
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "time limit of the whole run")
 	fl.BoolVar(&f.slow, "slow", false, "let checks wait as long as the protocol needs (code expiry, device expires_in); minutes against most servers")
 	fl.BoolVar(&f.intrusive, "intrusive", false, "also run checks that may lock a client out (CLIENTAUTH-BRUTEFORCE-THROTTLE)")
+	fl.IntVar(&f.parallel, "parallel", 0, "flows to run at once, each in its own process (default: all)")
+	fl.BoolVar(&f.quiet, "quiet", false, "print no progress, only the summary")
 	fl.StringVar(&f.weaken, "weaken", "", "with --target reference: weaknesses to switch on (see 'oauthcheck reference --help')")
 	_ = fl.MarkHidden("weaken")
 	return cmd
@@ -122,10 +124,6 @@ func (f runFlags) labelFilterExpr() (string, error) {
 	}
 	return strings.Join(parts, " && "), nil
 }
-
-type failT struct{ failed bool }
-
-func (t *failT) Fail() { t.failed = true }
 
 func runChecks(ctx context.Context, f runFlags, stdout, stderr io.Writer) error {
 	if f.target == "" {
@@ -199,25 +197,32 @@ func runChecks(ctx context.Context, f runFlags, stdout, stderr io.Writer) error 
 	if f.profile != "" {
 		env.Profile, _ = check.ParseProfile(f.profile)
 	}
-	env.Slow = f.slow
-	check.SetEnv(env)
-	check.FailOnShould(f.failOn == "should")
-
-	var report types.Report
-	ginkgo.ReportAfterSuite("oauthcheck summary", func(r ginkgo.Report) { report = r })
-	gomega.RegisterFailHandler(ginkgo.Fail)
-	suiteCfg, repCfg := ginkgo.GinkgoConfiguration()
-	suiteCfg.LabelFilter = filter
-	suiteCfg.Timeout = f.timeout
-	suiteCfg.RandomizeAllSpecs = false
-	repCfg.Succinct = true
-	repCfg.NoColor = os.Getenv("NO_COLOR") != ""
-	repCfg.JSONReport = f.jsonOut
-	t := &failT{}
 	fmt.Fprintf(stderr, "oauthcheck: running checks against %s (profile %s)\n", env.Target.Issuer, env.Profile)
-	ginkgo.RunSpecs(t, "oauthcheck "+env.Target.Issuer, suiteCfg, repCfg)
+	flows := f.selectedFlows()
+	parallel := f.parallel
+	if parallel <= 0 || parallel > len(flows) {
+		parallel = len(flows)
+	}
+	controlURL := ""
+	if b != nil {
+		controlURL = b.ControlURL()
+	}
+	start := time.Now()
+	reps, err := runFlows(ctx, flowRun{
+		flows: flows, parallel: parallel, config: env.Target.Config, controlURL: controlURL,
+		profile: env.Profile.String(), filter: filter, flags: f, progress: progressWriter(stderr, f.quiet),
+	})
+	if err != nil {
+		return err
+	}
+	report := mergeReports(reps, "oauthcheck "+env.Target.Issuer, start)
+	if f.jsonOut != "" {
+		if err := writeJSONReport(f.jsonOut, report); err != nil {
+			return err
+		}
+	}
 	printSummary(stdout, report)
-	if t.failed || !report.SuiteSucceeded {
+	if !report.SuiteSucceeded {
 		return exitCode(exitFailed)
 	}
 	return nil
@@ -248,15 +253,32 @@ func printSummary(w io.Writer, r types.Report) {
 		}
 	}
 	sort.Strings(lines)
-	// ginkgo's succinct progress line does not end with a newline.
 	fmt.Fprintln(w)
 	for _, l := range lines {
 		fmt.Fprintln(w, l)
+	}
+	// The evidence behind each FAIL: the exchanges and browser steps.
+	for _, s := range r.SpecReports {
+		if v, id, _ := verdictOf(s); v == check.Fail {
+			fmt.Fprintf(w, "\n--- evidence for %s\n", id)
+			for _, e := range s.ReportEntries {
+				if e.Name == check.EntryExchanges || e.Name == check.EntryBrowser {
+					fmt.Fprintln(w, indent(e.Value.Representation, "    "))
+				}
+			}
+			if s.CapturedStdOutErr != "" && len(s.ReportEntries) == 0 {
+				fmt.Fprintln(w, indent(s.CapturedStdOutErr, "    "))
+			}
+		}
 	}
 	fmt.Fprintf(w, "\n%d checks: %d PASS, %d FAIL, %d WARN, %d INFO, %d SKIP (%s)\n",
 		counts[check.Pass]+counts[check.Fail]+counts[check.Warn]+counts[check.Info]+counts[check.Skip],
 		counts[check.Pass], counts[check.Fail], counts[check.Warn], counts[check.Info], counts[check.Skip],
 		r.RunTime.Round(time.Millisecond))
+}
+
+func indent(s, prefix string) string {
+	return prefix + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+prefix)
 }
 
 // notSelected tells a spec that the label filter left out (skipped before

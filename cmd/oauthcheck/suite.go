@@ -1,0 +1,369 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
+	"github.com/onsi/gomega"
+	"github.com/spf13/cobra"
+
+	"github.com/oauthcheck/oauthcheck/drivers/browser"
+	"github.com/oauthcheck/oauthcheck/drivers/client"
+	"github.com/oauthcheck/oauthcheck/drivers/target"
+	"github.com/oauthcheck/oauthcheck/suites/check"
+	"github.com/oauthcheck/oauthcheck/suites/setup"
+)
+
+// Each selected flow runs in a child process of the same binary (the hidden
+// __suite command): ginkgo's RunSpecs runs once per process, a crash fails
+// only its flow, and the protocol's waits of the flows overlap.
+
+// progressLine prefixes the lines a child writes to stderr as each check
+// ends: flow, ID and verdict, tab-separated.
+const progressLine = "oauthcheck-progress\t"
+
+type suiteFlags struct {
+	flow, state, browserURL, profile, filter, jsonOut, failOn, caFile string
+	slow, insecure                                                    bool
+	timeout                                                           time.Duration
+}
+
+func newSuiteCmd() *cobra.Command {
+	var f suiteFlags
+	cmd := &cobra.Command{
+		Use:    "__suite",
+		Short:  "Run one flow's suite (internal: started by run)",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runSuite(cmd.Context(), f, cmd.ErrOrStderr())
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.flow, "flow", "", "the flow")
+	fl.StringVar(&f.state, "state", "", "the resolved target config")
+	fl.StringVar(&f.browserURL, "browser-url", "", "DevTools URL of the shared browser")
+	fl.StringVar(&f.profile, "profile", "bcp", "profile")
+	fl.StringVar(&f.filter, "label-filter", "", "label filter")
+	fl.StringVar(&f.jsonOut, "json", "", "JSON report")
+	fl.StringVar(&f.failOn, "fail-on", "must", "must or should")
+	fl.StringVar(&f.caFile, "ca-file", "", "CA file")
+	fl.BoolVar(&f.slow, "slow", false, "slow checks")
+	fl.BoolVar(&f.insecure, "insecure-skip-tls-verify", false, "no TLS verification")
+	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "time limit")
+	return cmd
+}
+
+type failT struct{ failed bool }
+
+func (t *failT) Fail() { t.failed = true }
+
+// runSuite is the child: it runs the specs of one flow and writes their
+// JSON report.
+func runSuite(ctx context.Context, f suiteFlags, stderr io.Writer) error {
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	cfg, err := target.LoadConfig(f.state)
+	if err != nil {
+		return err
+	}
+	var b *browser.Browser
+	if f.browserURL != "" {
+		if b, err = browser.Connect(ctx, f.browserURL); err != nil {
+			return err
+		}
+	}
+	env, err := setup.Env(ctx, cfg.Issuer, cfg, b, client.Options{CAFile: f.caFile, InsecureSkipVerify: f.insecure})
+	if err != nil {
+		return err
+	}
+	if env.Profile, err = check.ParseProfile(f.profile); err != nil {
+		return err
+	}
+	env.Slow = f.slow
+	check.SetEnv(env)
+	check.FailOnShould(f.failOn == "should")
+	var mu sync.Mutex
+	ginkgo.ReportAfterEach(func(s ginkgo.SpecReport) {
+		if s.LeafNodeType != types.NodeTypeIt || notSelected(s) {
+			return
+		}
+		v, id, _ := verdictOf(s)
+		mu.Lock()
+		fmt.Fprintf(stderr, "%s%s\t%s\t%s\n", progressLine, f.flow, id, v)
+		mu.Unlock()
+	})
+	gomega.RegisterFailHandler(ginkgo.Fail)
+	suiteCfg, repCfg := ginkgo.GinkgoConfiguration()
+	suiteCfg.LabelFilter = f.filter
+	suiteCfg.Timeout = f.timeout
+	suiteCfg.RandomizeAllSpecs = false
+	repCfg.Succinct = true
+	repCfg.NoColor = true
+	repCfg.JSONReport = f.jsonOut
+	ginkgo.RunSpecs(&failT{}, f.flow, suiteCfg, repCfg)
+	return nil
+}
+
+// flowRun is what the parent needs to start the children.
+type flowRun struct {
+	flows      []string
+	parallel   int
+	config     *target.Config
+	controlURL string
+	profile    string
+	filter     string
+	flags      runFlags
+	progress   func(flow, id string, v check.Verdict, event string)
+}
+
+// runFlows runs each flow's suite in a child process, parallel at a time,
+// and returns their reports. A child that crashes yields a report with one
+// failed spec that carries its output as evidence.
+func runFlows(ctx context.Context, fr flowRun) ([]types.Report, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("run: find the oauthcheck binary: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "oauthcheck-run-")
+	if err != nil {
+		return nil, fmt.Errorf("run: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	state := filepath.Join(dir, "target.yaml")
+	raw, err := fr.config.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(state, raw, 0o600); err != nil {
+		return nil, fmt.Errorf("run: write the target state: %w", err)
+	}
+	reps := make([]types.Report, len(fr.flows))
+	sem := make(chan struct{}, fr.parallel)
+	var wg sync.WaitGroup
+	for i, flow := range fr.flows {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			reps[i] = runChild(ctx, exe, dir, state, flow, fr)
+		}()
+	}
+	wg.Wait()
+	return reps, nil
+}
+
+func runChild(ctx context.Context, exe, dir, state, flow string, fr flowRun) types.Report {
+	start := time.Now()
+	jsonPath := filepath.Join(dir, flow+".json")
+	filter := "flow: containsAny " + flow
+	if fr.filter != "" {
+		filter += " && (" + fr.filter + ")"
+	}
+	f := fr.flags
+	args := []string{"__suite", "--flow", flow, "--state", state, "--profile", fr.profile, "--label-filter", filter,
+		"--json", jsonPath, "--fail-on", f.failOn, "--timeout", f.timeout.String()}
+	if fr.controlURL != "" {
+		args = append(args, "--browser-url", fr.controlURL)
+	}
+	if f.caFile != "" {
+		args = append(args, "--ca-file", f.caFile)
+	}
+	if f.slow {
+		args = append(args, "--slow")
+	}
+	if f.insecure {
+		args = append(args, "--insecure-skip-tls-verify")
+	}
+	cmd := exec.CommandContext(ctx, exe, args...)
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	var out limitedBuffer
+	cmd.Stdout = &out
+	errPipe, err := cmd.StderrPipe()
+	if err != nil {
+		return crashed(flow, start, err.Error(), "")
+	}
+	fr.progress(flow, "", "", "started")
+	if err := cmd.Start(); err != nil {
+		return crashed(flow, start, "start: "+err.Error(), "")
+	}
+	var stderr limitedBuffer
+	sc := bufio.NewScanner(errPipe)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if rest, ok := strings.CutPrefix(line, progressLine); ok {
+			if parts := strings.Split(rest, "\t"); len(parts) == 3 {
+				fr.progress(parts[0], parts[1], check.Verdict(parts[2]), "")
+				continue
+			}
+		}
+		stderr.WriteString(line + "\n")
+	}
+	waitErr := cmd.Wait()
+	fr.progress(flow, "", "", "finished")
+	raw, err := os.ReadFile(jsonPath)
+	var reps []types.Report
+	if err == nil {
+		err = json.Unmarshal(raw, &reps)
+	}
+	if err != nil || len(reps) == 0 {
+		why := "the flow's process ended without a report"
+		if waitErr != nil {
+			why += ": " + waitErr.Error()
+		}
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			why += " (the run's --timeout passed)"
+		}
+		return crashed(flow, start, why, stderr.String()+out.String())
+	}
+	return reps[0]
+}
+
+// crashed is the report of a flow whose process died: one failed spec,
+// with the process's output as its evidence.
+func crashed(flow string, start time.Time, why, output string) types.Report {
+	now := time.Now()
+	return types.Report{
+		SuiteDescription: flow,
+		SuiteSucceeded:   false,
+		StartTime:        start, EndTime: now, RunTime: now.Sub(start),
+		SpecReports: types.SpecReports{{
+			LeafNodeType:   types.NodeTypeIt,
+			LeafNodeText:   "flow " + flow + " crashed",
+			LeafNodeLabels: []string{"flow:" + flow},
+			State:          types.SpecStateFailed,
+			StartTime:      start, EndTime: now, RunTime: now.Sub(start),
+			Failure: types.Failure{Message: "oauthcheck: " + why + "; the other flows went on",
+				Location: types.CodeLocation{FileName: "oauthcheck"}},
+			CapturedStdOutErr: output,
+		}},
+	}
+}
+
+// limitedBuffer keeps the first MiB written to it.
+type limitedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *limitedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if room := 1<<20 - b.buf.Len(); room > 0 {
+		b.buf.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+func (b *limitedBuffer) WriteString(s string) { b.Write([]byte(s)) }
+
+func (b *limitedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// mergeReports joins the flows' reports into one: every spec, succeeded
+// only if every flow did.
+func mergeReports(reps []types.Report, description string, start time.Time) types.Report {
+	out := types.Report{SuiteDescription: description, SuiteSucceeded: true, StartTime: start}
+	for i, r := range reps {
+		if i == 0 {
+			out.SuitePath, out.SuiteConfig = r.SuitePath, r.SuiteConfig
+		}
+		out.SuiteSucceeded = out.SuiteSucceeded && r.SuiteSucceeded
+		out.SpecReports = append(out.SpecReports, r.SpecReports...)
+		out.SpecialSuiteFailureReasons = append(out.SpecialSuiteFailureReasons, r.SpecialSuiteFailureReasons...)
+	}
+	out.EndTime = time.Now()
+	out.RunTime = out.EndTime.Sub(start)
+	return out
+}
+
+func writeJSONReport(path string, r types.Report) error {
+	raw, err := json.MarshalIndent([]types.Report{r}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("run: encode the JSON report: %w", err)
+	}
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		return fmt.Errorf("run: write --json: %w", err)
+	}
+	return nil
+}
+
+// progressWriter prints a line as each flow starts and ends and as each
+// check ends, unless quiet.
+func progressWriter(w io.Writer, quiet bool) func(flow, id string, v check.Verdict, event string) {
+	var mu sync.Mutex
+	done := 0
+	running := map[string]bool{}
+	return func(flow, id string, v check.Verdict, event string) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch event {
+		case "started":
+			running[flow] = true
+		case "finished":
+			delete(running, flow)
+		default:
+			done++
+		}
+		if quiet {
+			return
+		}
+		switch event {
+		case "started", "finished":
+			fmt.Fprintf(w, "oauthcheck: %s %s (running: %s)\n", event, flow, runningList(running))
+		default:
+			fmt.Fprintf(w, "%4d  %-5s %-14s %s\n", done, v, flow, id)
+		}
+	}
+}
+
+func runningList(m map[string]bool) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	var out []string
+	for _, f := range check.Flows {
+		if m[f] {
+			out = append(out, f)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// selectedFlows are the flows of --flows, or every flow with checks.
+func (f runFlags) selectedFlows() []string {
+	if f.flows != "" {
+		return splitList(f.flows)
+	}
+	built := map[string]bool{}
+	for _, id := range check.Registered() {
+		if c, ok := check.Lookup(id); ok {
+			built[c.Flow] = true
+		}
+	}
+	var out []string
+	for _, fl := range check.Flows {
+		if built[fl] {
+			out = append(out, fl)
+		}
+	}
+	return out
+}
