@@ -34,7 +34,7 @@ type Options struct {
 // Quick shortens the lifetimes that checks wait out, so that a run
 // against the reference waits seconds, not minutes.
 func Quick(c *reference.Config) {
-	c.CodeTTL = 5 * time.Second
+	c.CodeTTL = 10 * time.Second
 	c.DeviceInterval = time.Second
 	c.DeviceTTL = 20 * time.Second
 	c.RefreshTTL = 10 * time.Second
