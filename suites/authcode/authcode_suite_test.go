@@ -6,10 +6,9 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/oauthcheck/oauthcheck/reference"
 	"github.com/oauthcheck/oauthcheck/suites/check"
+	"github.com/oauthcheck/oauthcheck/suites/reftarget"
 	"github.com/oauthcheck/oauthcheck/suites/suitetest"
-	"time"
 )
 
 func TestAuthcode(t *testing.T) {
@@ -17,8 +16,9 @@ func TestAuthcode(t *testing.T) {
 	RunSpecs(t, "authcode", Label("flow:authcode"))
 }
 
-// shortCodes lets AUTHCODE-EXPIRY wait seconds, not minutes.
-func shortCodes(c *reference.Config) { c.CodeTTL = 3 * time.Second }
+// shortCodes lets AUTHCODE-EXPIRY wait seconds, not minutes: the code
+// lifetime of reftarget.Quick, long enough for a loaded machine's browser.
+var shortCodes suitetest.Config = reftarget.Quick
 
 var _ = BeforeSuite(func(ctx SpecContext) {
 	suitetest.Strict(ctx, shortCodes)
