@@ -287,25 +287,33 @@ func (s *Session) VerifyDevice(ctx context.Context, verificationURI string, acto
 		return fmt.Errorf("browser: open %s: %w", s.redact(verificationURI), err)
 	}
 	decided := false
-	err := s.drive(ctx, &decisionWatch{Actor: actor, decided: &decided}, t, func() bool { return decided })
+	w := &decisionWatch{Actor: actor, s: s, decided: &decided}
+	err := s.drive(ctx, w, t, func() bool { return decided })
 	if err != nil {
 		return err
 	}
+	// The decision has reached the server once the page that answers its
+	// form loads; a device polling right after must see it.
+	s.waitChange(ctx, w.loadsBefore, func() bool { return false })
 	return nil
 }
 
 type decisionWatch struct {
 	Actor
-	decided *bool
+	s           *Session
+	decided     *bool
+	loadsBefore int // documents loaded before the decision
 }
 
 func (d *decisionWatch) Act(ctx context.Context, p *rod.Page, t Task) (string, error) {
 	if *d.decided {
 		return "", nil
 	}
+	before := d.s.loadCount()
 	did, err := d.Actor.Act(ctx, p, t)
 	if did == "approve" || did == "deny" {
 		*d.decided = true
+		d.loadsBefore = before
 	}
 	return did, err
 }

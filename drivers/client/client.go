@@ -196,7 +196,7 @@ func (c *Client) Do(ctx context.Context, req *http.Request) (*Response, error) {
 	}
 	if int64(len(body)) > c.opts.MaxBody {
 		ex.Error = fmt.Sprintf("response body over %d bytes", c.opts.MaxBody)
-		ex.ResponseBody = red.Body(resp.Header.Get("Content-Type"), body[:1024]) + "…"
+		ex.ResponseBody = red.Body(resp.Header.Get("Content-Type"), body[:min(len(body), 1024)]) + "…"
 		return nil, fmt.Errorf("client: %s %s: response body over %d bytes", out.Method, redactedURL(red, out.URL), c.opts.MaxBody)
 	}
 	ex.ResponseBody = red.Body(resp.Header.Get("Content-Type"), body)

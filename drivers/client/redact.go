@@ -65,7 +65,7 @@ func isSecretParam(k string) bool {
 	return false
 }
 
-// String hides the literal secrets in any text.
+// String hides the literal secrets and any JWT in any text.
 func (r *Redactor) String(s string) string {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
@@ -74,7 +74,7 @@ func (r *Redactor) String(s string) string {
 			s = strings.ReplaceAll(s, sec, Mask("secret", sec))
 		}
 	}
-	return s
+	return jwtRE.ReplaceAllStringFunc(s, func(t string) string { return Mask("jwt", t) })
 }
 
 // URL hides secret query and fragment parameters of a URL.
@@ -111,6 +111,15 @@ func (r *Redactor) form(raw string) string {
 
 var jwtRE = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
 
+// paramInText finds secret parameters in a body that is neither a form nor
+// JSON, such as the link in the HTML body of a redirect or a form sent with
+// another content type; memberInText finds
+// secret members of JSON that does not parse, such as a truncated body.
+var (
+	paramInText  = regexp.MustCompile(`(?i)(^|[?&#]|&amp;)(` + strings.Join(SecretParams, "|") + `)=([^&#\s"'<>]+)`)
+	memberInText = regexp.MustCompile(`(?i)"(` + strings.Join(SecretParams, "|") + `)"(\s*:\s*)"((?:[^"\\]|\\.)*)`)
+)
+
 // Body hides secrets in a request or response body of the given type.
 func (r *Redactor) Body(contentType string, body []byte) string {
 	s := string(body)
@@ -121,12 +130,26 @@ func (r *Redactor) Body(contentType string, body []byte) string {
 		var v any
 		if json.Unmarshal(body, &v) == nil {
 			redactJSON(v)
-			if b, err := json.Marshal(v); err == nil {
-				s = string(b)
+			// Keep the masks' < and > as written, not \u003c.
+			var b strings.Builder
+			enc := json.NewEncoder(&b)
+			enc.SetEscapeHTML(false)
+			if enc.Encode(v) == nil {
+				s = strings.TrimSuffix(b.String(), "\n")
 			}
+		} else {
+			s = memberInText.ReplaceAllStringFunc(s, func(m string) string {
+				g := memberInText.FindStringSubmatch(m)
+				return `"` + g[1] + `"` + g[2] + `"` + Mask(g[1], g[3])
+			})
 		}
+	default:
+		s = paramInText.ReplaceAllStringFunc(s, func(m string) string {
+			g := paramInText.FindStringSubmatch(m)
+			dv, _ := url.QueryUnescape(g[3])
+			return g[1] + g[2] + "=" + Mask(g[2], dv)
+		})
 	}
-	s = jwtRE.ReplaceAllStringFunc(s, func(t string) string { return Mask("jwt", t) })
 	return r.String(s)
 }
 
@@ -154,14 +177,20 @@ func (r *Redactor) Header(h http.Header) http.Header {
 		for _, v := range vals {
 			switch http.CanonicalHeaderKey(k) {
 			case "Authorization", "Proxy-Authorization":
-				scheme, cred, _ := strings.Cut(v, " ")
-				v = scheme + " " + Mask("credentials", cred)
+				if scheme, cred, ok := strings.Cut(v, " "); ok {
+					v = scheme + " " + Mask("credentials", cred)
+				} else {
+					v = Mask("credentials", v) // a bare credential, no scheme
+				}
 			case "Cookie":
 				v = redactCookies(v, ";")
 			case "Set-Cookie":
-				name, rest, _ := strings.Cut(v, "=")
-				val, attrs, _ := strings.Cut(rest, ";")
-				v = name + "=" + Mask("cookie", val)
+				pair, attrs, _ := strings.Cut(v, ";")
+				if name, val, ok := strings.Cut(pair, "="); ok {
+					v = name + "=" + Mask("cookie", val)
+				} else {
+					v = Mask("cookie", pair) // a cookie with no name
+				}
 				if attrs != "" {
 					v += ";" + attrs
 				}
@@ -182,6 +211,8 @@ func redactCookies(v, sep string) string {
 		name, val, ok := strings.Cut(strings.TrimSpace(p), "=")
 		if ok {
 			parts[i] = name + "=" + Mask("cookie", val)
+		} else {
+			parts[i] = Mask("cookie", name) // a cookie with no name
 		}
 	}
 	return strings.Join(parts, sep+" ")

@@ -62,7 +62,7 @@ func WellKnownURLs(issuer string) (rfc8414, openid string, err error) {
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return "", "", fmt.Errorf("target: issuer %q is not an http(s) URL", issuer)
 	}
-	path := strings.TrimSuffix(u.Path, "/")
+	path := strings.TrimSuffix(u.EscapedPath(), "/")
 	base := u.Scheme + "://" + u.Host
 	return base + "/.well-known/oauth-authorization-server" + path, strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration", nil
 }

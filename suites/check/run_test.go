@@ -1,0 +1,261 @@
+package check
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/oauthcheck/oauthcheck/drivers/client"
+	"github.com/oauthcheck/oauthcheck/drivers/target"
+)
+
+const testSecret = "registered-client-secret"
+
+// testEnv is an environment whose target is an httptest server that
+// answers every request with a small JSON document.
+func testEnv(t *testing.T, p Profile) *Env {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"access_token":"at-from-the-target","path":"`+r.URL.Path+`"}`)
+	}))
+	t.Cleanup(srv.Close)
+	hc, err := client.New(client.Options{Redactor: client.NewRedactor(testSecret)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(hc.CloseIdle)
+	return &Env{Target: &target.Target{Issuer: srv.URL, HTTP: hc, Config: &target.Config{Issuer: srv.URL}}, Profile: p}
+}
+
+// withBody gives a catalogue ID a body for the duration of the test, as
+// check.It does, without registering a ginkgo spec.
+func withBody(t *testing.T, id string, body func(*C)) {
+	t.Helper()
+	if _, ok := Lookup(id); !ok {
+		t.Fatalf("%s is not in the catalogue", id)
+	}
+	if bodies[id] != nil {
+		t.Fatalf("%s already has a body", id)
+	}
+	bodies[id] = body
+	t.Cleanup(func() { delete(bodies, id) })
+}
+
+func run(t *testing.T, env *Env, body func(*C)) *Result {
+	t.Helper()
+	const id = "AUTHCODE-CODE-REUSE"
+	if bodies[id] != nil {
+		t.Fatalf("%s already has a body", id)
+	}
+	bodies[id] = body
+	defer delete(bodies, id)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return Run(ctx, id, env)
+}
+
+func verdicts(fs Findings) []Verdict {
+	var out []Verdict
+	for _, f := range fs {
+		out = append(out, f.Verdict)
+	}
+	return out
+}
+
+func TestRunUnknownID(t *testing.T) {
+	env := testEnv(t, BCP)
+	for _, id := range []string{"NO-SUCH-CHECK", "JWTAT-SIGNATURE"} { // JWTAT-SIGNATURE: in the catalogue, but no body here
+		res := Run(context.Background(), id, env)
+		if res.Verdict != Fail || len(res.Findings) != 1 || res.Findings[0].Message != "no check is registered with ID "+id {
+			t.Errorf("Run(%s) = %s %v; want FAIL \"no check is registered with ID %s\"", id, res.Verdict, res.Findings, id)
+		}
+		if res.ID != id {
+			t.Errorf("Run(%s).ID = %q", id, res.ID)
+		}
+	}
+}
+
+func TestRunHarnessBugs(t *testing.T) {
+	tests := []struct {
+		name string
+		body func(*C)
+		want []string
+	}{
+		{"panic", func(c *C) { c.Pass("got here"); panic("boom") }, []string{"check panicked (a harness bug): boom", "goroutine"}},
+		{"nil map", func(c *C) { var m map[string]int; m["x"] = 1 }, []string{"check panicked (a harness bug)", "nil map"}},
+		{"nothing recorded", func(c *C) {}, []string{"the check recorded no verdict (a harness bug)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := run(t, testEnv(t, BCP), tt.body)
+			if res.Verdict != Fail {
+				t.Errorf("verdict %s, want FAIL: %v", res.Verdict, res.Findings)
+			}
+			msg := res.Findings[len(res.Findings)-1].Message
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("last finding %q does not say %q", msg, w)
+				}
+			}
+		})
+	}
+}
+
+func TestRunVerdicts(t *testing.T) {
+	errStep := errors.New("connection reset")
+	tests := []struct {
+		name         string
+		body         func(*C)
+		want         Verdict
+		wantFindings []Verdict
+	}{
+		{"pass", func(c *C) { c.Pass("ok") }, Pass, []Verdict{Pass}},
+		{"info", func(c *C) { c.Info("tokens are opaque") }, Info, []Verdict{Info}},
+		{"pass and info", func(c *C) { c.Info("x"); c.Pass("ok") }, Pass, []Verdict{Info, Pass}},
+		{"warn", func(c *C) { c.Pass("ok"); c.Warn("RFC 6749 §10.5", "not revoked") }, Warn, []Verdict{Pass, Warn}},
+		{"fail", func(c *C) { c.Fail("RFC 6749 §4.1.2", "reused"); c.Pass("rest ok") }, Fail, []Verdict{Fail, Pass}},
+		{"fatal ends the check", func(c *C) { c.Pass("first step"); c.Fatalf("step %d failed", 2); c.Pass("unreachable") }, Fail, []Verdict{Pass, Fail}},
+		{"skip ends the check", func(c *C) { c.Skipf("grant type not in grant_types_supported"); c.Fail("", "unreachable") }, Skip, []Verdict{Skip}},
+		{"require nil goes on", func(c *C) { c.Require(nil, "get a code"); c.Pass("ok") }, Pass, []Verdict{Pass}},
+		{"require error ends the check", func(c *C) { c.Require(errStep, "get a code"); c.Pass("unreachable") }, Fail, []Verdict{Fail}},
+		{"no browser skips", func(c *C) { c.Session(); c.Pass("unreachable") }, Skip, []Verdict{Skip}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := run(t, testEnv(t, BCP), tt.body)
+			if res.Verdict != tt.want {
+				t.Errorf("verdict %s, want %s: %v", res.Verdict, tt.want, res.Findings)
+			}
+			if diff := cmp.Diff(tt.wantFindings, verdicts(res.Findings)); diff != "" {
+				t.Errorf("findings mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+	res := run(t, testEnv(t, BCP), func(c *C) { c.Require(errStep, "get a code") })
+	if got := res.Findings[0].Message; got != "get a code: connection reset" {
+		t.Errorf("Require's finding = %q, want \"get a code: connection reset\"", got)
+	}
+	res = run(t, testEnv(t, BCP), func(c *C) { c.Session() })
+	if got := res.Findings[0].Message; !strings.Contains(got, "needs a browser") {
+		t.Errorf("Session() with no browser: finding %q, want one that says the check needs a browser", got)
+	}
+}
+
+func TestViolation(t *testing.T) {
+	tests := []struct {
+		run, strictFrom Profile
+		want            Verdict
+	}{
+		{OAuth2, BCP, Warn},
+		{BCP, BCP, Fail},
+		{OAuth21, BCP, Fail},
+		{OAuth2, OAuth21, Warn},
+		{BCP, OAuth21, Warn},
+		{OAuth21, OAuth21, Fail},
+		{OAuth2, OAuth2, Fail},
+	}
+	for _, tt := range tests {
+		t.Run(tt.run.String()+"/"+tt.strictFrom.String(), func(t *testing.T) {
+			res := run(t, testEnv(t, tt.run), func(c *C) {
+				c.Violation(tt.strictFrom, "RFC 9700 §2.1.1", "no PKCE required for %s", "oauthcheck-p")
+			})
+			if res.Verdict != tt.want || len(res.Findings) != 1 {
+				t.Fatalf("Violation(%s) under %s: %s %v, want %s", tt.strictFrom, tt.run, res.Verdict, res.Findings, tt.want)
+			}
+			f := res.Findings[0]
+			want := "no PKCE required for oauthcheck-p"
+			if tt.want == Warn {
+				want += " (FAIL under the " + tt.strictFrom.String() + " profile)"
+			}
+			if f.Message != want || f.Ref != "RFC 9700 §2.1.1" {
+				t.Errorf("finding = %+v, want message %q and the ref", f, want)
+			}
+		})
+	}
+}
+
+func TestRunRecordsEvidence(t *testing.T) {
+	env := testEnv(t, BCP)
+	res := run(t, env, func(c *C) {
+		c.Note("first %s", "request")
+		resp, err := c.HTTP.Get(c, c.Env.Target.Issuer+"/a", nil)
+		c.Require(err, "GET /a")
+		c.Pass("got %s with secret %s", resp.Field("path"), testSecret)
+		_, err = c.HTTP.Get(c, c.Env.Target.Issuer+"/b", nil)
+		c.Require(err, "GET /b")
+	})
+	if res.Verdict != Pass {
+		t.Fatalf("verdict %s: %v", res.Verdict, res.Findings)
+	}
+	var got [][2]string
+	for _, ex := range res.Exchanges {
+		got = append(got, [2]string{ex.Note, ex.URL[strings.LastIndex(ex.URL, "/"):]})
+	}
+	if diff := cmp.Diff([][2]string{{"first request", "/a"}, {"", "/b"}}, got); diff != "" {
+		t.Errorf("exchanges (note, path) mismatch (-want +got); a finding ends the note:\n%s", diff)
+	}
+	if strings.Contains(res.Exchanges[0].ResponseBody, "at-from-the-target") {
+		t.Errorf("the recorded response holds the access token: %s", res.Exchanges[0].ResponseBody)
+	}
+	if msg := res.Findings[0].Message; strings.Contains(msg, testSecret) || !strings.HasPrefix(msg, "got /a with secret <redacted:secret#") {
+		t.Errorf("finding %q, want the secret redacted", msg)
+	}
+	if n := len(env.Target.HTTP.Recorder().Exchanges()); n != 0 {
+		t.Errorf("the shared client recorded %d exchanges; each check must record into its own", n)
+	}
+	if res.Duration <= 0 {
+		t.Errorf("Duration = %s", res.Duration)
+	}
+}
+
+func TestWait(t *testing.T) {
+	env := testEnv(t, BCP)
+	withBody(t, "DEVICE-SLOW-DOWN-INTERVAL", func(c *C) {
+		c.Wait(10*time.Second, "the polling interval")
+		c.Pass("unreachable")
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	res := Run(ctx, "DEVICE-SLOW-DOWN-INTERVAL", env)
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("Run took %s; Wait must end when the check's context does", took)
+	}
+	if res.Verdict != Fail || !strings.Contains(res.Message(), "time ran out while waiting 10s for the polling interval") {
+		t.Errorf("Wait past the deadline: %s\n%s", res.Verdict, res.Message())
+	}
+
+	res = run(t, env, func(c *C) {
+		c.Wait(10*time.Millisecond, "the code to expire")
+		_, err := c.HTTP.Get(c, c.Env.Target.Issuer+"/after", nil)
+		c.Require(err, "GET")
+		c.Pass("ok")
+	})
+	if res.Verdict != Pass || len(res.Exchanges) != 1 || res.Exchanges[0].Note != "waited 10ms: the code to expire" {
+		t.Errorf("Wait: %s %v, exchanges %+v; want PASS and the wait noted on the next exchange", res.Verdict, res.Findings, res.Exchanges)
+	}
+}
+
+func TestResultMessage(t *testing.T) {
+	chk, _ := Lookup("AUTHCODE-CODE-REUSE")
+	res := &Result{ID: chk.ID, Verdict: Fail, Findings: Findings{
+		{Verdict: Pass, Message: "first exchange worked"},
+		{Verdict: Fail, Ref: "RFC 6749 §4.1.2", Message: "the replay got 200"},
+	}}
+	want := "AUTHCODE-CODE-REUSE: " + chk.Requirement + "\nFAIL (RFC 6749 §4.1.2): the replay got 200"
+	if got := res.Message(); got != want {
+		t.Errorf("Message() = %q, want %q", got, want)
+	}
+	unknown := &Result{ID: "NO-SUCH-CHECK", Verdict: Fail, Findings: Findings{{Verdict: Fail, Message: "x"}}}
+	if got := unknown.Message(); got != "NO-SUCH-CHECK\nFAIL: x" {
+		t.Errorf("Message() of an unknown ID = %q", got)
+	}
+}
