@@ -108,7 +108,7 @@ func refs(col string) []string {
 			continue
 		}
 		for _, s := range secs {
-			out = append(out, doc+" "+strings.TrimRight(s, "."))
+			out = append(out, doc+" "+strings.TrimRight(s, ".–-"))
 		}
 	}
 	return out
