@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"github.com/oauthcheck/oauthcheck/drivers/browser"
 	"github.com/oauthcheck/oauthcheck/drivers/client"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
+	"github.com/oauthcheck/oauthcheck/reports"
 	_ "github.com/oauthcheck/oauthcheck/suites/all"
 	"github.com/oauthcheck/oauthcheck/suites/check"
 	"github.com/oauthcheck/oauthcheck/suites/reftarget"
@@ -25,23 +25,27 @@ import (
 )
 
 type runFlags struct {
-	target      string
-	config      string
-	flows       string
-	labelFilter string
-	profile     string
-	browserBin  string
-	noBrowser   bool
-	failOn      string
-	jsonOut     string
-	caFile      string
-	insecure    bool
-	timeout     time.Duration
-	weaken      string
-	slow        bool
-	intrusive   bool
-	parallel    int
-	quiet       bool
+	target       string
+	config       string
+	flows        string
+	labelFilter  string
+	profile      string
+	browserBin   string
+	noBrowser    bool
+	failOn       string
+	jsonOut      string
+	caFile       string
+	insecure     bool
+	timeout      time.Duration
+	weaken       string
+	slow         bool
+	intrusive    bool
+	parallel     int
+	quiet        bool
+	junitOut     string
+	htmlOut      string
+	expect       string
+	strictExpect bool
 }
 
 func newRunCmd() *cobra.Command {
@@ -82,6 +86,10 @@ configuration error; 3 target unreachable or discovery failed.`,
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "time limit of the whole run")
 	fl.BoolVar(&f.slow, "slow", false, "let checks wait as long as the protocol needs (code expiry, device expires_in); minutes against most servers")
 	fl.BoolVar(&f.intrusive, "intrusive", false, "also run checks that may lock a client out (CLIENTAUTH-BRUTEFORCE-THROTTLE)")
+	fl.StringVar(&f.junitOut, "junit", "", "write a JUnit XML report to `FILE`")
+	fl.StringVar(&f.htmlOut, "html", "", "write a self-contained HTML report to `FILE`")
+	fl.StringVar(&f.expect, "expect", "", "YAML `FILE` of expected deviations: check ID, verdict and reason")
+	fl.BoolVar(&f.strictExpect, "strict-expect", false, "fail the run when an expected deviation did not happen")
 	fl.IntVar(&f.parallel, "parallel", 0, "flows to run at once, each in its own process (default: all)")
 	fl.BoolVar(&f.quiet, "quiet", false, "print no progress, only the summary")
 	fl.StringVar(&f.weaken, "weaken", "", "with --target reference: weaknesses to switch on (see 'oauthcheck reference --help')")
@@ -140,6 +148,12 @@ func runChecks(ctx context.Context, f runFlags, stdout, stderr io.Writer) error 
 	filter, err := f.labelFilterExpr()
 	if err != nil {
 		return err
+	}
+	var expect *reports.Expect
+	if f.expect != "" {
+		if expect, err = reports.LoadExpect(f.expect); err != nil {
+			return usagef("run: --expect %s: %v", f.expect, err)
+		}
 	}
 	if errs := check.RegistrationErrors(); len(errs) > 0 {
 		return fmt.Errorf("run: the check registry is broken (a harness bug): %s", strings.Join(errs, "; "))
@@ -216,16 +230,78 @@ func runChecks(ctx context.Context, f runFlags, stdout, stderr io.Writer) error 
 		return err
 	}
 	report := mergeReports(reps, "oauthcheck "+env.Target.Issuer, start)
-	if f.jsonOut != "" {
-		if err := writeJSONReport(f.jsonOut, report); err != nil {
+	meta := reports.MetaOf(report)
+	meta.Issuer, meta.Profile, meta.Version, meta.Flows = env.Target.Issuer, env.Profile.String(), versionString(), flows
+	meta.FailOn, meta.StrictExpect = f.failOn, f.strictExpect
+	return writeReports(report, meta, expect, reportOutputs{json: f.jsonOut, junit: f.junitOut, html: f.htmlOut, quiet: f.quiet}, stdout)
+}
+
+// reportOutputs are the report files asked for.
+type reportOutputs struct {
+	json, junit, html string
+	quiet             bool
+}
+
+// writeReports writes the reports of a run and its console summary, and
+// returns exitCode(1) when the run failed.
+func writeReports(report types.Report, meta reports.Meta, expect *reports.Expect, out reportOutputs, stdout io.Writer) error {
+	results := reports.Results(report)
+	reports.Apply(results, expect)
+	if out.json != "" {
+		if err := writeJSONReport(out.json, report); err != nil {
 			return err
 		}
 	}
-	printSummary(stdout, report)
-	if !report.SuiteSucceeded {
+	for _, w := range []struct {
+		path  string
+		write func(io.Writer, []reports.Result, reports.Meta) error
+	}{{out.junit, reports.WriteJUnit}, {out.html, reports.WriteHTML}} {
+		if w.path == "" {
+			continue
+		}
+		if err := writeFile(w.path, func(f io.Writer) error { return w.write(f, results, meta) }); err != nil {
+			return err
+		}
+	}
+	if !out.quiet {
+		// The evidence behind each failure that fails the run: its
+		// exchanges and browser steps, redacted.
+		for i := range results {
+			if r := &results[i]; r.Failing(meta.FailOn, false) {
+				fmt.Fprintf(stdout, "--- evidence for %s\n%s\n", r.Name(), indent(r.Evidence(), "    "))
+			}
+		}
+	}
+	color := os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
+	if err := reports.WriteSummary(stdout, results, meta, reports.ConsoleOptions{Color: color, Quiet: out.quiet}); err != nil {
+		return err
+	}
+	if reports.Failed(results, meta.FailOn, meta.StrictExpect) {
 		return exitCode(exitFailed)
 	}
 	return nil
+}
+
+func writeFile(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// isTerminal reports whether w is a character device.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 func splitList(s string) []string {
@@ -236,45 +312,6 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-// printSummary prints one line per check that did not pass, then counts.
-func printSummary(w io.Writer, r types.Report) {
-	counts := map[check.Verdict]int{}
-	var lines []string
-	for _, s := range r.SpecReports {
-		if s.LeafNodeType != types.NodeTypeIt || notSelected(s) {
-			continue
-		}
-		v, id, msg := verdictOf(s)
-		counts[v]++
-		if v != check.Pass {
-			lines = append(lines, fmt.Sprintf("%-5s %-36s %s", v, id, msg))
-		}
-	}
-	sort.Strings(lines)
-	fmt.Fprintln(w)
-	for _, l := range lines {
-		fmt.Fprintln(w, l)
-	}
-	// The evidence behind each FAIL: the exchanges and browser steps.
-	for _, s := range r.SpecReports {
-		if v, id, _ := verdictOf(s); v == check.Fail {
-			fmt.Fprintf(w, "\n--- evidence for %s\n", id)
-			for _, e := range s.ReportEntries {
-				if e.Name == check.EntryExchanges || e.Name == check.EntryBrowser {
-					fmt.Fprintln(w, indent(e.Value.Representation, "    "))
-				}
-			}
-			if s.CapturedStdOutErr != "" && len(s.ReportEntries) == 0 {
-				fmt.Fprintln(w, indent(s.CapturedStdOutErr, "    "))
-			}
-		}
-	}
-	fmt.Fprintf(w, "\n%d checks: %d PASS, %d FAIL, %d WARN, %d INFO, %d SKIP (%s)\n",
-		counts[check.Pass]+counts[check.Fail]+counts[check.Warn]+counts[check.Info]+counts[check.Skip],
-		counts[check.Pass], counts[check.Fail], counts[check.Warn], counts[check.Info], counts[check.Skip],
-		r.RunTime.Round(time.Millisecond))
 }
 
 func indent(s, prefix string) string {

@@ -280,9 +280,9 @@ func TestRunExitCodesOfVerdicts(t *testing.T) {
 		wantCode int
 		wantLine string
 	}{
-		{"warn passes", warn, exitOK, "\n1 checks: 0 PASS, 0 FAIL, 1 WARN, 0 INFO, 0 SKIP ("},
+		{"warn passes", warn, exitOK, "\n1 check: 0 PASS, 0 FAIL, 1 WARN, 0 INFO, 0 SKIP ("},
 		{"warn fails with fail-on should", append(warn[:len(warn):len(warn)], "--fail-on", "should"), exitFailed,
-			"\n1 checks: 0 PASS, 0 FAIL, 1 WARN, 0 INFO, 0 SKIP ("},
+			"\n1 check: 0 PASS, 0 FAIL, 1 WARN, 0 INFO, 0 SKIP ("},
 		{"skips pass", []string{"run", "--target", "reference", "--no-browser", "--flows", "pkce"}, exitOK,
 			"\n10 checks: 0 PASS, 0 FAIL, 0 WARN, 0 INFO, 10 SKIP ("},
 	}
@@ -366,7 +366,7 @@ func TestRunKeepsSecrets(t *testing.T) {
 	if res.code != exitFailed {
 		t.Errorf("run: exit %d, want %d (code reuse fails)\nstdout:\n%s\nstderr:\n%s", res.code, exitFailed, res.stdout, res.stderr)
 	}
-	for _, w := range []string{"\nFAIL  AUTHCODE-CODE-REUSE ", "FAIL (RFC 6749 §4.1.2): ", "# replay the same code",
+	for _, w := range []string{"\nFAIL     AUTHCODE-CODE-REUSE ", " RFC 6749 §4.1.2: ", "# replay the same code",
 		"> POST " + cfg.Issuer + "/token\n", "\n2 checks: 1 PASS, 1 FAIL, 0 WARN, 0 INFO, 0 SKIP ("} {
 		if !strings.Contains(res.stdout, w) {
 			t.Errorf("stdout does not contain %q:\n%s", w, res.stdout)

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/oauthcheck/oauthcheck/drivers/target"
+	"github.com/oauthcheck/oauthcheck/reports"
+	"github.com/oauthcheck/oauthcheck/suites/check"
+)
+
+func newVendorCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "vendor",
+		Short: "Run the checks against the vendor servers of testdata/vendors",
+	}
+	var out string
+	var parallel int
+	var quiet bool
+	run := &cobra.Command{
+		Use:   "run [DIR...]",
+		Short: "Start each vendor server that can run here, run the checks, write its reports",
+		Long: `Start each vendor server (default: every folder of testdata/vendors) that can run on this
+machine, run every check against it with its config and expected deviations, and write its
+JUnit, HTML and JSON reports under --out/NAME. A vendor that cannot start here is reported
+and skipped. Exit code 1 when any vendor's run failed.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			if len(args) == 0 {
+				dirs, _ := filepath.Glob(filepath.Join("testdata", "vendors", "*", "vendor.yaml"))
+				for _, d := range dirs {
+					args = append(args, filepath.Dir(d))
+				}
+			}
+			if len(args) == 0 {
+				return usagef("vendor run: no vendor folders (testdata/vendors/*/vendor.yaml); run from the repository root or name them")
+			}
+			failed := false
+			for _, dir := range args {
+				err := runVendor(ctx, dir, out, parallel, quiet, cmd.OutOrStdout(), cmd.ErrOrStderr())
+				var code exitCode
+				switch {
+				case errors.As(err, &code):
+					failed = true
+				case err != nil:
+					return err
+				}
+			}
+			if failed {
+				return exitCode(exitFailed)
+			}
+			return nil
+		},
+	}
+	run.Flags().StringVar(&out, "out", filepath.Join("out", "vendors"), "folder for the reports, one subfolder per vendor")
+	run.Flags().IntVar(&parallel, "parallel", 0, "flows to run at once (default: all)")
+	run.Flags().BoolVar(&quiet, "quiet", false, "print no progress")
+	var readme string
+	table := &cobra.Command{
+		Use:   "table",
+		Short: "Print, or write into the README, the table of the vendors' results by flow",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			t, err := vendorTable(out)
+			if err != nil {
+				return err
+			}
+			if readme == "" {
+				_, err := io.WriteString(cmd.OutOrStdout(), t)
+				return err
+			}
+			return replaceBetween(readme, "<!-- vendors:begin -->", "<!-- vendors:end -->", t)
+		},
+	}
+	table.Flags().StringVar(&out, "out", filepath.Join("out", "vendors"), "folder of the vendors' reports")
+	table.Flags().StringVar(&readme, "readme", "", "write the table into this file, between <!-- vendors:begin --> and <!-- vendors:end -->")
+	cmd.AddCommand(run, table)
+	return cmd
+}
+
+// runVendor starts one vendor, runs the checks and stops it.
+func runVendor(ctx context.Context, dir, out string, parallel int, quiet bool, stdout, stderr io.Writer) error {
+	v, err := target.LoadVendor(dir)
+	if err != nil {
+		return usageError{err}
+	}
+	if why := v.Missing(); why != "" {
+		fmt.Fprintf(stderr, "oauthcheck: vendor %s skipped: %s\n", v.Name, why)
+		return nil
+	}
+	dest := filepath.Join(out, v.Name)
+	if err := os.MkdirAll(dest, 0o755); err != nil {
+		return fmt.Errorf("vendor %s: %w", v.Name, err)
+	}
+	logf, err := os.Create(filepath.Join(dest, "server.log"))
+	if err != nil {
+		return fmt.Errorf("vendor %s: %w", v.Name, err)
+	}
+	defer logf.Close()
+	fmt.Fprintf(stderr, "oauthcheck: starting vendor %s %s (log: %s)\n", v.Name, v.Version, logf.Name())
+	stop, err := v.Launch(ctx, logf)
+	if err != nil {
+		return fmt.Errorf("vendor %s: %w (see %s)", v.Name, err, logf.Name())
+	}
+	defer stop()
+	fmt.Fprintf(stdout, "== %s %s at %s\n", v.Name, v.Version, v.Issuer)
+	f := runFlags{
+		target: v.Issuer, config: v.Path(v.Config), expect: v.Path(v.Expect), failOn: "must",
+		jsonOut: filepath.Join(dest, "report.json"), junitOut: filepath.Join(dest, "junit.xml"),
+		htmlOut: filepath.Join(dest, "report.html"), timeout: 15 * time.Minute, parallel: parallel, quiet: quiet,
+	}
+	return runChecks(ctx, f, stdout, stderr)
+}
+
+// vendorTable renders the results of every vendor under out as a Markdown
+// table: one row per vendor and flow, with the counts by verdict.
+func vendorTable(out string) (string, error) {
+	paths, _ := filepath.Glob(filepath.Join(out, "*", "report.json"))
+	sort.Strings(paths)
+	if len(paths) == 0 {
+		return "", usagef("vendor table: no reports under %s; run 'oauthcheck vendor run' first", out)
+	}
+	var b bytes.Buffer
+	b.WriteString("| vendor | flow | PASS | FAIL | WARN | INFO | SKIP | expected |\n|---|---|---|---|---|---|---|---|\n")
+	for _, p := range paths {
+		reps, err := reports.Load(p)
+		if err != nil {
+			return "", err
+		}
+		name := filepath.Base(filepath.Dir(p))
+		if v, err := target.LoadVendor(filepath.Join("testdata", "vendors", name)); err == nil && v.Version != "" {
+			name += " " + v.Version
+		}
+		results := reports.Results(reports.Merge(reps...))
+		if v, err := target.LoadVendor(filepath.Join("testdata", "vendors", filepath.Base(filepath.Dir(p)))); err == nil && v.Expect != "" {
+			if ex, err := reports.LoadExpect(v.Path(v.Expect)); err == nil {
+				reports.Apply(results, ex)
+			}
+		}
+		for _, flow := range check.Flows {
+			var n [5]int
+			expected, any := 0, false
+			for _, r := range results {
+				if r.Flow != flow {
+					continue
+				}
+				any = true
+				n[map[check.Verdict]int{check.Pass: 0, check.Fail: 1, check.Warn: 2, check.Info: 3, check.Skip: 4}[r.Verdict]]++
+				if r.Expected {
+					expected++
+				}
+			}
+			if any {
+				fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %d | %d | %d |\n", name, flow, n[0], n[1], n[2], n[3], n[4], expected)
+			}
+		}
+	}
+	b.WriteString("\nGenerated by `make vendors` (`oauthcheck vendor table`); do not edit by hand. \"expected\" counts the verdicts that the vendor's expect file records as known deviations.\n")
+	return b.String(), nil
+}
+
+// replaceBetween rewrites the part of a file between two marker lines.
+func replaceBetween(path, begin, end, content string) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("vendor table: %w", err)
+	}
+	s := string(raw)
+	i, j := strings.Index(s, begin), strings.Index(s, end)
+	if i < 0 || j < i {
+		return usagef("vendor table: %s has no %s ... %s markers", path, begin, end)
+	}
+	s = s[:i+len(begin)] + "\n" + content + s[j:]
+	return os.WriteFile(path, []byte(s), 0o644)
+}

@@ -1,0 +1,111 @@
+package reports
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/oauthcheck/oauthcheck/suites/check"
+)
+
+// EntryMeta is the name of the report entry that records a run's [Meta] in
+// its JSON report, so that `report merge` can show the target and profile
+// later. A suite process adds it from a BeforeSuite:
+//
+//	ginkgo.BeforeSuite(func() {
+//		ginkgo.AddReportEntry(reports.EntryMeta, reports.Meta{Issuer: iss, Profile: "bcp", Version: v},
+//			ginkgo.ReportEntryVisibilityNever)
+//	})
+const EntryMeta = "oauthcheck.meta"
+
+// Meta describes a run in every report: what was tested, how, when, and
+// what counts as failing.
+type Meta struct {
+	Issuer  string `json:"issuer,omitempty"`
+	Profile string `json:"profile,omitempty"` // oauth2, bcp or oauth2.1
+	Version string `json:"version,omitempty"` // oauthcheck's
+	// Start and Duration are the run's, from its report.
+	Start    time.Time     `json:"start,omitzero"`
+	Duration time.Duration `json:"duration_ns,omitempty"`
+	Flows    []string      `json:"flows,omitempty"`
+	// FailOn is "must" (the default) or "should"; with "should" the
+	// reports show an unexpected WARN as a failure, as the exit code does.
+	FailOn string `json:"fail_on,omitempty"`
+	// StrictExpect shows stale expectations as failures (--strict-expect).
+	StrictExpect bool `json:"strict_expect,omitempty"`
+	// Problems are failures outside any check ([Problems]).
+	Problems []string `json:"problems,omitempty"`
+}
+
+// MetaOf reads what a report tells of its run: the start and duration, the
+// flows of its checks, its [Problems], and the issuer, profile and version
+// from an [EntryMeta] entry (or, without one, the issuer from the suite
+// description "oauthcheck ISSUER"). The caller sets FailOn and
+// StrictExpect, and may override the rest.
+func MetaOf(r types.Report) Meta {
+	m := Meta{Start: r.StartTime, Duration: r.RunTime, Problems: Problems(r)}
+	if m.Duration == 0 && !r.EndTime.IsZero() && !r.StartTime.IsZero() {
+		m.Duration = r.EndTime.Sub(r.StartTime)
+	}
+	for _, s := range r.SpecReports {
+		for _, e := range s.ReportEntries {
+			if e.Name != EntryMeta {
+				continue
+			}
+			var em Meta
+			if decodeEntry(e, &em) != nil {
+				continue
+			}
+			m.Issuer = firstNonEmpty(m.Issuer, em.Issuer)
+			m.Profile = firstNonEmpty(m.Profile, em.Profile)
+			m.Version = firstNonEmpty(m.Version, em.Version)
+		}
+	}
+	if m.Issuer == "" {
+		if iss, ok := strings.CutPrefix(r.SuiteDescription, "oauthcheck "); ok && !strings.Contains(iss, " ") {
+			m.Issuer = iss
+		}
+	}
+	m.Flows = FlowsOf(Results(r))
+	return m
+}
+
+// FlowsOf lists the flows of results, in catalogue order.
+func FlowsOf(results []Result) []string {
+	have := map[string]bool{}
+	for i := range results {
+		have[results[i].flowName()] = true
+	}
+	var out []string
+	for _, f := range check.Flows {
+		if have[f] {
+			out = append(out, f)
+			delete(have, f)
+		}
+	}
+	var other []string
+	for f := range have {
+		other = append(other, f)
+	}
+	sort.Strings(other)
+	return append(out, other...)
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// flowName is the result's flow, or "other" for a spec with none.
+func (r *Result) flowName() string {
+	if r.Flow == "" {
+		return "other"
+	}
+	return r.Flow
+}

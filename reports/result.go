@@ -1,0 +1,496 @@
+package reports
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/oauthcheck/oauthcheck/suites/check"
+)
+
+// Verdicts lists the verdicts in the order reports count them.
+var Verdicts = []check.Verdict{check.Pass, check.Fail, check.Warn, check.Info, check.Skip}
+
+// Result is one check's outcome as a report shows it.
+type Result struct {
+	// ID is the catalogue ID. It is empty for a spec that failed outside
+	// any check, such as the stand-in of a flow whose process crashed;
+	// Requirement then holds the spec's text.
+	ID       string
+	Flow     string
+	Priority string // P1, P2, P3
+	// Level is the strongest keyword of the check's level (MUST, SHOULD,
+	// MAY, REQ or DERIVED), as in its level: label; LevelText is the
+	// catalogue's level column as written.
+	Level       string
+	LevelText   string
+	Requirement string
+	Refs        []Ref
+	Verdict     check.Verdict
+	// Findings are the observations behind the verdict, in the order the
+	// check made them. A spec that failed without a verdict (a panic, a
+	// crashed flow) has one FAIL finding with ginkgo's failure message.
+	Findings    check.Findings
+	Exchanges   []Exchange
+	Browser     []Step
+	Screenshots []Screenshot
+	// Output is what a failed spec wrote outside its findings: a crashed
+	// flow's stderr, a panic's stack.
+	Output   string
+	Duration time.Duration
+
+	// Expectation is the expected deviation that names this check, if any
+	// ([Apply]); Expected is set when the verdict is the expected one.
+	Expectation *Expectation
+	Expected    bool
+}
+
+// Ref is a section a check is about, with a link to its text.
+type Ref struct {
+	Name string // "RFC 6749 §4.1.2"
+	URL  string // empty when the catalogue knows no link
+}
+
+// Exchange is one recorded HTTP exchange, as the check's client recorded
+// it, with secrets already redacted.
+type Exchange struct {
+	Note           string        `json:"note,omitempty"`
+	Method         string        `json:"method"`
+	URL            string        `json:"url"`
+	RequestHeader  http.Header   `json:"request_header,omitempty"`
+	RequestBody    string        `json:"request_body,omitempty"`
+	Status         int           `json:"status,omitempty"`
+	ResponseHeader http.Header   `json:"response_header,omitempty"`
+	ResponseBody   string        `json:"response_body,omitempty"`
+	Error          string        `json:"error,omitempty"`
+	Started        time.Time     `json:"started"`
+	Duration       time.Duration `json:"duration_ns"`
+}
+
+// Step is one browser step: a document, a redirect, an action of the
+// login script, or the callback caught on its way to the redirect URI.
+type Step struct {
+	Kind     string      `json:"kind"`
+	Method   string      `json:"method,omitempty"`
+	URL      string      `json:"url"`
+	Status   int         `json:"status,omitempty"`
+	Header   http.Header `json:"header,omitempty"`
+	FromPost bool        `json:"from_post,omitempty"`
+	Action   string      `json:"action,omitempty"`
+	At       time.Time   `json:"at"`
+}
+
+// Screenshot is a PNG of a browser page behind a verdict.
+type Screenshot struct {
+	Note string
+	PNG  []byte
+}
+
+// Stale tells an expectation that did not happen: the check ran and gave
+// another verdict than the one expected.
+func (r *Result) Stale() bool {
+	return r.Expectation != nil && r.Verdict != r.Expectation.Verdict
+}
+
+// Name is the ID and the requirement, the spec's text.
+func (r *Result) Name() string {
+	if r.ID == "" {
+		return r.Requirement
+	}
+	return r.ID + ": " + r.Requirement
+}
+
+// Headline is the finding that gave the verdict, on one line with its
+// section: "RFC 6749 §4.1.2: the replayed code was exchanged again".
+func (r *Result) Headline() string {
+	for _, f := range r.Findings {
+		if f.Verdict == r.Verdict {
+			msg := oneLine(f.Message)
+			if f.Ref != "" {
+				msg = f.Ref + ": " + msg
+			}
+			return msg
+		}
+	}
+	return ""
+}
+
+// Results returns one Result per check spec of the report, in catalogue
+// order. A check spec is an It with an id: label or a verdict entry, or any
+// It that failed (a crashed flow's stand-in). Specs the label filter left
+// out are not results; a selected check that never ran because the suite
+// ended early (a failed BeforeSuite, the --timeout) is a FAIL that says so.
+// When several reports were merged and a check appears more than once, the
+// one that ran wins, and of two that ran the worse verdict.
+func Results(r types.Report) []Result {
+	notRun := notRunReason(r)
+	var filter types.LabelFilter
+	if f, err := types.ParseLabelFilter(r.SuiteConfig.LabelFilter); err == nil {
+		filter = f
+	}
+	type cand struct {
+		res Result
+		ran bool
+		end time.Time
+	}
+	byKey := map[string]*cand{}
+	var keys []string
+	for _, s := range r.SpecReports {
+		var res Result
+		var ran, ok bool
+		switch {
+		case s.LeafNodeType == types.NodeTypeIt:
+			res, ran, ok = resultOf(s)
+		case s.LeafNodeType.Is(types.NodeTypesForSuiteLevelNodes) && s.State.Is(types.SpecStateFailureStates):
+			res, ran, ok = suiteNodeResult(r, s), true, true
+		}
+		if !ok {
+			continue
+		}
+		if !ran {
+			if r.SuiteSucceeded || filter == nil || !filter(s.Labels()) {
+				continue // left out by the filter, not a check of this run
+			}
+			res.Verdict = check.Fail
+			res.Findings = check.Findings{{Verdict: check.Fail, Message: "not run: " + notRun}}
+		}
+		key := res.ID
+		if key == "" {
+			key = res.Flow + "\x00" + res.Requirement + "\x00" + res.Headline()
+		}
+		c := &cand{res: res, ran: ran, end: s.EndTime}
+		old, seen := byKey[key]
+		switch {
+		case !seen:
+			keys = append(keys, key)
+			byKey[key] = c
+		case c.ran && !old.ran,
+			c.ran == old.ran && severity(c.res.Verdict) > severity(old.res.Verdict),
+			c.ran == old.ran && c.res.Verdict == old.res.Verdict && c.end.After(old.end):
+			byKey[key] = c
+		}
+	}
+	out := make([]Result, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, byKey[k].res)
+	}
+	sortResults(out)
+	return out
+}
+
+// severity orders verdicts from the best to the worst.
+func severity(v check.Verdict) int {
+	switch v {
+	case check.Pass:
+		return 0
+	case check.Info:
+		return 1
+	case check.Skip:
+		return 2
+	case check.Warn:
+		return 3
+	}
+	return 4
+}
+
+var catalogueIndex = func() map[string]int {
+	m := map[string]int{}
+	for i, c := range check.All() {
+		m[c.ID] = i
+	}
+	return m
+}()
+
+func flowIndex(flow string) int {
+	for i, f := range check.Flows {
+		if f == flow {
+			return i
+		}
+	}
+	return len(check.Flows)
+}
+
+// sortResults puts results in catalogue order; checks the catalogue does
+// not know come after it, by flow and text.
+func sortResults(rs []Result) {
+	sort.SliceStable(rs, func(i, j int) bool {
+		a, aok := catalogueIndex[rs[i].ID]
+		b, bok := catalogueIndex[rs[j].ID]
+		switch {
+		case aok && bok:
+			return a < b
+		case aok != bok:
+			return aok
+		}
+		if fa, fb := flowIndex(rs[i].Flow), flowIndex(rs[j].Flow); fa != fb {
+			return fa < fb
+		}
+		return rs[i].Name() < rs[j].Name()
+	})
+}
+
+// notRunReason says why selected specs of a failed suite never ran.
+func notRunReason(r types.Report) string {
+	var why []string
+	for _, s := range r.SpecReports {
+		if s.LeafNodeType.Is(types.NodeTypesForSuiteLevelNodes) && s.State.Is(types.SpecStateFailureStates) {
+			why = append(why, fmt.Sprintf("%s %s: %s", s.LeafNodeType, s.State, oneLine(failureMessage(s))))
+		}
+	}
+	why = append(why, r.SpecialSuiteFailureReasons...)
+	if len(why) == 0 {
+		return "the suite ended before this check started"
+	}
+	return "the suite ended before this check started (" + strings.Join(unique(why), "; ") + ")"
+}
+
+// suiteNodeResult is the FAIL result of a failed suite-level node, such as
+// a BeforeSuite that could not set the target up: ginkgo then reports none
+// of the suite's checks, so this result is what fails the run.
+func suiteNodeResult(r types.Report, s types.SpecReport) Result {
+	res := Result{
+		Requirement: fmt.Sprintf("%s of the suite %q", s.LeafNodeType, r.SuiteDescription),
+		Verdict:     check.Fail,
+		Findings:    check.Findings{{Verdict: check.Fail, Message: fmt.Sprintf("%s %s: %s", s.LeafNodeType, s.State, failureMessage(s))}},
+		Output:      failureOutput(s),
+		Duration:    s.RunTime,
+	}
+	for _, f := range check.Flows {
+		if r.SuiteDescription == f {
+			res.Flow = f // a flow's own process
+		}
+	}
+	return res
+}
+
+// Problems lists what went wrong outside any check that no result shows:
+// ginkgo's special failure reasons, such as an interrupted or timed-out
+// suite. A run with problems should fail even when no check did.
+func Problems(r types.Report) []string {
+	return unique(r.SpecialSuiteFailureReasons)
+}
+
+// resultOf reads one It spec. ok is false for a spec that is not a check
+// and did not fail; ran is false for a spec that never started.
+func resultOf(s types.SpecReport) (res Result, ran, ok bool) {
+	labels := map[string][]string{}
+	for _, l := range s.Labels() {
+		if k, v, found := strings.Cut(l, ":"); found {
+			labels[k] = append(labels[k], strings.TrimSpace(v))
+		}
+	}
+	first := func(k string) string {
+		if len(labels[k]) > 0 {
+			return labels[k][0]
+		}
+		return ""
+	}
+	var ve *check.VerdictEntry
+	for _, e := range s.ReportEntries {
+		switch e.Name {
+		case check.EntryVerdict:
+			var v check.VerdictEntry
+			if decodeEntry(e, &v) == nil {
+				ve = &v
+			}
+		case check.EntryExchanges:
+			var xs []Exchange
+			if decodeEntry(e, &xs) == nil {
+				res.Exchanges = xs
+			}
+		case check.EntryBrowser:
+			var ss []Step
+			if decodeEntry(e, &ss) == nil {
+				res.Browser = ss
+			}
+		case check.EntryScreenshot:
+			var sh check.ScreenshotEntry
+			if decodeEntry(e, &sh) == nil {
+				if png, err := base64.StdEncoding.DecodeString(sh.PNG); err == nil && isPNG(png) {
+					res.Screenshots = append(res.Screenshots, Screenshot{Note: sh.Note, PNG: png})
+				}
+			}
+		}
+	}
+	res.ID = first("id")
+	if res.ID == "" && ve != nil {
+		res.ID = ve.ID
+	}
+	failed := s.State.Is(types.SpecStateFailureStates)
+	if res.ID == "" && !failed {
+		return Result{}, false, false
+	}
+	ran = !neverRan(s) && s.State != types.SpecStatePending
+
+	if chk, found := check.Lookup(res.ID); found {
+		res.Flow, res.Priority, res.Level, res.LevelText = chk.Flow, chk.Priority, chk.KeyLevel(), chk.Level
+		res.Requirement = chk.Requirement
+		res.Refs = refsOf(chk.Refs)
+	} else {
+		res.Flow, res.Priority, res.Level = first("flow"), first("priority"), first("level")
+		res.Requirement = s.LeafNodeText
+		if res.ID != "" {
+			res.Requirement = strings.TrimPrefix(s.LeafNodeText, res.ID+": ")
+		}
+		if ve != nil && len(ve.Refs) > 0 {
+			res.Refs = refsOf(ve.Refs)
+		}
+	}
+	res.Duration = s.RunTime
+
+	switch {
+	case ve != nil:
+		res.Verdict = ve.Verdict
+		res.Findings = append(check.Findings(nil), ve.Findings...)
+		// A spec can fail after its check ended (a cleanup, the spec's
+		// timeout); a verdict that does not fail the spec is then wrong.
+		if failed && res.Verdict != check.Fail && res.Verdict != check.Warn {
+			res.Verdict = check.Fail
+			res.Findings = append(res.Findings, check.Finding{Verdict: check.Fail,
+				Message: fmt.Sprintf("the spec %s after the check's verdict: %s", s.State, failureMessage(s))})
+		}
+	case failed:
+		res.Verdict = check.Fail
+		res.Findings = check.Findings{{Verdict: check.Fail, Message: failureMessage(s)}}
+	case s.State.Is(types.SpecStateSkipped | types.SpecStatePending):
+		res.Verdict = check.Skip
+		msg := strings.TrimSpace(s.Failure.Message)
+		if s.State == types.SpecStatePending {
+			msg = "the spec is pending"
+		}
+		if msg == "" {
+			msg = "skipped"
+		}
+		res.Findings = check.Findings{{Verdict: check.Skip, Message: msg}}
+	default:
+		res.Verdict = check.Pass
+	}
+	if failed && (ve == nil || res.Verdict != ve.Verdict) {
+		res.Output = failureOutput(s)
+	}
+	return res, ran, true
+}
+
+// failureMessage is ginkgo's failure message of a spec, with the panic's
+// value when it panicked.
+func failureMessage(s types.SpecReport) string {
+	msg := strings.TrimSpace(s.Failure.Message)
+	if p := strings.TrimSpace(s.Failure.ForwardedPanic); p != "" {
+		if msg == "" || msg == "Test Panicked" {
+			msg = "the spec panicked: " + p
+		} else {
+			msg += ": " + p
+		}
+	}
+	if msg == "" {
+		msg = "the spec " + s.State.String()
+	}
+	return msg
+}
+
+// failureOutput is the evidence of a failure outside any check: where it
+// happened, the panic's stack and what the spec wrote.
+func failureOutput(s types.SpecReport) string {
+	var parts []string
+	if loc := s.Failure.Location; loc.FileName != "" {
+		where := loc.FileName
+		if loc.LineNumber > 0 {
+			where += fmt.Sprintf(":%d", loc.LineNumber)
+		}
+		parts = append(parts, "at "+where)
+		if s.Failure.ForwardedPanic != "" && loc.FullStackTrace != "" {
+			parts = append(parts, strings.TrimSpace(loc.FullStackTrace))
+		}
+	}
+	if out := strings.TrimSpace(s.CapturedStdOutErr); out != "" {
+		parts = append(parts, out)
+	}
+	if out := strings.TrimSpace(s.CapturedGinkgoWriterOutput); out != "" {
+		parts = append(parts, out)
+	}
+	return strings.Join(parts, "\n\n")
+}
+
+// decodeEntry decodes a report entry's value: the JSON of a report read
+// back from a file, or the value itself in the process that ran the spec.
+func decodeEntry(e types.ReportEntry, v any) error {
+	raw := []byte(e.Value.AsJSON)
+	if len(raw) == 0 {
+		var err error
+		if raw, err = json.Marshal(e.Value.GetRawValue()); err != nil {
+			return err
+		}
+	}
+	return json.Unmarshal(raw, v)
+}
+
+func refsOf(names []string) []Ref {
+	out := make([]Ref, 0, len(names))
+	for _, n := range names {
+		out = append(out, Ref{Name: n, URL: check.RefURL(n)})
+	}
+	return out
+}
+
+func isPNG(b []byte) bool {
+	return len(b) > 8 && string(b[:8]) == "\x89PNG\r\n\x1a\n"
+}
+
+// oneLine joins the lines of s with spaces.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// Counts are the numbers of results by verdict.
+type Counts struct {
+	Total     int
+	ByVerdict map[check.Verdict]int
+	// Expected counts the results whose verdict was expected and not
+	// PASS; Stale the expectations that did not happen.
+	Expected int
+	Stale    int
+}
+
+// Count counts results by verdict.
+func Count(results []Result) Counts {
+	c := Counts{ByVerdict: map[check.Verdict]int{}}
+	for _, v := range Verdicts {
+		c.ByVerdict[v] = 0
+	}
+	for i := range results {
+		r := &results[i]
+		c.Total++
+		c.ByVerdict[r.Verdict]++
+		if r.Expected {
+			c.Expected++
+		}
+		if r.Stale() {
+			c.Stale++
+		}
+	}
+	return c
+}
+
+// String is the counts line: "21 checks: 14 PASS, 3 FAIL, 1 WARN, 0 INFO,
+// 3 SKIP".
+func (c Counts) String() string {
+	parts := make([]string, len(Verdicts))
+	for i, v := range Verdicts {
+		parts[i] = fmt.Sprintf("%d %s", c.ByVerdict[v], v)
+	}
+	noun := "checks"
+	if c.Total == 1 {
+		noun = "check"
+	}
+	s := fmt.Sprintf("%d %s: %s", c.Total, noun, strings.Join(parts, ", "))
+	if c.Expected > 0 || c.Stale > 0 {
+		s += fmt.Sprintf("; %d expected, %d stale", c.Expected, c.Stale)
+	}
+	return s
+}
