@@ -19,6 +19,22 @@ const (
 	failureWindow   = time.Minute
 )
 
+// userCodeFormat is the alphabet and length of the server's user codes:
+// six digits, about 20 bits, under the device-weak-user-code weakness.
+func (s *Server) userCodeFormat() (alphabet string, length int) {
+	if s.weakened(DeviceWeakUserCode) {
+		return "0123456789", 6
+	}
+	return userCodeAlphabet, userCodeLength
+}
+
+// displayUserCode is a user code as shown: its halves joined by a dash,
+// as in RFC 8628's example WDJB-MJHT.
+func displayUserCode(code string) string {
+	h := len(code) / 2
+	return code[:h] + "-" + code[h:]
+}
+
 // deviceAuthorization is the device authorization endpoint (RFC 8628 §3.1,
 // §3.2).
 func (s *Server) deviceAuthorization(w http.ResponseWriter, r *http.Request) {
@@ -54,22 +70,27 @@ func (s *Server) deviceAuthorization(w http.ResponseWriter, r *http.Request) {
 		expires:    now.Add(s.cfg.DeviceTTL),
 		interval:   s.cfg.DeviceInterval,
 	}
+	alphabet, length := s.userCodeFormat()
 	s.store.mu.Lock()
 	for d.userCode == "" || s.store.userCodes[d.userCode] != nil {
-		d.userCode = newUserCode()
+		d.userCode = newUserCode(alphabet, length)
 	}
 	s.store.devices[d.deviceCode] = d
 	s.store.userCodes[d.userCode] = d
 	s.store.mu.Unlock()
-	display := d.userCode[:4] + "-" + d.userCode[4:]
-	s.writeJSON(w, http.StatusOK, map[string]any{
+	display := displayUserCode(d.userCode)
+	resp := map[string]any{
 		"device_code":               d.deviceCode,
 		"user_code":                 display,
 		"verification_uri":          s.endpoint("/device"),
 		"verification_uri_complete": s.endpoint("/device") + "?user_code=" + url.QueryEscape(display),
 		"expires_in":                int(s.cfg.DeviceTTL / time.Second),
 		"interval":                  int(s.cfg.DeviceInterval / time.Second),
-	}, true)
+	}
+	if s.weakened(DeviceAuthzIncomplete) {
+		delete(resp, "expires_in")
+	}
+	s.writeJSON(w, http.StatusOK, resp, true)
 }
 
 // grantDeviceCode answers a device's poll (RFC 8628 §3.4, §3.5). A poll
@@ -90,11 +111,11 @@ func (s *Server) grantDeviceCode(c *Client, form url.Values) (map[string]any, *o
 	switch {
 	case d == nil:
 		return nil, errInvalidGrant("unknown device_code")
-	case d.clientID != c.ID:
+	case d.clientID != c.ID && !s.weakened(DeviceNotClientBound):
 		return nil, errInvalidGrant("the device_code was issued to another client")
 	case d.redeemed && !s.weakened(DeviceCodeReuse):
 		return nil, errInvalidGrant("the device_code was already used")
-	case now.After(d.expires):
+	case now.After(d.expires) && !s.weakened(DeviceNoExpiry):
 		return nil, newError(http.StatusBadRequest, "expired_token", "the device_code expired")
 	case d.status == deviceDenied:
 		return nil, errAccessDenied("the user denied the request")
@@ -108,10 +129,15 @@ func (s *Server) grantDeviceCode(c *Client, form url.Values) (map[string]any, *o
 			}
 			return nil, newError(http.StatusBadRequest, "slow_down", "poll no more often than the interval; it grew by 5 s")
 		}
+		if s.weakened(DeviceNoPending) {
+			return nil, errInvalidGrant("the device is not approved")
+		}
 		return nil, newError(http.StatusBadRequest, "authorization_pending", "the user has not answered yet")
 	}
 	d.redeemed = true
-	resp, err := s.issue(s.newGrant(d.clientID, d.username, d.scope), d.scope, c.allowsGrant("refresh_token"), "")
+	// The grant is the polling client's: the device_code's own client but
+	// under device-not-client-bound.
+	resp, err := s.issue(s.newGrant(c.ID, d.username, d.scope), d.scope, c.allowsGrant("refresh_token"), "")
 	if err != nil {
 		return nil, errServer(err)
 	}
@@ -142,6 +168,13 @@ func (s *Server) devicePage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if d := s.pendingDevice(code); d != nil {
+			if s.weakened(DeviceCompleteAutoApprove) {
+				s.store.mu.Lock()
+				d.status, d.username = deviceApproved, user
+				s.store.mu.Unlock()
+				http.Redirect(w, r, "/device?result=approved", http.StatusSeeOther)
+				return
+			}
 			s.confirmDevice(w, csrf, d)
 			return
 		}
@@ -211,7 +244,7 @@ func (s *Server) codeFailed(user string) {
 
 func (s *Server) confirmDevice(w http.ResponseWriter, csrf string, d *deviceAuth) {
 	s.renderPage(w, http.StatusOK, "device_confirm", pageData{Title: "Connect this device?", CSRF: csrf,
-		UserCode: d.userCode[:4] + "-" + d.userCode[4:], Client: d.clientID, Scope: d.scope})
+		UserCode: displayUserCode(d.userCode), Client: d.clientID, Scope: d.scope})
 }
 
 // deviceDecide records the user's approval or denial.
@@ -232,9 +265,10 @@ func (s *Server) deviceDecide(w http.ResponseWriter, r *http.Request) {
 	}
 	result := "denied"
 	s.store.mu.Lock()
-	if r.PostFormValue("action") == "approve" {
+	switch {
+	case r.PostFormValue("action") == "approve":
 		d.status, d.username, result = deviceApproved, user, "approved"
-	} else {
+	case !s.weakened(DeviceDenyIgnored):
 		d.status = deviceDenied
 	}
 	s.store.mu.Unlock()
@@ -244,30 +278,46 @@ func (s *Server) deviceDecide(w http.ResponseWriter, r *http.Request) {
 // pendingDevice finds an unexpired, unanswered authorization by its user
 // code, ignoring case and characters outside the alphabet (RFC 8628 §6.1).
 func (s *Server) pendingDevice(code string) *deviceAuth {
-	var b strings.Builder
-	for _, r := range strings.ToUpper(code) {
-		if strings.ContainsRune(userCodeAlphabet, r) {
-			b.WriteRune(r)
-		}
-	}
+	key := s.userCodeKey(code)
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
-	d := s.store.userCodes[b.String()]
-	if d == nil || d.status != devicePending || s.now().After(d.expires) {
+	d := s.store.userCodes[key]
+	if d == nil || d.status != devicePending || (s.now().After(d.expires) && !s.weakened(DeviceNoExpiry)) {
 		return nil
 	}
 	return d
 }
 
-// newUserCode draws each character uniformly from the alphabet.
-func newUserCode() string {
-	out := make([]byte, userCodeLength)
+// userCodeKey is the stored form of a typed user code: upper case, with
+// only the characters of the alphabet. Under device-no-normalisation only
+// the code exactly as displayed is recognised.
+func (s *Server) userCodeKey(code string) string {
+	if s.weakened(DeviceNoNormalisation) {
+		key := strings.Replace(code, "-", "", 1)
+		if len(key) < 2 || displayUserCode(key) != code {
+			return ""
+		}
+		return key
+	}
+	alphabet, _ := s.userCodeFormat()
+	var b strings.Builder
+	for _, r := range strings.ToUpper(code) {
+		if strings.ContainsRune(alphabet, r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// newUserCode draws each of length characters uniformly from alphabet.
+func newUserCode(alphabet string, length int) string {
+	out := make([]byte, length)
 	for i := range out {
-		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(userCodeAlphabet))))
+		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
 		if err != nil {
 			panic("reference: no randomness: " + err.Error())
 		}
-		out[i] = userCodeAlphabet[n.Int64()]
+		out[i] = alphabet[n.Int64()]
 	}
 	return string(out)
 }

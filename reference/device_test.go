@@ -381,3 +381,39 @@ func TestDeviceUserCodeRateLimitOtherEntries(t *testing.T) {
 		})
 	}
 }
+
+// Each device weakness switches off one protection and leaves the
+// ordinary flow working, so that a check's other steps still run under it:
+// a code typed as shown is taken, approved, and redeemed once by its
+// client.
+func TestDeviceWeaknessesKeepTheFlow(t *testing.T) {
+	for _, w := range []reference.Weakness{
+		reference.DeviceNoPending, reference.DeviceDenyIgnored, reference.DeviceNoExpiry,
+		reference.DeviceNotClientBound, reference.DeviceWeakUserCode, reference.DeviceNoNormalisation,
+		reference.DeviceCompleteAutoApprove, reference.DeviceAuthzIncomplete,
+	} {
+		t.Run(string(w), func(t *testing.T) {
+			t.Parallel()
+			e := startWeak(t, w)
+			d := e.startDevice(t, reference.RoleDevice)
+			e.decideDevice(t, d, "approve")
+			if r := e.pollDevice(t, reference.RoleDevice, d); r.Status != http.StatusOK {
+				t.Errorf("poll after approval: got %d %s; want 200", r.Status, r.Error())
+			}
+		})
+	}
+}
+
+// device-weak-user-code issues six digits, shown as NNN-NNN, and the page
+// still ignores the dash.
+func TestDeviceWeakUserCode(t *testing.T) {
+	e := startWeak(t, reference.DeviceWeakUserCode)
+	d := e.startDevice(t, reference.RoleDevice)
+	if !regexp.MustCompile(`^[0-9]{3}-[0-9]{3}$`).MatchString(d.UserCode) {
+		t.Fatalf("user code %q: want NNN-NNN", d.UserCode)
+	}
+	b, page := e.deviceLogin(t)
+	if r := b.submitUserCode(t, page, strings.ReplaceAll(d.UserCode, "-", "")); r.Status != http.StatusOK {
+		t.Errorf("the code without the dash: got %d; want 200", r.Status)
+	}
+}

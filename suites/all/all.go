@@ -5,6 +5,7 @@ package all
 import (
 	_ "github.com/oauthcheck/oauthcheck/suites/authcode"
 	_ "github.com/oauthcheck/oauthcheck/suites/clientcreds"
+	_ "github.com/oauthcheck/oauthcheck/suites/device"
 	_ "github.com/oauthcheck/oauthcheck/suites/discovery"
 	_ "github.com/oauthcheck/oauthcheck/suites/implicit"
 	_ "github.com/oauthcheck/oauthcheck/suites/introspection"

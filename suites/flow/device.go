@@ -3,7 +3,7 @@ package flow
 import (
 	"context"
 	"encoding/json"
-	"fmt"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -66,7 +66,11 @@ type Device struct {
 }
 
 // RequestDevice sends a device authorization request (RFC 8628 §3.1) as
-// cl for the config's scope and returns the response as it came.
+// cl for the config's scope and returns the response as it came. It posts
+// the form itself rather than through [oauth2.Config.DeviceAuth], which
+// sends no client secret and keeps the raw response from the checks; the
+// polling, too, is by hand, since [oauth2.Config.DeviceAccessToken] hides
+// each answer and its timing, which are what the checks are about.
 func RequestDevice(c *check.C, cl *target.Client) *client.Response {
 	form := url.Values{}
 	if s := c.Env.Target.Config.Scope; s != "" {
@@ -226,24 +230,23 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// ErrUserCodeRefused means the verification page asked for the user code
+// again after it was entered: the server did not take it.
+var ErrUserCodeRefused = errors.New("flow: the verification page asked for the user code again")
+
 // VerifyDevice is the person's step of RFC 8628 §3.3 in the check's browser
 // session: open uri, log in if asked, enter userCode when asked, then
 // approve or deny. The code is typed once only: when the page asks for it
-// again (a refusal), the person stops, and the error wraps
-// browser.ErrNoCallback; a server that counts wrong codes is not driven
-// into its lockout. On success it returns once the decision has reached
-// the server.
+// again (a refusal), the person stops with an error that wraps
+// ErrUserCodeRefused, so that a server that counts wrong codes is not
+// driven into its lockout. A page on which the person finds nothing to do
+// ends it with an error that wraps browser.ErrNoCallback. On success the
+// decision has reached the server.
 func VerifyDevice(c *check.C, uri, userCode string, deny bool) error {
 	sess := c.Session()
 	t := Task(c)
 	t.UserCode, t.Deny = userCode, deny
-	err := sess.VerifyDevice(c, uri, &codeOnce{Actor: c.Env.Actor}, t)
-	if err != nil {
-		c.Screenshot(sess, "the device verification did not complete")
-		return err
-	}
-	awaitDecision(c, sess)
-	return nil
+	return sess.VerifyDevice(c, uri, &codeOnce{Actor: c.Env.Actor}, t)
 }
 
 // ApproveDevice approves d on its verification_uri, and ends the check
@@ -251,6 +254,7 @@ func VerifyDevice(c *check.C, uri, userCode string, deny bool) error {
 func ApproveDevice(c *check.C, d *Device) {
 	c.Note("approve the device in the browser")
 	if err := VerifyDevice(c, d.VerificationURI, d.UserCode, false); err != nil {
+		c.Screenshot(c.Session(), "the approval did not complete")
 		c.Fatalf("approving user code %s at %s failed: %v", d.UserCode, d.VerificationURI, err)
 	}
 }
@@ -260,51 +264,43 @@ func ApproveDevice(c *check.C, d *Device) {
 func DenyDevice(c *check.C, d *Device) {
 	c.Note("deny the device in the browser")
 	if err := VerifyDevice(c, d.VerificationURI, d.UserCode, true); err != nil {
+		c.Screenshot(c.Session(), "the denial did not complete")
 		c.Fatalf("denying user code %s at %s failed: %v", d.UserCode, d.VerificationURI, err)
 	}
 }
 
 // codeOnce lets the person type the user code once: afterwards the task
-// has none, so a page that asks again is left alone.
+// has none, and a page that has nothing else to do but still shows a code
+// field is a refusal.
 type codeOnce struct {
 	browser.Actor
 	entered bool
 }
+
+// codeFieldJS tells whether the page shows a field for a code, found as
+// the login actors find it.
+const codeFieldJS = `() => [...document.querySelectorAll('input,textarea')].some(i => {
+  if (i.type === 'hidden' || i.disabled) return false;
+  const r = i.getBoundingClientRect(), st = getComputedStyle(i);
+  if (r.width === 0 || r.height === 0 || st.visibility === 'hidden' || st.display === 'none') return false;
+  const about = [i.name, i.id, i.placeholder, i.getAttribute('aria-label'), (i.labels && i.labels[0] && i.labels[0].innerText) || ''].join(' ');
+  return /code/i.test(about);
+})`
 
 func (a *codeOnce) Act(ctx context.Context, p *rod.Page, t browser.Task) (string, error) {
 	if a.entered {
 		t.UserCode = ""
 	}
 	did, err := a.Actor.Act(ctx, p, t)
-	if did == "user_code" {
+	switch {
+	case did == "user_code":
 		a.entered = true
+	case did == "" && err == nil && a.entered:
+		if res, err := p.Eval(codeFieldJS); err == nil && res.Value.Bool() {
+			return "", ErrUserCodeRefused
+		}
 	}
 	return did, err
-}
-
-// awaitDecision waits, briefly, for the browser to leave the page on which
-// the person decided: the server has the decision once it answered the
-// form. The browser driver returns as soon as the button is clicked.
-func awaitDecision(c *check.C, sess *browser.Session) {
-	steps := sess.Steps()
-	last := -1
-	for i, s := range steps {
-		if s.Kind == "action" && (s.Action == "approve" || s.Action == "deny") {
-			last = i
-		}
-	}
-	if last < 0 {
-		return
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) && c.Err() == nil {
-		for _, s := range sess.Steps()[last+1:] {
-			if s.Kind == "redirect" || s.Kind == "document" {
-				return
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // NormalisedCode is a user code with case and punctuation taken away, for
@@ -317,12 +313,4 @@ func NormalisedCode(s string) string {
 		}
 	}
 	return b.String()
-}
-
-// DescribePoll renders a poll's answer for a finding.
-func DescribePoll(t *TokenResponse) string {
-	if t.Issued() {
-		return fmt.Sprintf("%d with an access_token", t.Status)
-	}
-	return Describe(t.Response)
 }

@@ -1,0 +1,246 @@
+package device
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/oauthcheck/oauthcheck/drivers/client"
+	"github.com/oauthcheck/oauthcheck/drivers/target"
+	"github.com/oauthcheck/oauthcheck/suites/check"
+	"github.com/oauthcheck/oauthcheck/suites/flow"
+)
+
+// laterPolls is how many polls after the end of a device authorization
+// show that it stays ended.
+const laterPolls = 2
+
+// RFC 8628 §3.5: "access_denied: The authorization request was denied."
+// and "If the client receives an error response with any other error code
+// [than authorization_pending or slow_down], it MUST stop polling".
+var _ = check.It("DEVICE-ACCESS-DENIED", func(c *check.C) {
+	d := flow.StartDevice(c, target.RoleDevice)
+	flow.DenyDevice(c, d)
+	p := flow.NewPoller(d)
+	c.Note("poll after the denial")
+	t := p.Settle(c, 3)
+	switch e := t.OAuthError(); {
+	case t.Issued():
+		c.Fail("RFC 8628 §3.5", "after the person denied the device, the poll got tokens")
+		return
+	case flow.Waiting(t):
+		c.Fail("RFC 8628 §3.5", "after the person denied the device, %d polls one interval apart still got %s: the denial never reaches the device", p.Polls, e)
+		return
+	case e == "access_denied":
+		c.Pass("after the person denied the device, the poll got %s", flow.Describe(t.Response))
+	default:
+		c.Warn("RFC 8628 §3.5", "after the person denied the device, the poll got %s, not access_denied", flow.Describe(t.Response))
+	}
+	c.Note("poll again after the denial")
+	var got []string
+	for range laterPolls {
+		t := p.Next(c)
+		if t.Issued() {
+			c.Fail("RFC 8628 §3.5", "after the person denied the device, poll %d after the first answer got tokens", len(got)+1)
+			return
+		}
+		got = append(got, t.OAuthError())
+	}
+	c.Pass("%d later polls got no tokens (%s)", laterPolls, strings.Join(got, ", "))
+})
+
+// RFC 8628 says nothing explicit about reuse of a device_code (the
+// catalogue's level is DERIVED); by analogy with RFC 6749 §10.5, "The
+// client MUST NOT use the authorization code more than once", and §4.1.2,
+// a code that has given tokens gives no more.
+var _ = check.It("DEVICE-CODE-SINGLE-USE", func(c *check.C) {
+	first := flow.StartDevice(c, target.RoleDevice)
+	raced := flow.StartDevice(c, target.RoleDevice)
+	flow.ApproveDevice(c, first)
+	flow.ApproveDevice(c, raced)
+
+	c.Note("10 polls of one approved device_code at once")
+	c.HTTP.Warm(c, flow.Metadata(c).TokenEndpoint, 10)
+	var mu sync.Mutex
+	var polled []*flow.TokenResponse
+	results := flow.Race(10, func() (*client.Response, error) {
+		t, err := flow.SendPoll(c, raced, nil)
+		if err != nil {
+			return nil, err
+		}
+		mu.Lock()
+		polled = append(polled, t)
+		mu.Unlock()
+		return t.Response, nil
+	})
+	for _, r := range results {
+		c.Require(r.Err, "poll the token endpoint")
+	}
+	wins, waiting := 0, 0
+	answers := map[string]int{}
+	for _, t := range polled {
+		switch {
+		case t.Issued():
+			wins++
+		case flow.Waiting(t):
+			waiting++
+			answers[t.OAuthError()]++
+		default:
+			answers[flow.Describe(t.Response)]++
+		}
+	}
+	switch {
+	case wins > 1:
+		c.Fail("RFC 6749 §10.5", "10 polls at once of one approved device_code got %d token sets", wins)
+	case wins == 1:
+		c.Pass("of 10 polls at once of an approved device_code, one got tokens; the others got %s", tally(answers))
+	case waiting == len(polled):
+		c.Info("the 10 polls at once came before the approval took effect (%s), so the race tells nothing", tally(answers))
+	default:
+		c.Info("none of 10 polls at once of an approved device_code got tokens (%s)", tally(answers))
+	}
+
+	c.Note("redeem the other approved device_code, then poll it again")
+	p := flow.NewPoller(first)
+	t := p.Settle(c, 3)
+	if !t.Issued() {
+		c.Fatalf("the poll of an approved device_code got %s, not tokens", flow.Describe(t.Response))
+	}
+	again := p.Next(c)
+	switch e := again.OAuthError(); {
+	case again.Issued():
+		c.Fail("RFC 6749 §10.5", "a device_code that had given tokens gave a second token set %s later", p.Interval)
+	case e == "invalid_grant" || e == "expired_token":
+		c.Pass("a second poll of a redeemed device_code got %s", flow.Describe(again.Response))
+	default:
+		c.Warn("RFC 8628 §3.5", "a second poll of a redeemed device_code got %s, not invalid_grant or expired_token", flow.Describe(again.Response))
+	}
+})
+
+// tally renders counted answers, most frequent first.
+func tally(m map[string]int) string {
+	if len(m) == 0 {
+		return "nothing else"
+	}
+	var keys []string
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return m[keys[i]] > m[keys[j]] || (m[keys[i]] == m[keys[j]] && keys[i] < keys[j]) })
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%d× %s", m[k], k))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// RFC 8628 §3.4: the device access token request carries "client_id
+// REQUIRED if the client is not authenticating with the authorization
+// server"; as with an authorization code (RFC 6749 §4.1.3, "ensure that
+// the authorization code was issued to the authenticated confidential
+// client, or if the client is public, ensure that the code was issued to
+// "client_id" in the request"), a device_code is redeemed only by its
+// client.
+var _ = check.It("DEVICE-CODE-CLIENT-BINDING", func(c *check.C) {
+	other := flow.DeviceClient(c, target.RoleDevice2)
+	d := flow.StartDevice(c, target.RoleDevice)
+	flow.ApproveDevice(c, d)
+	c.Note("poll the approved device_code of %s as %s", d.Client.ID, other.ID)
+	stolen, err := flow.SendPoll(c, d, other)
+	c.Require(err, "poll the token endpoint")
+	switch e := stolen.OAuthError(); {
+	case stolen.Issued():
+		c.Fail("RFC 8628 §3.4", "client %s redeemed the device_code issued to %s and got tokens", other.ID, d.Client.ID)
+	case e == "invalid_grant" || e == "invalid_client":
+		c.Pass("client %s polling the device_code of %s got %s", other.ID, d.Client.ID, flow.Describe(stolen.Response))
+	case stolen.Status == http.StatusBadRequest || stolen.Status == http.StatusUnauthorized:
+		c.Warn("RFC 6749 §5.2", "client %s polling the device_code of %s was refused with %s, not invalid_grant", other.ID, d.Client.ID, flow.Describe(stolen.Response))
+	default:
+		c.Warn("RFC 6749 §5.2", "client %s polling the device_code of %s got %s", other.ID, d.Client.ID, flow.Describe(stolen.Response))
+	}
+	// The other client's poll counts as one on this device_code for the
+	// interval.
+	p := flow.NewPoller(d)
+	p.Last = time.Now()
+	c.Note("poll as %s itself", d.Client.ID)
+	if t := p.Settle(c, 3); t.Issued() {
+		c.Info("%s itself then redeemed its device_code, so the code was good", d.Client.ID)
+	} else {
+		c.Info("%s itself then got %s (a server may end a device_code that another client tried)", d.Client.ID, flow.Describe(t.Response))
+	}
+})
+
+// RFC 8628 §3.3.1: clients "MUST still display the "user_code", as the
+// authorization server will require the user to confirm it to
+// disambiguate devices or as remote phishing mitigation (see Section
+// 5.4)". §5.4: "For authorization servers that support the
+// "verification_uri_complete" option, it is particularly important to
+// confirm that the device is in the user's possession, as the user no
+// longer has to type in the code manually. One possibility is to display
+// the code during the authorization flow and ask the user to verify that
+// the same code is currently being displayed on the device".
+var _ = check.It("DEVICE-VERIFICATION-URI-COMPLETE", func(c *check.C) {
+	d := flow.StartDevice(c, target.RoleDevice)
+	uri := d.VerificationURIComplete
+	if uri == "" {
+		c.Skipf("the device authorization response has no verification_uri_complete (it is OPTIONAL, RFC 8628 §3.2)")
+	}
+	flow.RequireHTTPS(c, "RFC 6749 §3.1", "verification_uri_complete", uri)
+	if o, v := origin(uri), origin(d.VerificationURI); o != v {
+		c.Warn("RFC 8628 §5.4", "verification_uri_complete is on %s, verification_uri on %s: the person cannot tell the server's own page by its address", o, v)
+	}
+
+	// A signed-in session: the person approved nothing yet, but denied
+	// another device.
+	flow.DenyDevice(c, flow.StartDevice(c, target.RoleDevice))
+
+	c.Note("open verification_uri_complete in the signed-in session, and do nothing")
+	sess := c.Session()
+	page := sess.Page().Context(c)
+	settled := page.Timeout(3*time.Second).WaitRequestIdle(300*time.Millisecond, nil, nil, nil)
+	if err := page.Navigate(uri); err != nil {
+		c.Fatalf("open verification_uri_complete %s: %v", uri, err)
+	}
+	settled()
+	shown := strings.Contains(flow.NormalisedCode(sess.Text(c)), flow.NormalisedCode(d.UserCode))
+	p := flow.NewPoller(d)
+	before := p.Next(c)
+	switch {
+	case before.Issued():
+		c.Screenshot(sess, "verification_uri_complete approved the device by itself")
+		c.Fail("RFC 8628 §5.4", "opening verification_uri_complete in a signed-in session approved the device: the poll got tokens before any click")
+		return
+	case !flow.Waiting(before):
+		c.Fatalf("the device_code opened through verification_uri_complete got %s before any decision", flow.Describe(before.Response))
+	}
+
+	c.Note("approve on the page of verification_uri_complete")
+	if err := flow.VerifyDevice(c, uri, d.UserCode, false); err != nil {
+		c.Screenshot(sess, "the approval through verification_uri_complete did not complete")
+		c.Fatalf("approving through verification_uri_complete failed: %v", err)
+	}
+	after := p.Settle(c, 3)
+	if !after.Issued() {
+		c.Fatalf("after the approval through verification_uri_complete, the poll got %s, not tokens", flow.Describe(after.Response))
+	}
+	c.Pass("the device got tokens only after the click: the poll before it got %s", before.OAuthError())
+	if shown {
+		c.Pass("the page of verification_uri_complete showed the user code %s for the person to compare with the device", d.UserCode)
+	} else {
+		c.Warn("RFC 8628 §5.4", "the page of verification_uri_complete did not show the user code %s, so the person cannot check that the device in hand asked (remote phishing)", d.UserCode)
+	}
+})
+
+// origin is scheme://host[:port] of a URL, or the URL itself when it does
+// not parse.
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return raw
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host)
+}

@@ -1,0 +1,117 @@
+// Package device checks the OAuth 2.0 device authorization grant
+// (RFC 8628): CHECKS.md group 6. The device's side is plain HTTP; the
+// person's side, on verification_uri, goes through the browser.
+package device
+
+import (
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/oauthcheck/oauthcheck/drivers/target"
+	"github.com/oauthcheck/oauthcheck/suites/check"
+	"github.com/oauthcheck/oauthcheck/suites/flow"
+)
+
+// RFC 8628 §3.2: "device_code REQUIRED. [...] user_code REQUIRED. [...]
+// verification_uri REQUIRED. [...] expires_in REQUIRED. The lifetime in
+// seconds of the "device_code" and "user_code". interval OPTIONAL. [...]
+// If no value is provided, clients MUST use 5 as the default."
+var _ = check.It("DEVICE-AUTHZ-RESPONSE", func(c *check.C) {
+	cl := flow.DeviceClient(c, target.RoleDevice)
+	r := flow.RequestDevice(c, cl)
+	if r.Status != http.StatusOK {
+		c.Fail("RFC 8628 §3.2", "the device authorization request of %s was answered %s, not 200", cl.ID, flow.Describe(r))
+		return
+	}
+	m, err := r.JSON()
+	if err != nil {
+		c.Fail("RFC 8628 §3.2", "the device authorization response is not a JSON object: %v", err)
+		return
+	}
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/json" {
+		c.Warn("RFC 8628 §3.2", "the device authorization response is served as %q, not application/json", r.Header.Get("Content-Type"))
+	}
+	complete := true
+	for _, k := range []string{"device_code", "user_code", "verification_uri"} {
+		if s, ok := m[k].(string); !ok || s == "" {
+			c.Fail("RFC 8628 §3.2", "the REQUIRED member %s is %s", k, describeMember(m, k))
+			complete = false
+		}
+	}
+	expires, ok := m["expires_in"].(float64)
+	if !ok || expires <= 0 {
+		c.Fail("RFC 8628 §3.2", "the REQUIRED member expires_in is %s; it must be the codes' lifetime in seconds", describeMember(m, "expires_in"))
+		complete = false
+	}
+	switch iv, ok := m["interval"].(float64); {
+	case m["interval"] == nil:
+		c.Info("the response has no interval, so clients poll every 5 s (RFC 8628 §3.2)")
+	case !ok || iv < 0:
+		c.Fail("RFC 8628 §3.2", "interval is %s; it must be a number of seconds", describeMember(m, "interval"))
+		complete = false
+	case iv == 0:
+		c.Info("interval is 0: the server asks for no wait between polls")
+	}
+	if uri, _ := m["verification_uri"].(string); uri != "" {
+		if u, err := url.Parse(uri); err != nil || !u.IsAbs() || u.Host == "" {
+			c.Fail("RFC 8628 §3.2", "verification_uri %q is not an absolute URL the person can open", uri)
+			complete = false
+		} else if !flow.RequireHTTPS(c, "RFC 6749 §3.1", "verification_uri", uri) {
+			complete = false
+		}
+	}
+	if !strings.Contains(strings.ToLower(r.Header.Get("Cache-Control")), "no-store") {
+		c.Info("the response that carries the device_code has no Cache-Control: no-store; RFC 8628's example sends it (see TOKEN-CACHE-NO-STORE)")
+	}
+	if complete {
+		c.Pass("200 JSON with device_code, user_code, verification_uri %s and expires_in %v s", m["verification_uri"], m["expires_in"])
+	}
+})
+
+// describeMember says what a response member is, for a finding: missing,
+// or its JSON type and value (never a secret: the device_code is only
+// described when it is not a string).
+func describeMember(m map[string]any, k string) string {
+	v, ok := m[k]
+	switch {
+	case !ok:
+		return "missing"
+	case v == nil:
+		return "null"
+	}
+	switch v.(type) {
+	case string:
+		if v == "" {
+			return "an empty string"
+		}
+		return fmt.Sprintf("the string %q", v)
+	}
+	return fmt.Sprintf("%T %v", v, v)
+}
+
+// RFC 8628 §3.5: "authorization_pending: The authorization request is still
+// pending as the end user hasn't yet completed the user-interaction steps
+// (Section 3.3)." and "If the client receives an error response with any
+// other error code, it MUST stop polling".
+var _ = check.It("DEVICE-AUTHORIZATION-PENDING", func(c *check.C) {
+	d := flow.StartDevice(c, target.RoleDevice)
+	if wait := d.Interval - time.Since(d.Received); wait > 0 {
+		c.Wait(wait, "one polling interval after the device authorization")
+	}
+	c.Note("poll once; nobody has answered")
+	t := flow.NewPoller(d).Next(c)
+	switch e := t.OAuthError(); {
+	case t.Issued():
+		c.Fail("RFC 8628 §3.5", "a device_code that nobody approved was redeemed: %s", flow.Describe(t.Response))
+	case e == "authorization_pending" && t.Status == http.StatusBadRequest:
+		c.Pass("a poll one interval (%s) after the authorization got 400 authorization_pending", d.Interval)
+	case e == "authorization_pending":
+		c.Warn("RFC 6749 §5.2", "authorization_pending came with status %d, not 400", t.Status)
+	default:
+		c.Fail("RFC 8628 §3.5", "while the person had not answered, a poll one interval after the authorization got %s, not authorization_pending: an RFC 8628 client stops polling at any other error", flow.Describe(t.Response))
+	}
+})

@@ -1,0 +1,306 @@
+package device
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/onsi/ginkgo/v2"
+
+	"github.com/oauthcheck/oauthcheck/drivers/browser"
+	"github.com/oauthcheck/oauthcheck/drivers/target"
+	"github.com/oauthcheck/oauthcheck/suites/check"
+	"github.com/oauthcheck/oauthcheck/suites/flow"
+)
+
+// userCodeSamples is how many user codes DEVICE-USER-CODE-ENTROPY asks for.
+const userCodeSamples = 50
+
+// RFC 8628 §5.1: "The user code SHOULD have enough entropy that, when
+// combined with rate-limiting and other mitigations, a brute-force attack
+// becomes infeasible. For example, [...] 8 characters [...] from a 20
+// character alphabet (34.5 bits of entropy)". §6.1: "It is RECOMMENDED to
+// avoid character sets that contain two or more characters that are easily
+// confused with each other".
+var _ = check.It("DEVICE-USER-CODE-ENTROPY", func(c *check.C) {
+	cl := flow.DeviceClient(c, target.RoleDevice)
+	c.Note("%d device authorizations", userCodeSamples)
+	var codes []string
+	for i := 0; i < userCodeSamples; i++ {
+		r := flow.RequestDevice(c, cl)
+		d := flow.ParseDevice(cl, r, time.Now())
+		if r.Status == http.StatusTooManyRequests && len(codes) >= 20 {
+			c.Info("the server limited device authorizations after %d (%s); the analysis uses those", len(codes), flow.Describe(r))
+			break
+		}
+		if r.Status != http.StatusOK || d.UserCode == "" {
+			c.Fatalf("device authorization %d of %s gave no user_code: %s", i+1, cl.ID, flow.Describe(r))
+		}
+		c.Env.Samples.Add("device_code", d.DeviceCode)
+		codes = append(codes, d.UserCode)
+	}
+	st := analyseCodes(codes)
+	shape := fmt.Sprintf("%d user codes such as %s: %d varying characters from %q (%d characters)",
+		st.N, st.Example, st.Length, st.Alphabet, len([]rune(st.Alphabet)))
+	switch {
+	case st.Bits >= 34:
+		c.Pass("%s, about %.1f bits (RFC 8628's example has 34.5)", shape, st.Bits)
+	case st.Bits >= 30:
+		// Between the RFC's example and the catalogue's WARN line: a few
+		// bits short of 34.5 still leave about a billion codes, which the
+		// rate limit of DEVICE-USER-CODE-RATE-LIMIT keeps out of reach;
+		// an observation, not a broken SHOULD.
+		c.Info("%s, about %.1f bits: below the 34.5 bits of RFC 8628's example, above the 30 bits under which guessing gets practical", shape, st.Bits)
+	default:
+		c.Warn("RFC 8628 §5.1", "%s, about %.1f bits: %.0f guesses cover every code", shape, st.Bits, math.Exp2(st.Bits))
+	}
+	if st.Unique < st.N {
+		c.Warn("RFC 8628 §5.1", "%d of %d user codes were issued more than once; codes of %.1f random bits would almost never repeat", st.N-st.Unique, st.N, st.Bits)
+	}
+	if st.Sequential > 0 {
+		c.Warn("RFC 8628 §5.1", "%d of %d user codes issued one after another differ only in their last two characters: the next code can be guessed", st.Sequential, st.N-1)
+	}
+	if st.VariableLength {
+		c.Info("the user codes differ in length; the analysis counts the first %d characters", st.Positions)
+	}
+	if st.MixedCase {
+		c.Info("the user codes mix upper and lower case; RFC 8628 §6.1 recommends a case-insensitive alphabet")
+	}
+	if st.Confusable != "" {
+		c.Info("the alphabet holds characters that are easily confused (%s), which RFC 8628 §6.1 recommends avoiding", st.Confusable)
+	}
+})
+
+// codeStats is what a sample of user codes shows.
+type codeStats struct {
+	N, Unique int
+	Example   string
+	// Positions is the number of characters compared (the shortest code);
+	// Length the number of those that vary.
+	Positions, Length int
+	// Alphabet holds every letter and digit seen, sorted.
+	Alphabet string
+	// Bits estimates log2 of the number of possible codes: per varying
+	// position, log2 of the alphabet of its kind (letters or digits), or of
+	// the characters seen there when they are far fewer than a uniform draw
+	// from that alphabet would show.
+	Bits float64
+	// Sequential counts codes that differ from the one issued before only
+	// in their last two letters or digits.
+	Sequential     int
+	VariableLength bool
+	MixedCase      bool
+	Confusable     string
+}
+
+// analyseCodes infers the alphabet, length and entropy of user codes from
+// a sample, in the order they were issued.
+func analyseCodes(codes []string) codeStats {
+	st := codeStats{N: len(codes)}
+	if len(codes) == 0 {
+		return st
+	}
+	st.Example = codes[0]
+	runes := make([][]rune, len(codes))
+	unique := map[string]bool{}
+	alphabet := map[rune]bool{}
+	st.Positions = math.MaxInt
+	for i, code := range codes {
+		unique[code] = true
+		runes[i] = []rune(code)
+		st.Positions = min(st.Positions, len(runes[i]))
+		if len(runes[i]) != len(runes[0]) {
+			st.VariableLength = true
+		}
+		for _, r := range code {
+			if isAlnum(r) {
+				alphabet[r] = true
+			}
+		}
+	}
+	st.Unique = len(unique)
+	var upper, lower bool
+	for r := range alphabet {
+		upper = upper || unicode.IsUpper(r)
+		lower = lower || unicode.IsLower(r)
+	}
+	st.MixedCase = upper && lower
+	st.Alphabet = sortedRunes(alphabet)
+	st.Confusable = confusable(alphabet)
+
+	// Kinds: the letters and the digits seen anywhere.
+	kindOf := func(r rune) string {
+		if unicode.IsDigit(r) {
+			return "digit"
+		}
+		return "letter"
+	}
+	kinds := map[string]map[rune]bool{"digit": {}, "letter": {}}
+	for r := range alphabet {
+		kinds[kindOf(r)][r] = true
+	}
+	for pos := 0; pos < st.Positions; pos++ {
+		seen := map[rune]bool{}
+		kindSet := map[string]bool{}
+		alnum := true
+		for _, rs := range runes {
+			seen[rs[pos]] = true
+			if isAlnum(rs[pos]) {
+				kindSet[kindOf(rs[pos])] = true
+			} else {
+				alnum = false
+			}
+		}
+		if len(seen) < 2 {
+			continue // a separator, or a constant
+		}
+		st.Length++
+		a := 0
+		for k := range kindSet {
+			a += len(kinds[k])
+		}
+		if !alnum {
+			a = len(seen)
+		}
+		// A uniform draw of N from a shows about a·(1-(1-1/a)^N) of them.
+		expected := float64(a) * (1 - math.Pow(1-1/float64(a), float64(st.N)))
+		eff := float64(a)
+		if float64(len(seen)) < expected/2 {
+			eff = float64(len(seen))
+		}
+		st.Bits += math.Log2(eff)
+	}
+	for i := 1; i < len(codes); i++ {
+		a, b := alnumOnly(codes[i-1]), alnumOnly(codes[i])
+		if len(a) == len(b) && len(a) > 2 && a != b && a[:len(a)-2] == b[:len(b)-2] {
+			st.Sequential++
+		}
+	}
+	if st.Sequential < max(3, (len(codes)-1)/4) {
+		st.Sequential = 0
+	}
+	return st
+}
+
+func isAlnum(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+func alnumOnly(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if isAlnum(r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func sortedRunes(set map[rune]bool) string {
+	var rs []rune
+	for r := range set {
+		rs = append(rs, r)
+	}
+	sort.Slice(rs, func(i, j int) bool { return rs[i] < rs[j] })
+	return string(rs)
+}
+
+// confusable names the groups of easily confused characters (RFC 8628
+// §6.1: "like "0" and "O" or "1", "l" and "I"") of which the alphabet holds
+// two or more.
+func confusable(set map[rune]bool) string {
+	var out []string
+	for _, group := range []string{"0O", "1lI"} {
+		var in []rune
+		for _, r := range group {
+			if set[r] {
+				in = append(in, r)
+			}
+		}
+		if len(in) >= 2 {
+			out = append(out, string(in))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// RFC 8628 §5.1: "It is therefore recommended that the server rate-limit
+// user code attempts." Run last (SpecPriority, Serial): a server that
+// limits per user, as it should, refuses that user's codes for a while.
+var _ = check.It("DEVICE-USER-CODE-RATE-LIMIT", func(c *check.C) {
+	d := flow.StartDevice(c, target.RoleDevice)
+	// Signing in by denying a real device authorization leaves the
+	// session on the verification page with no wrong code counted.
+	flow.DenyDevice(c, d)
+	form := openCodeForm(c, d.VerificationURI)
+	c.Note("%d wrong user codes, one after another", wrongCodeAttempts)
+	start := time.Now()
+	for i := 1; i <= wrongCodeAttempts; i++ {
+		r := form.submit(c, wrongCode(d.UserCode))
+		switch form.outcome(r) {
+		case outcomeThrottled:
+			msg := fmt.Sprintf("wrong user code %d, %s after the first, was answered %s", i, time.Since(start).Round(time.Millisecond), form.describe(r))
+			if i <= throttleWithin {
+				c.Pass("%s", msg)
+			} else {
+				c.Warn("RFC 8628 §5.1", "%s: the first %d wrong codes went through unthrottled", msg, i-1)
+			}
+			return
+		case outcomeOther:
+			if i == 1 {
+				c.Skipf("the verification form could not be replayed over HTTP with the browser's cookies: the first wrong code got %s", form.describe(r))
+			}
+			c.Info("wrong user code %d got %s", i, form.describe(r))
+		}
+	}
+	c.Warn("RFC 8628 §5.1", "%d wrong user codes in %s were each answered as an ordinary mistake: user code attempts are not rate-limited",
+		wrongCodeAttempts, time.Since(start).Round(time.Millisecond))
+}, ginkgo.SpecPriority(-1), ginkgo.Serial)
+
+const (
+	// wrongCodeAttempts is how many wrong codes DEVICE-USER-CODE-RATE-LIMIT
+	// enters; throttleWithin how soon the limit must show to PASS.
+	wrongCodeAttempts = 20
+	throttleWithin    = 10
+)
+
+// RFC 8628 §6.1: "the server should strip dashes and other punctuation
+// that it added for readability (making the inclusion of such punctuation
+// by the user optional). For codes using only characters in the A-Z range
+// [...], the input should be uppercased before a comparison to also make
+// the case of the input optional."
+var _ = check.It("DEVICE-USER-CODE-NORMALISATION", func(c *check.C) {
+	d := flow.StartDevice(c, target.RoleDevice)
+	typed := strings.ToLower(alnumOnly(d.UserCode))
+	if typed == d.UserCode {
+		c.Info("the user code %s has no upper-case letters and no punctuation, so there is nothing to normalise", d.UserCode)
+		return
+	}
+	c.Note("enter the user code %s as %q", d.UserCode, typed)
+	switch err := flow.VerifyDevice(c, d.VerificationURI, typed, false); {
+	case err == nil:
+		t := flow.NewPoller(d).Settle(c, 3)
+		if !t.Issued() {
+			c.Fatalf("the code typed as %q was taken and approved, but the poll got %s", typed, flow.Describe(t.Response))
+		}
+		c.Pass("the user code %s typed as %q was accepted, and the device got its tokens", d.UserCode, typed)
+	case errors.Is(err, flow.ErrUserCodeRefused) || errors.Is(err, browser.ErrNoCallback):
+		c.Screenshot(c.Session(), "the normalised user code was refused")
+		// The catalogue's level is RECOMMENDED, which BCP 14 reads as
+		// SHOULD, and a broken SHOULD is a WARN (DESIGN.md). It matters
+		// beyond comfort: every refused entry of a valid code counts
+		// against the §5.1 rate limit and can lock the person out. The
+		// plain oauth2 profile keeps the catalogue's INFO.
+		msg := fmt.Sprintf("the user code %s typed as %q (lower case, no punctuation) was refused", d.UserCode, typed)
+		if c.Env.Profile >= check.BCP {
+			c.Warn("RFC 8628 §6.1", "%s", msg)
+		} else {
+			c.Info("%s", msg)
+		}
+	default:
+		c.Fatalf("entering the user code in the browser failed: %v", err)
+	}
+})
