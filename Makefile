@@ -5,7 +5,7 @@ BIN     ?= bin/oauthcheck
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build test run serve lint bench deps clean
+.PHONY: all build test run serve vendors lint bench deps clean
 
 all: lint test build
 
@@ -21,10 +21,16 @@ deps:
 test: deps
 	$(GO) test -race -count=1 -timeout 20m ./...
 
-## run: the main job: every check against the bundled reference server, with its report
+## run: the main job: every check against the bundled reference server, with its reports
 run: deps build
 	@mkdir -p out
-	$(BIN) run --target reference --json out/report.json
+	$(BIN) run --target reference --json out/report.json --junit out/junit.xml --html out/report.html
+
+## vendors: every vendor server of testdata/vendors that runs here; reports in out/vendors, table in README.md
+vendors: deps build
+	@mkdir -p out/vendors
+	$(BIN) vendor run --out out/vendors; status=$$?; \
+	$(BIN) vendor table --out out/vendors --readme README.md; exit $$status
 
 ## serve: the reference server on 127.0.0.1:9443, and its config file in out/ref.yaml
 serve: build

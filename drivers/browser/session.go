@@ -286,9 +286,8 @@ func (s *Session) VerifyDevice(ctx context.Context, verificationURI string, acto
 	if err := page.Navigate(verificationURI); err != nil {
 		return fmt.Errorf("browser: open %s: %w", s.redact(verificationURI), err)
 	}
-	decided := false
-	w := &decisionWatch{Actor: actor, s: s, decided: &decided}
-	err := s.drive(ctx, w, t, func() bool { return decided })
+	w := &decisionWatch{Actor: actor, s: s}
+	err := s.drive(ctx, w, t, func() bool { return w.settled })
 	if err != nil {
 		return err
 	}
@@ -298,22 +297,26 @@ func (s *Session) VerifyDevice(ctx context.Context, verificationURI string, acto
 	return nil
 }
 
+// decisionWatch lets the person go on after a decision, since some
+// servers confirm the code first ("Continue") and ask for consent after
+// login; the flow is over when, after a decision, a page asks nothing.
 type decisionWatch struct {
 	Actor
 	s           *Session
-	decided     *bool
-	loadsBefore int // documents loaded before the decision
+	decided     bool
+	settled     bool
+	loadsBefore int // documents loaded before the last decision
 }
 
 func (d *decisionWatch) Act(ctx context.Context, p *rod.Page, t Task) (string, error) {
-	if *d.decided {
-		return "", nil
-	}
 	before := d.s.loadCount()
 	did, err := d.Actor.Act(ctx, p, t)
-	if did == "approve" || did == "deny" {
-		*d.decided = true
+	switch {
+	case did == "approve" || did == "deny":
+		d.decided = true
 		d.loadsBefore = before
+	case did == "" && err == nil && d.decided:
+		d.settled = true
 	}
 	return did, err
 }

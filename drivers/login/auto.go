@@ -32,9 +32,10 @@ const inspectJS = `() => {
   const user = texty.find(i => i !== code && /user|login|e-?mail|account|identifier|name/i.test(about(i))) ||
     (pw ? texty.filter(i => i.compareDocumentPosition(pw) & Node.DOCUMENT_POSITION_FOLLOWING).pop() : null);
   const submitOf = el => { const f = el && el.form; if (!f) return null;
-    return [...f.querySelectorAll('button,input[type=submit]')].filter(vis).find(b => !/cancel|deny|back/i.test(text(b))) || null; };
+    return [...f.elements].filter(b => (b.tagName === 'BUTTON' && b.type !== 'button' && b.type !== 'reset') || (b.tagName === 'INPUT' && b.type === 'submit'))
+      .filter(vis).find(b => !/cancel|deny|abort|back/i.test(text(b))) || null; };
   const approve = buttons.find(b => /^(allow|accept|approve|authori[sz]e|grant|yes|confirm|consent|continue|ok)\b/i.test(text(b)));
-  const deny = buttons.find(b => /^(deny|decline|reject|cancel|no\b|don.?t allow)/i.test(text(b)));
+  const deny = buttons.find(b => /^(deny|decline|reject|cancel|abort|no\b|don.?t allow)/i.test(text(b)));
   return {password: tag(pw), username: tag(user), code: tag(code), submit: tag(submitOf(pw || code || user)),
     approve: tag(approve), deny: tag(deny)};
 }`

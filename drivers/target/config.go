@@ -7,6 +7,7 @@ import (
 	"cmp"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -84,7 +85,19 @@ func LoadConfig(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("target: read config: %w", err)
 	}
-	return ParseConfig(raw, os.LookupEnv)
+	c, err := ParseConfig(raw, os.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	// A login script and a CA file are named relative to the config file.
+	dir := filepath.Dir(path)
+	if c.Login != "" && c.Login != "auto" && !strings.HasPrefix(c.Login, "builtin:") && !filepath.IsAbs(c.Login) {
+		c.Login = filepath.Join(dir, c.Login)
+	}
+	if c.CAFile != "" && !filepath.IsAbs(c.CAFile) {
+		c.CAFile = filepath.Join(dir, c.CAFile)
+	}
+	return c, nil
 }
 
 // ParseConfig parses a config file's bytes. ${VAR} in a value is replaced

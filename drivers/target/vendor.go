@@ -108,6 +108,12 @@ func (v *Vendor) Launch(ctx context.Context, log io.Writer) (stop func(), err er
 	if err != nil {
 		return nil, err
 	}
+	// Something already answering there would be tested in its place.
+	probe := &http.Client{Timeout: time.Second}
+	if resp, err := probe.Get(v.Issuer); err == nil {
+		resp.Body.Close()
+		return nil, fmt.Errorf("target: vendor %s: something already answers at %s; stop it first", v.Name, v.Issuer)
+	}
 	if v.Image != "" {
 		pool, err := docker.Connect()
 		if err != nil {

@@ -194,15 +194,18 @@ var _ = check.It("META-JWKS-PUBLIC-ONLY", func(c *check.C) {
 var _ = check.It("META-MATCHES-BEHAVIOUR", func(c *check.C) {
 	md := flow.Metadata(c)
 	tokenURL := flow.Endpoint(c, "token_endpoint", md.TokenEndpoint)
-	for _, g := range []string{"password", "implicit"} {
-		if target.Supports(md.GrantTypesSupported, g) {
-			c.Warn("RFC 9700 §2.4", "grant_types_supported advertises the deprecated %s grant", g)
-		}
+	if target.Supports(md.GrantTypesSupported, "password") {
+		c.Warn("RFC 9700 §2.4", "grant_types_supported advertises the deprecated password grant")
 	}
+	frontChannel := false
 	for _, rt := range md.ResponseTypesSupported {
 		if strings.Contains(" "+rt+" ", " token ") {
+			frontChannel = true
 			c.Warn("RFC 9700 §2.1.2", "response_types_supported advertises %q, which puts an access token in the front channel", rt)
 		}
+	}
+	if target.Supports(md.GrantTypesSupported, "implicit") && !frontChannel {
+		c.Info("grant_types_supported lists implicit, but no response type returns an access token from the authorization endpoint (OIDC id_token only)")
 	}
 	// Every advertised grant type is known to the token endpoint: a
 	// request with a bogus value must not get unsupported_grant_type.

@@ -60,7 +60,7 @@ func (r *AuthRequest) URL(c *check.C) string {
 	if r.ResponseType != "code" {
 		opts = append(opts, oauth2.SetAuthURLParam("response_type", r.ResponseType))
 	}
-	if r.Nonce != "" {
+	if r.Nonce != "" && strings.Contains(" "+r.Scope+" ", " openid ") {
 		opts = append(opts, oauth2.SetAuthURLParam("nonce", r.Nonce))
 	}
 	switch {

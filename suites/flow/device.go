@@ -243,7 +243,10 @@ var ErrUserCodeRefused = errors.New("flow: the verification page asked for the u
 // ends it with an error that wraps browser.ErrNoCallback. On success the
 // decision has reached the server.
 func VerifyDevice(c *check.C, uri, userCode string, deny bool) error {
-	sess := c.Session()
+	return verifyDeviceIn(c, c.Session(), uri, userCode, deny)
+}
+
+func verifyDeviceIn(c *check.C, sess *browser.Session, uri, userCode string, deny bool) error {
 	t := Task(c)
 	t.UserCode, t.Deny = userCode, deny
 	return sess.VerifyDevice(c, uri, &codeOnce{Actor: c.Env.Actor}, t)
@@ -252,9 +255,14 @@ func VerifyDevice(c *check.C, uri, userCode string, deny bool) error {
 // ApproveDevice approves d on its verification_uri, and ends the check
 // with a FAIL if that does not work.
 func ApproveDevice(c *check.C, d *Device) {
+	ApproveDeviceIn(c, c.Session(), d)
+}
+
+// ApproveDeviceIn approves d in the given browser session.
+func ApproveDeviceIn(c *check.C, sess *browser.Session, d *Device) {
 	c.Note("approve the device in the browser")
-	if err := VerifyDevice(c, d.VerificationURI, d.UserCode, false); err != nil {
-		c.Screenshot(c.Session(), "the approval did not complete")
+	if err := verifyDeviceIn(c, sess, d.VerificationURI, d.UserCode, false); err != nil {
+		c.Screenshot(sess, "the approval did not complete")
 		c.Fatalf("approving user code %s at %s failed: %v", d.UserCode, d.VerificationURI, err)
 	}
 }
