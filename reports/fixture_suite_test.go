@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -17,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,7 +41,9 @@ func TestMain(m *testing.M) {
 	if mode := os.Getenv(fixtureModeEnv); mode != "" {
 		os.Exit(runFixtureSuite(mode, os.Getenv(fixtureJSONEnv)))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	removeFixtureRuns()
+	os.Exit(code)
 }
 
 type fixtureT struct{ failed bool }
@@ -121,7 +125,7 @@ func defineFixtureChecks() {
 		},
 		Exchanges: []*client.Exchange{{
 			Note: "authorize with response_type=token", Method: "GET",
-			URL: "https://idp.example.test/authorize?client_id=oauthcheck-p&response_type=token&state=s1",
+			URL:           "https://idp.example.test/authorize?client_id=oauthcheck-p&response_type=token&state=s1",
 			RequestHeader: http.Header{"User-Agent": {"oauthcheck"}, "Cookie": {"sid=" + client.Mask("cookie", "abc")}},
 			Status:        http.StatusFound,
 			ResponseHeader: http.Header{"Location": {"https://client.oauthcheck.test/cb#access_token=" + client.Mask("access_token", "t") + "&state=s1"},
@@ -192,11 +196,57 @@ func fixturePNG() []byte {
 	return b.Bytes()
 }
 
-// runFixture runs the fixture suite in the given mode in a child process
-// and returns its report.
+// fixtureModes are the ways the fixture suite runs.
+var fixtureModes = []string{"checks", "beforesuite", "timeout"}
+
+var fixtureRuns struct {
+	once    sync.Once
+	dir     string
+	reports map[string]types.Report
+	errs    map[string]error
+}
+
+// runFixture returns the report of the fixture suite in the given mode. On
+// first use it runs every mode at once, each in a child process of the test
+// binary; callers must not change the reports.
 func runFixture(t *testing.T, mode string) types.Report {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), mode+".json")
+	fixtureRuns.once.Do(func() {
+		fixtureRuns.reports, fixtureRuns.errs = map[string]types.Report{}, map[string]error{}
+		dir, err := os.MkdirTemp("", "oauthcheck-reports-")
+		if err != nil {
+			for _, m := range fixtureModes {
+				fixtureRuns.errs[m] = err
+			}
+			return
+		}
+		fixtureRuns.dir = dir
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for _, m := range fixtureModes {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r, err := runFixtureProcess(m)
+				mu.Lock()
+				fixtureRuns.reports[m], fixtureRuns.errs[m] = r, err
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+	})
+	if err := fixtureRuns.errs[mode]; err != nil {
+		t.Fatal(err)
+	}
+	r, ok := fixtureRuns.reports[mode]
+	if !ok {
+		t.Fatalf("no fixture mode %q", mode)
+	}
+	return r
+}
+
+func runFixtureProcess(mode string) (types.Report, error) {
+	path := filepath.Join(fixtureRuns.dir, mode+".json")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
@@ -204,10 +254,16 @@ func runFixture(t *testing.T, mode string) types.Report {
 	out, _ := cmd.CombinedOutput() // the suite fails on purpose
 	reps, err := Load(path)
 	if err != nil {
-		t.Fatalf("fixture suite %s: %v\n%s", mode, err, out)
+		return types.Report{}, fmt.Errorf("fixture suite %s: %v\n%s", mode, err, out)
 	}
 	if len(reps) != 1 {
-		t.Fatalf("fixture suite %s: %d reports, want 1", mode, len(reps))
+		return types.Report{}, fmt.Errorf("fixture suite %s: %d reports, want 1", mode, len(reps))
 	}
-	return reps[0]
+	return reps[0], nil
+}
+
+func removeFixtureRuns() {
+	if fixtureRuns.dir != "" {
+		_ = os.RemoveAll(fixtureRuns.dir)
+	}
 }

@@ -161,10 +161,14 @@ func newHTMLData(results []Result, meta Meta) htmlData {
 				n++
 			}
 		}
-		d.Status = fmt.Sprintf("Failed: %d %s the run.", n, plural(n, "check fails", "checks fail"))
-		if len(meta.Problems) > 0 {
-			d.Status += fmt.Sprintf(" %d %s outside the checks.", len(meta.Problems), plural(len(meta.Problems), "problem", "problems"))
+		var why []string
+		if n > 0 {
+			why = append(why, fmt.Sprintf("%d %s the run", n, plural(n, "check fails", "checks fail")))
 		}
+		if p := len(meta.Problems); p > 0 {
+			why = append(why, fmt.Sprintf("%d %s outside the checks", p, plural(p, "problem", "problems")))
+		}
+		d.Status = "Failed: " + strings.Join(why, "; ") + "."
 	}
 	title := "oauthcheck"
 	if meta.Issuer != "" {

@@ -224,11 +224,17 @@ func failureLine(r *Result) string {
 	if len(tags) > 0 {
 		msg += " [" + strings.Join(tags, ", ") + "]"
 	}
-	if r.ID != "" {
+	switch {
+	case r.ID != "":
 		msg += ": " + oneLine(r.Requirement)
+		if f != nil {
+			msg += " Observed:"
+		}
+	case f != nil:
+		msg += ":"
 	}
 	if f != nil {
-		msg += " Observed: " + oneLine(f.Message)
+		msg += " " + oneLine(f.Message)
 		if n := countVerdict(r.Findings, r.Verdict) - 1; n > 0 {
 			msg += fmt.Sprintf(" (and %d more)", n)
 		}

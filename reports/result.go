@@ -123,11 +123,17 @@ func (r *Result) Headline() string {
 
 // Results returns one Result per check spec of the report, in catalogue
 // order. A check spec is an It with an id: label or a verdict entry, or any
-// It that failed (a crashed flow's stand-in). Specs the label filter left
-// out are not results; a selected check that never ran because the suite
-// ended early (a failed BeforeSuite, the --timeout) is a FAIL that says so.
-// When several reports were merged and a check appears more than once, the
-// one that ran wins, and of two that ran the worse verdict.
+// It that failed (a crashed flow's stand-in, with an empty ID).
+//
+//   - The verdict comes from the oauthcheck.verdict entry. A spec that
+//     failed without one (a panic, a crashed flow) is a FAIL with ginkgo's
+//     failure message; one that was skipped is a SKIP with the reason.
+//   - Specs the label filter left out are no results. A selected check that
+//     never started because its suite ended early (the --timeout) is a FAIL
+//     that says so; a failed BeforeSuite or AfterSuite is a FAIL result of
+//     its own, since ginkgo then reports none of the suite's checks.
+//   - When merged reports hold a check more than once, the one that ran
+//     wins, and of two that ran the worse verdict.
 func Results(r types.Report) []Result {
 	notRun := notRunReason(r)
 	var filter types.LabelFilter
@@ -302,11 +308,17 @@ func resultOf(s types.SpecReport) (res Result, ran, ok bool) {
 		case check.EntryExchanges:
 			var xs []Exchange
 			if decodeEntry(e, &xs) == nil {
+				for i := range xs {
+					xs[i].scrub()
+				}
 				res.Exchanges = xs
 			}
 		case check.EntryBrowser:
 			var ss []Step
 			if decodeEntry(e, &ss) == nil {
+				for i := range ss {
+					ss[i].scrub()
+				}
 				res.Browser = ss
 			}
 		case check.EntryScreenshot:
@@ -326,7 +338,7 @@ func resultOf(s types.SpecReport) (res Result, ran, ok bool) {
 	if res.ID == "" && !failed {
 		return Result{}, false, false
 	}
-	ran = !neverRan(s) && s.State != types.SpecStatePending
+	ran = !neverRan(s)
 
 	if chk, found := check.Lookup(res.ID); found {
 		res.Flow, res.Priority, res.Level, res.LevelText = chk.Flow, chk.Priority, chk.KeyLevel(), chk.Level

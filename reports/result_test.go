@@ -95,7 +95,8 @@ func TestResultsWeakened(t *testing.T) {
 }
 
 func TestResultsFixtureSuite(t *testing.T) {
-	got := Results(runFixture(t, "checks"))
+	report := runFixture(t, "checks")
+	got := Results(report)
 	type row struct {
 		ID, Flow    string
 		Verdict     check.Verdict
@@ -149,7 +150,7 @@ func TestResultsFixtureSuite(t *testing.T) {
 			}
 		}
 	}
-	if m := MetaOf(runFixture(t, "checks")); m.Issuer != fixtureIssuer || m.Profile != "oauth2.1" || m.Version != "v0.0.0-fixture" {
+	if m := MetaOf(report); m.Issuer != fixtureIssuer || m.Profile != "oauth2.1" || m.Version != "v0.0.0-fixture" {
 		t.Errorf("MetaOf read %+v from the meta entry", m)
 	}
 }

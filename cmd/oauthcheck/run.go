@@ -229,7 +229,9 @@ func runChecks(ctx context.Context, f runFlags, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	report := mergeReports(reps, "oauthcheck "+env.Target.Issuer, start)
+	report := reports.Merge(reps...)
+	report.StartTime, report.EndTime = start, time.Now()
+	report.RunTime = report.EndTime.Sub(start)
 	meta := reports.MetaOf(report)
 	meta.Issuer, meta.Profile, meta.Version, meta.Flows = env.Target.Issuer, env.Profile.String(), versionString(), flows
 	meta.FailOn, meta.StrictExpect = f.failOn, f.strictExpect
@@ -275,7 +277,7 @@ func writeReports(report types.Report, meta reports.Meta, expect *reports.Expect
 	if err := reports.WriteSummary(stdout, results, meta, reports.ConsoleOptions{Color: color, Quiet: out.quiet}); err != nil {
 		return err
 	}
-	if reports.Failed(results, meta.FailOn, meta.StrictExpect) {
+	if reports.Failed(results, meta.FailOn, meta.StrictExpect) || len(meta.Problems) > 0 {
 		return exitCode(exitFailed)
 	}
 	return nil

@@ -23,6 +23,7 @@ import (
 	"github.com/oauthcheck/oauthcheck/drivers/browser"
 	"github.com/oauthcheck/oauthcheck/drivers/client"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
+	"github.com/oauthcheck/oauthcheck/reports"
 	"github.com/oauthcheck/oauthcheck/suites/check"
 	"github.com/oauthcheck/oauthcheck/suites/setup"
 )
@@ -105,6 +106,11 @@ func runSuite(ctx context.Context, f suiteFlags, stderr io.Writer) error {
 		mu.Lock()
 		fmt.Fprintf(stderr, "%s%s\t%s\t%s\n", progressLine, f.flow, id, v)
 		mu.Unlock()
+	})
+	// What report merge needs to describe the run, in the report itself.
+	meta := reports.Meta{Issuer: env.Target.Issuer, Profile: env.Profile.String(), Version: versionString()}
+	ginkgo.BeforeSuite(func() {
+		ginkgo.AddReportEntry(reports.EntryMeta, meta, ginkgo.ReportEntryVisibilityNever)
 	})
 	gomega.RegisterFailHandler(ginkgo.Fail)
 	suiteCfg, repCfg := ginkgo.GinkgoConfiguration()
@@ -276,23 +282,6 @@ func (b *limitedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
-}
-
-// mergeReports joins the flows' reports into one: every spec, succeeded
-// only if every flow did.
-func mergeReports(reps []types.Report, description string, start time.Time) types.Report {
-	out := types.Report{SuiteDescription: description, SuiteSucceeded: true, StartTime: start}
-	for i, r := range reps {
-		if i == 0 {
-			out.SuitePath, out.SuiteConfig = r.SuitePath, r.SuiteConfig
-		}
-		out.SuiteSucceeded = out.SuiteSucceeded && r.SuiteSucceeded
-		out.SpecReports = append(out.SpecReports, r.SpecReports...)
-		out.SpecialSuiteFailureReasons = append(out.SpecialSuiteFailureReasons, r.SpecialSuiteFailureReasons...)
-	}
-	out.EndTime = time.Now()
-	out.RunTime = out.EndTime.Sub(start)
-	return out
 }
 
 func writeJSONReport(path string, r types.Report) error {

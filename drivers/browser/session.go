@@ -117,6 +117,9 @@ func (s *Session) redact(u string) string {
 
 func (s *Session) record(st Step) {
 	st.URL = s.redact(st.URL)
+	if loc := st.Header.Get("Location"); loc != "" {
+		st.Header.Set("Location", s.redact(loc))
+	}
 	st.At = time.Now()
 	s.mu.Lock()
 	s.steps = append(s.steps, st)
