@@ -90,7 +90,10 @@ func LoadConfig(path string) (*Config, error) {
 		return nil, err
 	}
 	// A login script and a CA file are named relative to the config file.
-	dir := filepath.Dir(path)
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("target: config path: %w", err)
+	}
 	if c.Login != "" && c.Login != "auto" && !strings.HasPrefix(c.Login, "builtin:") && !filepath.IsAbs(c.Login) {
 		c.Login = filepath.Join(dir, c.Login)
 	}

@@ -466,3 +466,30 @@ func TestMarshalGolden(t *testing.T) {
 		t.Errorf("Marshal output mismatch (-want +got); run go test -update if the change is meant:\n%s", diff)
 	}
 }
+
+// A login script and a CA file named in a config file are found beside
+// it, wherever the run starts; built-in logins stay as they are.
+func TestLoadConfigResolvesPaths(t *testing.T) {
+	dir := t.TempDir()
+	write := func(login string) *target.Config {
+		t.Helper()
+		p := filepath.Join(dir, "c.yaml")
+		if err := os.WriteFile(p, []byte("issuer: https://idp.example\nlogin: "+login+"\nca_file: ca.pem\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c, err := target.LoadConfig(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	c := write("login.yaml")
+	if c.Login != filepath.Join(dir, "login.yaml") || c.CAFile != filepath.Join(dir, "ca.pem") {
+		t.Errorf("login %q, ca_file %q; want both in %s", c.Login, c.CAFile, dir)
+	}
+	for _, keep := range []string{"auto", "builtin:reference", "/abs/login.yaml"} {
+		if got := write(keep).Login; got != keep {
+			t.Errorf("login %q became %q", keep, got)
+		}
+	}
+}
