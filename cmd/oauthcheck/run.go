@@ -114,6 +114,9 @@ func (f runFlags) labelFilterExpr() (string, error) {
 			if !known {
 				return "", usagef("run: unknown flow %q in --flows; valid: %s", fl, strings.Join(check.Flows, ", "))
 			}
+			if !contains(runFlags{}.selectedFlows(), fl) {
+				return "", usagef("run: flow %q has no checks built yet; built: %s", fl, strings.Join(runFlags{}.selectedFlows(), ", "))
+			}
 			flows = append(flows, fl)
 		}
 		parts = append(parts, "flow: containsAny {"+strings.Join(flows, ", ")+"}")
@@ -313,6 +316,15 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
 }
 
 func indent(s, prefix string) string {

@@ -300,9 +300,10 @@ func (s *Session) VerifyDevice(ctx context.Context, verificationURI string, acto
 	return nil
 }
 
-// decisionWatch lets the person go on after a decision, since some
-// servers confirm the code first ("Continue") and ask for consent after
-// login; the flow is over when, after a decision, a page asks nothing.
+// decisionWatch lets the person go on after approving, since some servers
+// confirm the code first ("Continue") and ask for consent after login; the
+// flow is over when, after an approval, a page asks nothing, or at once
+// after a denial.
 type decisionWatch struct {
 	Actor
 	s           *Session
@@ -315,7 +316,10 @@ func (d *decisionWatch) Act(ctx context.Context, p *rod.Page, t Task) (string, e
 	before := d.s.loadCount()
 	did, err := d.Actor.Act(ctx, p, t)
 	switch {
-	case did == "approve" || did == "deny":
+	case did == "deny":
+		d.decided, d.settled = true, true
+		d.loadsBefore = before
+	case did == "approve":
 		d.decided = true
 		d.loadsBefore = before
 	case did == "" && err == nil && d.decided:

@@ -51,7 +51,24 @@ var _ = check.It("AUTHCODE-ERROR-RESPONSE", func(c *check.C) {
 		r := flow.NewAuthRequest(c, target.RoleConfidential)
 		t.edit(r)
 		c.Note("error trigger: %s", t.name)
+		denials := countActions(c, "deny")
 		cb, err := flow.Authorize(c, r, t.deny)
+		if t.deny && err == nil && countActions(c, "deny") == denials {
+			c.Info("%s: the server asked for no consent, so there was nothing to deny", t.name)
+			continue
+		}
+		if t.name == "unknown scope" && err == nil && cb.Param("code") != "" {
+			// RFC 6749 §3.3: the server MAY ignore scope it does not grant;
+			// it must not grant the unknown one.
+			c.Note("redeem the code issued despite the unknown scope")
+			tok := flow.Exchange(c, r, cb.Param("code"))
+			if strings.Contains(" "+tok.Scope+" ", " "+r.Scope+" ") {
+				c.Fail("RFC 6749 §3.3", "%s: a token was issued with the unknown scope %q", t.name, r.Scope)
+			} else {
+				c.Info("%s: the unknown scope was ignored and a code issued (RFC 6749 §3.3 allows that; invalid_scope is clearer)", t.name)
+			}
+			continue
+		}
 		switch {
 		case errors.Is(err, browser.ErrNoCallback):
 			c.Warn("RFC 6749 §4.1.2.1", "%s: the server showed an error page instead of redirecting the error to the client", t.name)
@@ -74,6 +91,17 @@ var _ = check.It("AUTHCODE-ERROR-RESPONSE", func(c *check.C) {
 		}
 	}
 })
+
+// countActions counts the browser actions of a kind in the check's session.
+func countActions(c *check.C, action string) int {
+	n := 0
+	for _, st := range c.Session().Steps() {
+		if st.Kind == "action" && st.Action == action {
+			n++
+		}
+	}
+	return n
+}
 
 func contains(list []string, v string) bool {
 	for _, x := range list {

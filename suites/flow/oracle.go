@@ -9,9 +9,23 @@ import (
 )
 
 // Active asks the token-validity oracle whether an access token still
-// works: introspection as a confidential client, else the userinfo
-// endpoint (200 or 401). known is false when the target offers neither.
+// works: introspection as a confidential client, and the userinfo
+// endpoint (200, or 401/403), which answers for any client's token. The
+// token is active if either says so: a server may hide other clients'
+// tokens from introspection (RFC 7662 §2.2). known is false when the
+// target offers neither.
 func Active(c *check.C, accessToken string) (active, known bool) {
+	a, k := introspectActive(c, accessToken)
+	if a {
+		return true, true
+	}
+	if ua, uk := userinfoActive(c, accessToken); uk {
+		return ua, true
+	}
+	return a, k
+}
+
+func introspectActive(c *check.C, accessToken string) (active, known bool) {
 	md := Metadata(c)
 	cfg := c.Env.Target.Config
 	if md.IntrospectionEndpoint != "" && cfg.Oracle != "userinfo" {
@@ -33,11 +47,23 @@ func Active(c *check.C, accessToken string) (active, known bool) {
 			}
 		}
 	}
-	if md.UserinfoEndpoint != "" {
-		resp, err := c.HTTP.Get(c, md.UserinfoEndpoint, http.Header{"Authorization": {"Bearer " + accessToken}})
-		if err == nil && (resp.Status == http.StatusOK || resp.Status == http.StatusUnauthorized) {
-			return resp.Status == http.StatusOK, true
-		}
+	return false, false
+}
+
+func userinfoActive(c *check.C, accessToken string) (active, known bool) {
+	md := Metadata(c)
+	if md.UserinfoEndpoint == "" {
+		return false, false
+	}
+	resp, err := c.HTTP.Get(c, md.UserinfoEndpoint, http.Header{"Authorization": {"Bearer " + accessToken}})
+	if err != nil {
+		return false, false
+	}
+	switch resp.Status {
+	case http.StatusOK:
+		return true, true
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return false, true
 	}
 	return false, false
 }

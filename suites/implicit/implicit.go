@@ -12,9 +12,14 @@ import (
 	"github.com/oauthcheck/oauthcheck/suites/flow"
 )
 
-// request is an implicit authorization request of response type rt.
+// request is an implicit authorization request of response type rt from
+// the public client.
 func request(c *check.C, rt string) *flow.AuthRequest {
-	r := flow.NewAuthRequest(c, target.RolePublic)
+	return requestAs(c, target.RolePublic, rt)
+}
+
+func requestAs(c *check.C, role, rt string) *flow.AuthRequest {
+	r := flow.NewAuthRequest(c, role)
 	r.ResponseType = rt
 	r.NoPKCE = true
 	if r.Nonce == "" {
@@ -42,18 +47,30 @@ func implicitWorks(c *check.C, mode string) (*flow.AuthRequest, *browser.Callbac
 // removes it. A hardened server refuses every response type that puts an
 // access token in the front channel.
 var _ = check.It("IMPLICIT-DISABLED", func(c *check.C) {
-	for _, rt := range []string{"token", "id_token token", "code token", "code id_token token"} {
-		c.Note("response_type=%s", rt)
-		cb, err := flow.Authorize(c, request(c, rt), false)
-		switch {
-		case errors.Is(err, browser.ErrNoCallback):
-			c.Pass("response_type=%s: an error page", rt)
-		case err != nil:
-			c.Fatalf("response_type=%s: the browser step failed: %v", rt, err)
-		case cb.Param("access_token") != "":
-			c.Violation(check.OAuth21, "RFC 9700 §2.1.2", "response_type=%s returned an access token in the authorization response", rt)
-		default:
-			c.Pass("response_type=%s: refused (error=%s)", rt, cb.Param("error"))
+	var roles []string
+	for _, role := range []string{target.RolePublic, target.RoleConfidential} {
+		if cl, _ := c.Env.Target.Client(role); cl != nil {
+			roles = append(roles, role)
+		}
+	}
+	if len(roles) == 0 {
+		c.Skipf("the config names no public or confidential client")
+	}
+	for _, role := range roles {
+		for _, rt := range []string{"token", "id_token token", "code token", "code id_token token"} {
+			r := requestAs(c, role, rt)
+			c.Note("response_type=%s as %s", rt, r.Client.ID)
+			cb, err := flow.Authorize(c, r, false)
+			switch {
+			case errors.Is(err, browser.ErrNoCallback):
+				c.Pass("response_type=%s as %s: an error page", rt, r.Client.ID)
+			case err != nil:
+				c.Fatalf("response_type=%s: the browser step failed: %v", rt, err)
+			case cb.Param("access_token") != "":
+				c.Violation(check.OAuth21, "RFC 9700 §2.1.2", "response_type=%s returned an access token to %s in the authorization response", rt, r.Client.ID)
+			default:
+				c.Pass("response_type=%s as %s: refused (error=%s)", rt, r.Client.ID, cb.Param("error"))
+			}
 		}
 	}
 })
