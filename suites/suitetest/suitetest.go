@@ -69,14 +69,6 @@ func Strict(ctx context.Context, cfg Config) {
 	check.SetEnv(Reference(ctx, cfg))
 }
 
-// Control is one negative control: under Weakness, check ID must end with
-// one of Want.
-type Control struct {
-	Weakness string
-	ID       string
-	Want     []check.Verdict
-}
-
 // ExpectFails runs check id against a reference server with the weakness
 // and expects one of the verdicts (FAIL or WARN).
 func ExpectFails(ctx context.Context, cfg Config, weakness, id string, want ...check.Verdict) *check.Result {
@@ -92,3 +84,46 @@ func ExpectFails(ctx context.Context, cfg Config, weakness, id string, want ...c
 
 // Timeout is the time one negative control may take.
 const Timeout = 60 * time.Second
+
+// Run runs a suite package's specs: its checks against the strict
+// reference, and its negative controls.
+func Run(t GinkgoTestingT, flow string) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, flow, Label("flow:"+flow))
+}
+
+// Control is a negative control: under the weakness, the check must end
+// with one of the verdicts (FAIL or WARN).
+func Control(weakness, id string, want ...check.Verdict) TableEntry {
+	args := []any{weakness, id}
+	for _, v := range want {
+		args = append(args, v)
+	}
+	return Entry(nil, args...)
+}
+
+// Suite declares what every suite's test asserts: in BeforeSuite the
+// suite's checks are pointed at a strict reference (with cfg), where each
+// must pass; each control's check must fail under its weakness; and every
+// catalogue check of the flow is registered.
+func Suite(flow string, cfg Config, controls ...TableEntry) bool {
+	BeforeSuite(func(ctx SpecContext) { Strict(ctx, cfg) })
+	args := []any{func(ctx SpecContext, weakness, id string, want ...check.Verdict) {
+		ExpectFails(ctx, cfg, weakness, id, want...)
+	}}
+	for _, c := range controls {
+		args = append(args, c)
+	}
+	Describe("negative controls", Label("negative"), func() {
+		DescribeTable("a weakened reference fails the check", args...)
+	})
+	It("registers every check of the flow "+flow, func() {
+		Expect(check.RegistrationErrors()).To(BeEmpty())
+		for _, c := range check.All() {
+			if c.Flow == flow {
+				Expect(check.Registered()).To(ContainElement(c.ID))
+			}
+		}
+	})
+	return true
+}
