@@ -137,8 +137,14 @@ func (f runFlags) labelFilterExpr() (string, error) {
 }
 
 func runChecks(ctx context.Context, f runFlags, stdout, stderr io.Writer) error {
+	if f.target == "" && f.config != "" {
+		// The config's issuer, as DESIGN.md has it: --target overrides it.
+		if cfg, err := target.LoadConfig(f.config); err == nil && cfg.Issuer != "" {
+			f.target = cfg.Issuer
+		}
+	}
 	if f.target == "" {
-		return usagef("run: --target is required: an issuer URL, or \"reference\"")
+		return usagef("run: --target is required: an issuer URL, or \"reference\" (or a --config with an issuer)")
 	}
 	if f.failOn != "must" && f.failOn != "should" {
 		return usagef("run: --fail-on %q: valid: must, should", f.failOn)
