@@ -36,6 +36,10 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		expires:      s.now().Add(s.cfg.CodeTTL * 10),
 	}
 	ar.err = s.validateAuthRequest(client, q, ar)
+	if ar.err != nil && s.weakened(ErrorBeforeLogin) {
+		s.respond(w, r, ar, errorParams(ar.err), false)
+		return
+	}
 	if _, user := s.sessionUser(r); user == "" {
 		if q.Get("prompt") == "none" {
 			s.respond(w, r, ar, url.Values{"error": {"login_required"}}, false)
@@ -291,7 +295,11 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, ar *authRequest
 	default:
 		params.Set("state", ar.state)
 	}
-	if !s.weakened(NoIss) {
+	switch {
+	case s.weakened(NoIss):
+	case s.weakened(IssMismatch):
+		params.Set("iss", s.Issuer()+"/")
+	default:
 		params.Set("iss", s.Issuer())
 	}
 	to, err := url.Parse(ar.redirectURI)

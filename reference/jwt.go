@@ -22,7 +22,14 @@ func keyThumbprint(pub crypto.PublicKey, h crypto.Hash) (string, error) {
 
 // sign returns claims as a compact JWS signed with RS256 and typed typ.
 func (s *Server) sign(typ string, claims map[string]any) (string, error) {
-	opts := (&jose.SignerOptions{}).WithType(jose.ContentType(typ)).WithHeader("kid", s.keyID)
+	kid := s.keyID
+	if typ == "at+jwt" && s.weakened(JWTTypJWT) {
+		typ = "JWT"
+	}
+	if s.weakened(JWTUnknownKid) {
+		kid = "oauthcheck-unknown-key"
+	}
+	opts := (&jose.SignerOptions{}).WithType(jose.ContentType(typ)).WithHeader("kid", kid)
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: s.signingKey}, opts)
 	if err != nil {
 		return "", fmt.Errorf("reference: signer: %w", err)
@@ -67,6 +74,9 @@ func (s *Server) issue(g *grant, scope string, refresh bool, nonce string) (map[
 	}
 	if scope != "" {
 		claims["scope"] = scope
+	}
+	if s.weakened(JWTNoJTI) {
+		delete(claims, "jti")
 	}
 	at, err := s.sign("at+jwt", claims)
 	if err != nil {

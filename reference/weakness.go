@@ -82,6 +82,11 @@ const (
 	IntrospectWrongClient   Weakness = "introspect-wrong-client-id"
 	ImplicitRefreshToken    Weakness = "implicit-refresh-token"
 	ImplicitQuery           Weakness = "implicit-query"
+	IssMismatch             Weakness = "iss-mismatch"
+	ErrorBeforeLogin        Weakness = "error-before-login"
+	JWTTypJWT               Weakness = "jwt-typ-jwt"
+	JWTUnknownKid           Weakness = "jwt-unknown-kid"
+	JWTNoJTI                Weakness = "jwt-no-jti"
 )
 
 // WeaknessInfo describes a [Weakness].
@@ -162,6 +167,11 @@ var weaknesses = []WeaknessInfo{
 	{IntrospectWrongClient, "introspection names the token's own client_id (RFC 7662 §2.2)", []string{"INTROSPECT-ACTIVE-RESPONSE"}},
 	{ImplicitRefreshToken, "the implicit grant issues no refresh token (RFC 6749 §4.2.2)", []string{"IMPLICIT-NO-REFRESH-TOKEN"}},
 	{ImplicitQuery, "tokens are never sent in the query (RFC 6749 §4.2.2)", []string{"IMPLICIT-FRAGMENT-ONLY"}},
+	{IssMismatch, "the iss of an authorization response is the issuer, byte for byte (RFC 9207 §2)", []string{"ISS-VALUE-MATCHES-ISSUER"}},
+	{ErrorBeforeLogin, "an unauthenticated user is not redirected with an error before login (RFC 9700 §4.11.2)", []string{"OPENREDIR-ERROR-BEFORE-AUTH"}},
+	{JWTTypJWT, "JWT access tokens are typed at+jwt (RFC 9068 §2.1)", []string{"JWTAT-TYP"}},
+	{JWTUnknownKid, "JWT access tokens name a kid of the JWK Set (RFC 9068 §2.1)", []string{"JWTAT-SIGNATURE"}},
+	{JWTNoJTI, "JWT access tokens carry jti (RFC 9068 §2.2)", []string{"JWTAT-REQUIRED-CLAIMS"}},
 }
 
 // AllWeaknesses returns every weakness, in a stable order.

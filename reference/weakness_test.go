@@ -1,6 +1,7 @@
 package reference_test
 
 import (
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"slices"
@@ -630,7 +631,55 @@ var weaknessProbes = []weaknessProbe{{
 		f := implicitTwin(t, e).implicit(t, "query")
 		return f.Redirect == nil || f.Redirect.Query().Get("access_token") == ""
 	},
+}, {
+	weakness: reference.IssMismatch,
+	implies:  []reference.Weakness{reference.NoIss},
+	reason:   "RFC 9207 §2: an iss sent is the issuer",
+	probe: func(t *testing.T, e *env) bool {
+		f := e.browser(t).authorize(t, e.authURL(e.codeParams(t, reference.RolePublic, oauth2.GenerateVerifier())), "approve")
+		iss := f.Params.Get("iss")
+		return iss == "" || iss == e.url
+	},
+}, {
+	weakness: reference.ErrorBeforeLogin,
+	reason:   "RFC 9700 §4.11.2: no error redirect before the user logs in",
+	probe: func(t *testing.T, e *env) bool {
+		params := e.codeParams(t, reference.RolePublic, oauth2.GenerateVerifier())
+		params.Set("scope", "nonexistent")
+		return e.browser(t).get(t, e.authURL(params)).Header.Get("Location") == ""
+	},
+}, {
+	weakness: reference.JWTTypJWT,
+	reason:   "RFC 9068 §2.1: typ is at+jwt",
+	probe: func(t *testing.T, e *env) bool {
+		at := e.token(t, ccForm(""), e.as(t, reference.RoleConfidential)).JSON(t)["access_token"].(string)
+		return strings.Contains(jwtPart(t, at, 0), `"typ":"at+jwt"`)
+	},
+}, {
+	weakness: reference.JWTUnknownKid,
+	reason:   "RFC 9068 §2.1: the kid is in the JWK Set",
+	probe: func(t *testing.T, e *env) bool {
+		at := e.token(t, ccForm(""), e.as(t, reference.RoleConfidential)).JSON(t)["access_token"].(string)
+		return !strings.Contains(jwtPart(t, at, 0), "oauthcheck-unknown-key")
+	},
+}, {
+	weakness: reference.JWTNoJTI,
+	reason:   "RFC 9068 §2.2: jti is REQUIRED",
+	probe: func(t *testing.T, e *env) bool {
+		at := e.token(t, ccForm(""), e.as(t, reference.RoleConfidential)).JSON(t)["access_token"].(string)
+		return strings.Contains(jwtPart(t, at, 1), `"jti"`)
+	},
 }}
+
+// jwtPart decodes part i (0 header, 1 claims) of a compact JWS.
+func jwtPart(t *testing.T, jws string, i int) string {
+	t.Helper()
+	raw, err := base64.RawURLEncoding.DecodeString(strings.Split(jws, ".")[i])
+	if err != nil {
+		t.Fatalf("JWS part %d: %v", i, err)
+	}
+	return string(raw)
+}
 
 // implicitTwin starts a server like e's, weaknesses and all, with the
 // implicit grant switched on.

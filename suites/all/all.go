@@ -12,5 +12,6 @@ import (
 	_ "github.com/oauthcheck/oauthcheck/suites/pkce"
 	_ "github.com/oauthcheck/oauthcheck/suites/refresh"
 	_ "github.com/oauthcheck/oauthcheck/suites/revocation"
+	_ "github.com/oauthcheck/oauthcheck/suites/security"
 	_ "github.com/oauthcheck/oauthcheck/suites/tokenendpoint"
 )

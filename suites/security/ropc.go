@@ -1,0 +1,40 @@
+package security
+
+import (
+	"net/url"
+
+	"github.com/oauthcheck/oauthcheck/drivers/target"
+	"github.com/oauthcheck/oauthcheck/suites/check"
+	"github.com/oauthcheck/oauthcheck/suites/flow"
+)
+
+// RFC 9700 §2.4: "The resource owner password credentials grant MUST NOT
+// be used"; OAuth 2.1 removes it.
+var _ = check.It("ROPC-DISABLED", func(c *check.C) {
+	u, why := c.Env.Target.User()
+	if u == nil {
+		c.Skipf("%s", why)
+	}
+	tried := false
+	for _, role := range []string{target.RoleConfidential, target.RolePublic} {
+		cl, _ := c.Env.Target.Client(role)
+		if cl == nil {
+			continue
+		}
+		tried = true
+		c.Note("the password grant as %s", cl.ID)
+		form := url.Values{"grant_type": {"password"}, "username": {u.Username}, "password": {u.Password}, "scope": {c.Env.Target.Config.Scope}}
+		t := flow.ParseToken(c, flow.Token(c, cl, form, flow.AuthDefault))
+		switch e := t.OAuthError(); {
+		case t.Issued():
+			c.Violation(check.BCP, "RFC 9700 §2.4", "the password grant issued a token to %s", cl.ID)
+		case e == "unsupported_grant_type" || e == "unauthorized_client":
+			c.Pass("the password grant was refused for %s (%s)", cl.ID, e)
+		default:
+			c.Pass("the password grant was refused for %s (%s)", cl.ID, flow.Describe(t.Response))
+		}
+	}
+	if !tried {
+		c.Skipf("the config names no confidential or public client")
+	}
+})
