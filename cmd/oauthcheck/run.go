@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -114,7 +115,7 @@ func (f runFlags) labelFilterExpr() (string, error) {
 			if !known {
 				return "", usagef("run: unknown flow %q in --flows; valid: %s", fl, strings.Join(check.Flows, ", "))
 			}
-			if !contains(runFlags{}.selectedFlows(), fl) {
+			if !slices.Contains(runFlags{}.selectedFlows(), fl) {
 				return "", usagef("run: flow %q has no checks built yet; built: %s", fl, strings.Join(runFlags{}.selectedFlows(), ", "))
 			}
 			flows = append(flows, fl)
@@ -322,15 +323,6 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 func indent(s, prefix string) string {

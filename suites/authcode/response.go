@@ -3,6 +3,7 @@ package authcode
 import (
 	"errors"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/oauthcheck/oauthcheck/drivers/browser"
@@ -84,7 +85,7 @@ var _ = check.It("AUTHCODE-ERROR-RESPONSE", func(c *check.C) {
 			c.Fail("RFC 6749 §4.1.2.1", "%s: the redirect carries no error", t.name)
 		case cb.Param("state") != r.State:
 			c.Fail("RFC 6749 §4.1.2.1", "%s: the error redirect does not carry the state (got %q)", t.name, cb.Param("state"))
-		case !contains(t.codes, e):
+		case !slices.Contains(t.codes, e):
 			c.Warn("RFC 6749 §4.1.2.1", "%s: error=%s, expected %s", t.name, e, strings.Join(t.codes, " or "))
 		default:
 			c.Pass("%s: redirected with error=%s and the state", t.name, e)
@@ -101,15 +102,6 @@ func countActions(c *check.C, action string) int {
 		}
 	}
 	return n
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // RFC 6749 §3.1: unknown parameters MUST be ignored, parameters MUST NOT

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/oauthcheck/oauthcheck/drivers/target"
@@ -119,7 +120,7 @@ func Roles(cfg reference.Config) map[string]reference.Client {
 	for _, c := range cfg.Clients {
 		kind := "confidential"
 		switch {
-		case hasGrant(c, reference.GrantDeviceCode) && len(c.RedirectURIs) == 0:
+		case slices.Contains(c.GrantTypes, reference.GrantDeviceCode) && len(c.RedirectURIs) == 0:
 			kind = "device"
 		case c.Public():
 			kind = "public"
@@ -130,13 +131,4 @@ func Roles(cfg reference.Config) map[string]reference.Client {
 		}
 	}
 	return out
-}
-
-func hasGrant(c reference.Client, g string) bool {
-	for _, x := range c.GrantTypes {
-		if x == g {
-			return true
-		}
-	}
-	return false
 }

@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/oauthcheck/oauthcheck/drivers/client"
@@ -164,22 +165,13 @@ func judgeError(c *check.C, name string, r *client.Response, want []string) {
 		c.Fail("RFC 6749 §5.2", "%s: answered %d, a server error", name, r.Status)
 	case mt != "application/json" || e == "":
 		c.Fail("RFC 6749 §5.2", "%s: answered %d %q without a JSON error", name, r.Status, r.Header.Get("Content-Type"))
-	case !contains(want, e):
+	case !slices.Contains(want, e):
 		c.Warn("RFC 6749 §5.2", "%s: error=%s, expected %s", name, e, strings.Join(want, " or "))
 	case r.Status != http.StatusBadRequest && !(e == "invalid_client" && r.Status == http.StatusUnauthorized):
 		c.Warn("RFC 6749 §5.2", "%s: error=%s with status %d, not 400", name, e, r.Status)
 	default:
 		c.Pass("%s: %d %s", name, r.Status, e)
 	}
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // RFC 6749 §5.2: when the client authenticated through the Authorization
