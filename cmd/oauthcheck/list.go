@@ -10,8 +10,6 @@ import (
 	"github.com/oauthcheck/oauthcheck/suites/check"
 )
 
-var jsonUnmarshal = json.Unmarshal
-
 func newListCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{

@@ -102,7 +102,7 @@ func runSuite(ctx context.Context, f suiteFlags, stderr io.Writer) error {
 		if s.LeafNodeType != types.NodeTypeIt || notSelected(s) {
 			return
 		}
-		v, id, _ := verdictOf(s)
+		v, id := progressOf(s)
 		mu.Lock()
 		fmt.Fprintf(stderr, "%s%s\t%s\t%s\n", progressLine, f.flow, id, v)
 		mu.Unlock()
@@ -355,4 +355,29 @@ func (f runFlags) selectedFlows() []string {
 		}
 	}
 	return out
+}
+
+// notSelected tells a spec that the label filter left out (skipped before
+// it ran: no failure, no entries) from a check that ran and skipped.
+func notSelected(s types.SpecReport) bool {
+	return s.State == types.SpecStateSkipped && s.Failure.IsZero() && len(s.ReportEntries) == 0
+}
+
+// progressOf is the ID and verdict of a spec as it ends, for the progress
+// line: from its verdict entry (in this process, the value itself), else
+// from its state.
+func progressOf(s types.SpecReport) (check.Verdict, string) {
+	for _, e := range s.ReportEntries {
+		if v, ok := e.Value.GetRawValue().(check.VerdictEntry); ok && e.Name == check.EntryVerdict {
+			return v.Verdict, v.ID
+		}
+	}
+	id, _, _ := strings.Cut(s.LeafNodeText, ":")
+	switch s.State {
+	case types.SpecStatePassed:
+		return check.Pass, id
+	case types.SpecStateSkipped, types.SpecStatePending:
+		return check.Skip, id
+	}
+	return check.Fail, id
 }
