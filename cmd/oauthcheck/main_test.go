@@ -21,8 +21,8 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/oauthcheck/oauthcheck/drivers/target"
+	"github.com/oauthcheck/oauthcheck/drivers/target/reftarget"
 	"github.com/oauthcheck/oauthcheck/reference"
-	"github.com/oauthcheck/oauthcheck/suites/reftarget"
 )
 
 func TestMain(m *testing.M) {

@@ -18,8 +18,8 @@ import (
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/oauthcheck/oauthcheck/drivers/target/reftarget"
 	"github.com/oauthcheck/oauthcheck/reference"
-	"github.com/oauthcheck/oauthcheck/suites/reftarget"
 )
 
 // referenceFile is the YAML form of reference.Config for --config.

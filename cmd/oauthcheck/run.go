@@ -18,11 +18,10 @@ import (
 	"github.com/oauthcheck/oauthcheck/drivers/browser"
 	"github.com/oauthcheck/oauthcheck/drivers/client"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
+	"github.com/oauthcheck/oauthcheck/drivers/target/reftarget"
 	"github.com/oauthcheck/oauthcheck/reports"
 	_ "github.com/oauthcheck/oauthcheck/suites/all"
 	"github.com/oauthcheck/oauthcheck/suites/check"
-	"github.com/oauthcheck/oauthcheck/suites/reftarget"
-	"github.com/oauthcheck/oauthcheck/suites/setup"
 )
 
 type runFlags struct {
@@ -210,7 +209,7 @@ func runChecks(ctx context.Context, f runFlags, stdout, stderr io.Writer) error 
 		}
 		defer b.Close()
 	}
-	env, err := setup.Env(ctx, issuer, cfg, b, client.Options{CAFile: f.caFile, InsecureSkipVerify: f.insecure})
+	env, err := check.Open(ctx, issuer, cfg, b, client.Options{CAFile: f.caFile, InsecureSkipVerify: f.insecure})
 	if err != nil {
 		if errors.Is(err, target.ErrUnreachable) {
 			fmt.Fprintln(stderr, "oauthcheck: "+oneLine(err.Error()))

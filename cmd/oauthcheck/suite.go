@@ -25,7 +25,6 @@ import (
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/reports"
 	"github.com/oauthcheck/oauthcheck/suites/check"
-	"github.com/oauthcheck/oauthcheck/suites/setup"
 )
 
 // Each selected flow runs in a child process of the same binary (the hidden
@@ -87,7 +86,7 @@ func runSuite(ctx context.Context, f suiteFlags, stderr io.Writer) error {
 			return err
 		}
 	}
-	env, err := setup.Env(ctx, cfg.Issuer, cfg, b, client.Options{CAFile: f.caFile, InsecureSkipVerify: f.insecure})
+	env, err := check.Open(ctx, cfg.Issuer, cfg, b, client.Options{CAFile: f.caFile, InsecureSkipVerify: f.insecure})
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-rod/rod"
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/oauth2"
 
@@ -342,7 +341,7 @@ func TestAuthorizeContextEnds(t *testing.T) {
 	t.Parallel()
 	ref := startReference(t)
 	s := newSession(t)
-	idle := actorFunc(func() (string, error) { return "", nil }) // never logs in
+	idle := actorFunc(func() (browser.Action, error) { return browser.ActNone, nil }) // never logs in
 	start := time.Now()
 	_, err := s.Authorize(ctxFor(t, 700*time.Millisecond), newAuthRequest("oauthcheck-p").url(ref.URL), []string{redirectURI}, idle, ref.task())
 	if err == nil || !errors.Is(err, context.DeadlineExceeded) && !strings.Contains(err.Error(), "deadline") {
@@ -437,6 +436,8 @@ func pollDevice(t *testing.T, issuer, clientID, deviceCode string) (int, map[str
 	return resp.StatusCode, body
 }
 
-type actorFunc func() (string, error)
+type actorFunc func() (browser.Action, error)
 
-func (f actorFunc) Act(context.Context, *rod.Page, browser.Task) (string, error) { return f() }
+func (f actorFunc) Act(context.Context, *browser.Page, browser.Task) (browser.Action, error) {
+	return f()
+}

@@ -23,14 +23,6 @@ type Task struct {
 	Deny bool
 }
 
-// Actor acts on a page as the person would: it logs in, enters a user
-// code, approves or denies. It returns what it did ("login", "consent",
-// "user_code", "approve", "deny"), or "" when the page asks nothing it
-// knows.
-type Actor interface {
-	Act(ctx context.Context, page *rod.Page, t Task) (string, error)
-}
-
 // Step is one thing that happened in the browser: a document loaded, a
 // redirect, an action of the person. Recorded as evidence.
 type Step struct {
@@ -97,9 +89,6 @@ func (s *Session) Close() {
 	_ = s.page.Close()
 	_ = s.incognito.Close()
 }
-
-// Page is the session's page, for checks that look at it directly.
-func (s *Session) Page() *rod.Page { return s.page }
 
 // Steps returns what happened so far.
 func (s *Session) Steps() []Step {
@@ -312,17 +301,17 @@ type decisionWatch struct {
 	loadsBefore int // documents loaded before the last decision
 }
 
-func (d *decisionWatch) Act(ctx context.Context, p *rod.Page, t Task) (string, error) {
+func (d *decisionWatch) Act(ctx context.Context, p *Page, t Task) (Action, error) {
 	before := d.s.loadCount()
 	did, err := d.Actor.Act(ctx, p, t)
 	switch {
-	case did == "deny":
+	case did == ActDeny:
 		d.decided, d.settled = true, true
 		d.loadsBefore = before
-	case did == "approve":
+	case did == ActApprove:
 		d.decided = true
 		d.loadsBefore = before
-	case did == "" && err == nil && d.decided:
+	case did == ActNone && err == nil && d.decided:
 		d.settled = true
 	}
 	return did, err
@@ -353,12 +342,12 @@ func (s *Session) drive(ctx context.Context, actor Actor, t Task, done func() bo
 			lastURL, idleSince = info.URL, time.Now()
 		}
 		before := s.loadCount()
-		did, err := actor.Act(ctx, page, t)
+		did, err := actor.Act(ctx, &Page{rp: page}, t)
 		if err != nil {
 			return fmt.Errorf("browser: at %s: %w", s.redact(lastURL), err)
 		}
-		if did != "" {
-			s.record(Step{Kind: "action", URL: lastURL, Action: did})
+		if did != ActNone {
+			s.record(Step{Kind: "action", URL: lastURL, Action: string(did)})
 			actions++
 			if actions > maxActions {
 				return fmt.Errorf("browser: more than %d actions without reaching the end; last page %s", maxActions, s.redact(lastURL))

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/go-rod/rod"
-
 	"github.com/oauthcheck/oauthcheck/drivers/browser"
 )
 
@@ -47,47 +45,43 @@ type found struct {
 func sel(tag string) string { return `[data-oauthcheck="` + tag + `"]` }
 
 // Act implements [browser.Actor].
-func (Auto) Act(ctx context.Context, p *rod.Page, t browser.Task) (string, error) {
-	res, err := p.Eval(inspectJS)
-	if err != nil {
-		return "", fmt.Errorf("login: inspect page: %w", err)
-	}
+func (Auto) Act(ctx context.Context, p *browser.Page, t browser.Task) (browser.Action, error) {
 	var f found
-	if err := res.Value.Unmarshal(&f); err != nil {
-		return "", fmt.Errorf("login: inspect page: %w", err)
+	if err := p.Eval(inspectJS, &f); err != nil {
+		return browser.ActNone, fmt.Errorf("login: inspect page: %w", err)
 	}
-	submit := func(did string) (string, error) {
+	submit := func(did browser.Action) (browser.Action, error) {
 		if f.Submit == "" {
-			return "", fmt.Errorf("login: %s form has no submit button", did)
+			return browser.ActNone, fmt.Errorf("login: %s form has no submit button", did)
 		}
-		return did, click(p, sel(f.Submit))
+		return did, p.Click(sel(f.Submit))
 	}
 	switch {
 	case f.Password != "":
 		if f.Username != "" {
-			if err := fill(p, sel(f.Username), t.Username); err != nil {
-				return "", err
+			if err := p.Fill(sel(f.Username), t.Username); err != nil {
+				return browser.ActNone, err
 			}
 		}
-		if err := fill(p, sel(f.Password), t.Password); err != nil {
-			return "", err
+		if err := p.Fill(sel(f.Password), t.Password); err != nil {
+			return browser.ActNone, err
 		}
-		return submit("login")
+		return submit(browser.ActLogin)
 	case f.Code != "" && t.UserCode != "":
-		if err := fill(p, sel(f.Code), t.UserCode); err != nil {
-			return "", err
+		if err := p.Fill(sel(f.Code), t.UserCode); err != nil {
+			return browser.ActNone, err
 		}
-		return submit("user_code")
+		return submit(browser.ActUserCode)
 	case f.Username != "" && f.Submit != "" && f.Approve == "":
 		// The first page of a two-step login asks for the username alone.
-		if err := fill(p, sel(f.Username), t.Username); err != nil {
-			return "", err
+		if err := p.Fill(sel(f.Username), t.Username); err != nil {
+			return browser.ActNone, err
 		}
-		return submit("login")
+		return submit(browser.ActLogin)
 	case t.Deny && f.Deny != "":
-		return "deny", click(p, sel(f.Deny))
+		return browser.ActDeny, p.Click(sel(f.Deny))
 	case !t.Deny && f.Approve != "":
-		return "approve", click(p, sel(f.Approve))
+		return browser.ActApprove, p.Click(sel(f.Approve))
 	}
-	return "", nil
+	return browser.ActNone, nil
 }

@@ -13,8 +13,6 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/go-rod/rod"
-	"github.com/go-rod/rod/lib/proto"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/oauthcheck/oauthcheck/drivers/browser"
@@ -123,16 +121,13 @@ func ParseScript(raw []byte) (*Script, error) {
 }
 
 // Act implements [browser.Actor].
-func (s *Script) Act(ctx context.Context, p *rod.Page, t browser.Task) (string, error) {
-	info, err := p.Info()
-	if err != nil {
-		return "", err
-	}
+func (s *Script) Act(ctx context.Context, p *browser.Page, t browser.Task) (browser.Action, error) {
+	u := p.URL()
 	for _, st := range s.Steps {
-		if st.urlRE != nil && !st.urlRE.MatchString(info.URL) {
+		if st.urlRE != nil && !st.urlRE.MatchString(u) {
 			continue
 		}
-		if st.When.Selector != "" && !present(p, st.When.Selector) {
+		if st.When.Selector != "" && !p.Has(st.When.Selector) {
 			continue
 		}
 		needsCode := false
@@ -144,53 +139,23 @@ func (s *Script) Act(ctx context.Context, p *rod.Page, t browser.Task) (string, 
 		}
 		for sel, tmpl := range st.Fill {
 			v := strings.NewReplacer("{{username}}", t.Username, "{{password}}", t.Password, "{{user_code}}", t.UserCode).Replace(tmpl)
-			if err := fill(p, sel, v); err != nil {
-				return "", fmt.Errorf("login: step %s: %w", st.Name, err)
+			if err := p.Fill(sel, v); err != nil {
+				return browser.ActNone, fmt.Errorf("login: step %s: %w", st.Name, err)
 			}
 		}
-		did, sel := st.Name, st.click
+		did, sel := browser.Action(st.Name), st.click
 		if st.approve != "" || st.deny != "" {
-			did, sel = "approve", st.approve
+			did, sel = browser.ActApprove, st.approve
 			if t.Deny {
-				did, sel = "deny", st.deny
+				did, sel = browser.ActDeny, st.deny
 			}
 		}
 		if sel != "" {
-			if err := click(p, sel); err != nil {
-				return "", fmt.Errorf("login: step %s: %w", st.Name, err)
+			if err := p.Click(sel); err != nil {
+				return browser.ActNone, fmt.Errorf("login: step %s: %w", st.Name, err)
 			}
 		}
 		return did, nil
 	}
-	return "", nil
-}
-
-func present(p *rod.Page, sel string) bool {
-	res, err := p.Eval(`(s) => !!document.querySelector(s)`, sel)
-	return err == nil && res.Value.Bool()
-}
-
-func fill(p *rod.Page, sel, v string) error {
-	el, err := p.Element(sel)
-	if err != nil {
-		return fmt.Errorf("find %s: %w", sel, err)
-	}
-	if _, err := el.Eval(`function() { this.value = "" }`); err != nil {
-		return fmt.Errorf("clear %s: %w", sel, err)
-	}
-	if err := el.Input(v); err != nil {
-		return fmt.Errorf("type into %s: %w", sel, err)
-	}
-	return nil
-}
-
-func click(p *rod.Page, sel string) error {
-	el, err := p.Element(sel)
-	if err != nil {
-		return fmt.Errorf("find %s: %w", sel, err)
-	}
-	if err := el.Click(proto.InputMouseButtonLeft, 1); err != nil {
-		return fmt.Errorf("click %s: %w", sel, err)
-	}
-	return nil
+	return browser.ActNone, nil
 }

@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/oauthcheck/oauthcheck/suites/check"
-	"github.com/oauthcheck/oauthcheck/suites/reftarget"
-	"github.com/oauthcheck/oauthcheck/suites/suitetest"
+	"github.com/oauthcheck/oauthcheck/drivers/target/reftarget"
+	"github.com/oauthcheck/oauthcheck/suites/internal/suitetest"
 )
 
 func TestAuthcode(t *testing.T) { suitetest.Run(t, "authcode") }

@@ -11,7 +11,7 @@ import (
 	"github.com/oauthcheck/oauthcheck/drivers/browser"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/suites/check"
-	"github.com/oauthcheck/oauthcheck/suites/flow"
+	"github.com/oauthcheck/oauthcheck/suites/internal/steps"
 )
 
 // variants are redirect URIs that differ from the registered one in ways
@@ -46,7 +46,7 @@ func variants(registered string) []struct{ name, uri string } {
 		{"userinfo", with(func(v *url.URL) { v.Host = hostport(host) + "@evil.oauthcheck.test" })},
 		{"fragment", registered + "#frag"},
 	}
-	if !flow.LoopbackHTTP(registered) {
+	if !steps.LoopbackHTTP(registered) {
 		// RFC 8252 §7.3 lets loopback redirect URIs take any port.
 		out = append(out, struct{ name, uri string }{"other port", with(func(v *url.URL) { v.Host = host + ":8443" })})
 	}
@@ -99,7 +99,7 @@ var _ = check.It("AUTHCODE-REDIRECT-EXACT-MATCH", func(c *check.C) {
 	registered := c.Env.Target.Config.RedirectURI
 	accepted := 0
 	for _, v := range variants(registered) {
-		r := flow.NewAuthRequest(c, target.RoleConfidential)
+		r := steps.NewAuthRequest(c, target.RoleConfidential)
 		r.RedirectURI = v.uri
 		authURL := r.URL(c)
 		// Plain HTTP first, without a session: most servers refuse at once.
@@ -116,7 +116,7 @@ var _ = check.It("AUTHCODE-REDIRECT-EXACT-MATCH", func(c *check.C) {
 			continue // refused before login
 		}
 		// The server may check after login: try it in the browser.
-		cb, err := flow.Authorize(c, r, false, origin(v.uri))
+		cb, err := steps.Authorize(c, r, false, origin(v.uri))
 		switch {
 		case errors.Is(err, browser.ErrNoCallback):
 		case err != nil:
@@ -154,7 +154,7 @@ func judge(c *check.C, name, variant, registered, got string) int {
 // 8252 §7.3: any port for a loopback URI; OAuth 2.1 §2.3.2: redirect_uri
 // is required when a client has several.
 var _ = check.It("AUTHCODE-REDIRECT-REGISTRATION-RULES", func(c *check.C) {
-	reg := flow.Endpoint(c, "registration_endpoint", flow.Metadata(c).RegistrationEndpoint)
+	reg := steps.Endpoint(c, "registration_endpoint", steps.Metadata(c).RegistrationEndpoint)
 	register := func(uris ...string) (*target.Client, int, string) {
 		body, _ := json.Marshal(map[string]any{
 			"redirect_uris": uris, "grant_types": []string{"authorization_code"},
@@ -180,10 +180,10 @@ var _ = check.It("AUTHCODE-REDIRECT-REGISTRATION-RULES", func(c *check.C) {
 	if lb, status, e := register("http://127.0.0.1/cb"); lb == nil {
 		c.Info("registering the loopback redirect URI http://127.0.0.1/cb failed (%d %s)", status, e)
 	} else {
-		r := flow.NewAuthRequest(c, target.RolePublic)
+		r := steps.NewAuthRequest(c, target.RolePublic)
 		r.Client = lb
 		r.RedirectURI = "http://127.0.0.1:49152/cb"
-		cb, err := flow.Authorize(c, r, false)
+		cb, err := steps.Authorize(c, r, false)
 		switch {
 		case err != nil:
 			c.Fail("RFC 8252 §7.3", "authorizing with http://127.0.0.1:49152/cb for a client registered with http://127.0.0.1/cb gave no code: %v", err)
@@ -198,11 +198,11 @@ var _ = check.It("AUTHCODE-REDIRECT-REGISTRATION-RULES", func(c *check.C) {
 	if two, status, e := register("https://client.oauthcheck.test/one", "https://client.oauthcheck.test/two"); two == nil {
 		c.Info("registering a client with two redirect URIs failed (%d %s)", status, e)
 	} else {
-		r := flow.NewAuthRequest(c, target.RolePublic)
+		r := steps.NewAuthRequest(c, target.RolePublic)
 		r.Client = two
 		r.RedirectURI = "https://client.oauthcheck.test/one"
 		r.Omit = []string{"redirect_uri"}
-		cb, err := flow.Authorize(c, r, false, "https://client.oauthcheck.test/two")
+		cb, err := steps.Authorize(c, r, false, "https://client.oauthcheck.test/two")
 		if err == nil && cb != nil {
 			c.Violation(check.OAuth21, "OAuth 2.1 §2.3.2", "with two redirect URIs registered and none sent, the server redirected to %s", base(cb.URL.String()))
 		} else {

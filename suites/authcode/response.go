@@ -9,16 +9,16 @@ import (
 	"github.com/oauthcheck/oauthcheck/drivers/browser"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/suites/check"
-	"github.com/oauthcheck/oauthcheck/suites/flow"
+	"github.com/oauthcheck/oauthcheck/suites/internal/steps"
 )
 
 // RFC 6749 §4.1.2: state is "REQUIRED if the "state" parameter was
 // present in the client authorization request. The exact value received
 // from the client."
 var _ = check.It("AUTHCODE-STATE-ECHO", func(c *check.C) {
-	r := flow.NewAuthRequest(c, target.RoleConfidential)
+	r := steps.NewAuthRequest(c, target.RoleConfidential)
 	r.State = strings.Repeat("a b+c/=&é~", 50) // 500 characters, reserved and non-ASCII
-	cb, err := flow.Authorize(c, r, false)
+	cb, err := steps.Authorize(c, r, false)
 	c.Require(err, "authorize with a long state")
 	got, ok := cb.Query["state"]
 	if !ok {
@@ -39,21 +39,21 @@ var _ = check.It("AUTHCODE-STATE-ECHO", func(c *check.C) {
 var _ = check.It("AUTHCODE-ERROR-RESPONSE", func(c *check.C) {
 	type trigger struct {
 		name  string
-		edit  func(r *flow.AuthRequest)
+		edit  func(r *steps.AuthRequest)
 		deny  bool
 		codes []string
 	}
 	for _, t := range []trigger{
-		{"response_type missing", func(r *flow.AuthRequest) { r.Omit = []string{"response_type"} }, false, []string{"invalid_request", "unsupported_response_type"}},
-		{"response_type=bogus", func(r *flow.AuthRequest) { r.ResponseType = "bogus" }, false, []string{"unsupported_response_type", "invalid_request"}},
-		{"unknown scope", func(r *flow.AuthRequest) { r.Scope = "nonexistent-oauthcheck-xyz" }, false, []string{"invalid_scope"}},
-		{"the user denies", func(*flow.AuthRequest) {}, true, []string{"access_denied"}},
+		{"response_type missing", func(r *steps.AuthRequest) { r.Omit = []string{"response_type"} }, false, []string{"invalid_request", "unsupported_response_type"}},
+		{"response_type=bogus", func(r *steps.AuthRequest) { r.ResponseType = "bogus" }, false, []string{"unsupported_response_type", "invalid_request"}},
+		{"unknown scope", func(r *steps.AuthRequest) { r.Scope = "nonexistent-oauthcheck-xyz" }, false, []string{"invalid_scope"}},
+		{"the user denies", func(*steps.AuthRequest) {}, true, []string{"access_denied"}},
 	} {
-		r := flow.NewAuthRequest(c, target.RoleConfidential)
+		r := steps.NewAuthRequest(c, target.RoleConfidential)
 		t.edit(r)
 		c.Note("error trigger: %s", t.name)
 		denials := countActions(c, "deny")
-		cb, err := flow.Authorize(c, r, t.deny)
+		cb, err := steps.Authorize(c, r, t.deny)
 		if t.deny && err == nil && countActions(c, "deny") == denials {
 			c.Info("%s: the server asked for no consent, so there was nothing to deny", t.name)
 			continue
@@ -62,7 +62,7 @@ var _ = check.It("AUTHCODE-ERROR-RESPONSE", func(c *check.C) {
 			// RFC 6749 §3.3: the server MAY ignore scope it does not grant;
 			// it must not grant the unknown one.
 			c.Note("redeem the code issued despite the unknown scope")
-			tok := flow.Exchange(c, r, cb.Param("code"))
+			tok := steps.Exchange(c, r, cb.Param("code"))
 			if strings.Contains(" "+tok.Scope+" ", " "+r.Scope+" ") {
 				c.Fail("RFC 6749 §3.3", "%s: a token was issued with the unknown scope %q", t.name, r.Scope)
 			} else {
@@ -108,27 +108,27 @@ func countActions(c *check.C, action string) int {
 // be included more than once, and parameters without a value MUST be
 // treated as omitted.
 var _ = check.It("AUTHCODE-PARAM-HYGIENE", func(c *check.C) {
-	r := flow.NewAuthRequest(c, target.RoleConfidential)
+	r := steps.NewAuthRequest(c, target.RoleConfidential)
 	r.Extra = url.Values{"foo": {"bar"}}
 	c.Note("(a) an unknown parameter")
-	cb, err := flow.Authorize(c, r, false)
+	cb, err := steps.Authorize(c, r, false)
 	if err != nil || cb.Param("code") == "" {
 		c.Fail("RFC 6749 §3.1", "an unknown parameter foo=bar broke the request: %v %s", err, errParam(cb))
 	} else {
 		c.Pass("an unknown parameter was ignored")
 	}
 	for _, p := range []string{"state", "response_type", "redirect_uri"} {
-		r := flow.NewAuthRequest(c, target.RoleConfidential)
+		r := steps.NewAuthRequest(c, target.RoleConfidential)
 		switch p {
 		case "state":
-			r.Extra = url.Values{"state": {r.State, flow.Random(32)}}
+			r.Extra = url.Values{"state": {r.State, steps.Random(32)}}
 		case "response_type":
 			r.Extra = url.Values{"response_type": {"code", "code"}}
 		case "redirect_uri":
 			r.Extra = url.Values{"redirect_uri": {r.RedirectURI, r.RedirectURI}}
 		}
 		c.Note("(b) %s twice", p)
-		cb, err := flow.Authorize(c, r, false)
+		cb, err := steps.Authorize(c, r, false)
 		switch {
 		case errors.Is(err, browser.ErrNoCallback):
 			c.Pass("%s twice: refused with an error page", p)
@@ -142,10 +142,10 @@ var _ = check.It("AUTHCODE-PARAM-HYGIENE", func(c *check.C) {
 			c.Warn("RFC 6749 §3.1", "%s twice: refused with error=%s, not invalid_request", p, cb.Param("error"))
 		}
 	}
-	r = flow.NewAuthRequest(c, target.RoleConfidential)
+	r = steps.NewAuthRequest(c, target.RoleConfidential)
 	r.Extra = url.Values{"scope": {""}}
 	c.Note("(c) an empty scope")
-	cb, err = flow.Authorize(c, r, false)
+	cb, err = steps.Authorize(c, r, false)
 	switch {
 	case err != nil:
 		c.Warn("RFC 6749 §3.1", "scope= (empty) was not treated as an omitted scope: %v", err)
@@ -168,8 +168,8 @@ func errParam(cb *browser.Callback) string {
 // RFC 9700 §4.12: after a POST that carries the user's credentials, the
 // server "MUST NOT use status code 307" to redirect; 303 is recommended.
 var _ = check.It("AUTHCODE-NO-307", func(c *check.C) {
-	r := flow.NewAuthRequest(c, target.RoleConfidential)
-	flow.Code(c, r) // in a fresh session: the login and consent forms are posted
+	r := steps.NewAuthRequest(c, target.RoleConfidential)
+	steps.Code(c, r) // in a fresh session: the login and consent forms are posted
 	posts := 0
 	for _, st := range c.Session().Steps() {
 		if st.Kind != "redirect" || !st.FromPost {

@@ -10,56 +10,56 @@ import (
 	"github.com/oauthcheck/oauthcheck/drivers/client"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/suites/check"
-	"github.com/oauthcheck/oauthcheck/suites/flow"
+	"github.com/oauthcheck/oauthcheck/suites/internal/steps"
 )
 
 // RFC 6749 §4.1.2: "The client MUST NOT use the authorization code more
 // than once. If an authorization code is used more than once, the
 // authorization server MUST deny the request".
 var _ = check.It("AUTHCODE-CODE-REUSE", func(c *check.C) {
-	r := flow.NewAuthRequest(c, target.RoleConfidential)
-	code := flow.Code(c, r)
+	r := steps.NewAuthRequest(c, target.RoleConfidential)
+	code := steps.Code(c, r)
 	c.Note("redeem the code")
-	first := flow.Exchange(c, r, code)
+	first := steps.Exchange(c, r, code)
 	if !first.Issued() {
-		c.Fatalf("redeeming a fresh code failed: %s", flow.Describe(first.Response))
+		c.Fatalf("redeeming a fresh code failed: %s", steps.Describe(first.Response))
 	}
 	c.Note("replay the same code with identical parameters")
-	replay := flow.Exchange(c, r, code)
+	replay := steps.Exchange(c, r, code)
 	switch {
 	case replay.Issued():
-		c.Fail("RFC 6749 §4.1.2", "the replayed code was exchanged again: %s", flow.Describe(replay.Response))
+		c.Fail("RFC 6749 §4.1.2", "the replayed code was exchanged again: %s", steps.Describe(replay.Response))
 	case replay.Status == http.StatusBadRequest && replay.OAuthError() == "invalid_grant":
 		c.Pass("the replayed code was refused with 400 invalid_grant")
 	default:
-		c.Warn("RFC 6749 §5.2", "the replayed code was refused, but with %s instead of 400 invalid_grant", flow.Describe(replay.Response))
+		c.Warn("RFC 6749 §5.2", "the replayed code was refused, but with %s instead of 400 invalid_grant", steps.Describe(replay.Response))
 	}
 })
 
 // RFC 6749 §4.1.2: on a reused code the server "SHOULD revoke (when
 // possible) all tokens previously issued based on that authorization code".
 var _ = check.It("AUTHCODE-REUSE-REVOKES-TOKENS", func(c *check.C) {
-	r := flow.NewAuthRequest(c, target.RoleConfidential)
-	code := flow.Code(c, r)
+	r := steps.NewAuthRequest(c, target.RoleConfidential)
+	code := steps.Code(c, r)
 	c.Note("redeem the code")
-	first := flow.Exchange(c, r, code)
+	first := steps.Exchange(c, r, code)
 	if !first.Issued() {
-		c.Fatalf("redeeming a fresh code failed: %s", flow.Describe(first.Response))
+		c.Fatalf("redeeming a fresh code failed: %s", steps.Describe(first.Response))
 	}
 	c.Note("replay the code")
-	flow.Exchange(c, r, code)
+	steps.Exchange(c, r, code)
 	// Revocation may take a moment to spread through a cluster: ask the
 	// oracle for up to 5 s.
 	c.Note("is the first access token still active?")
-	active, known := flow.Active(c, first.AccessToken)
+	active, known := steps.Active(c, first.AccessToken)
 	for deadline := time.Now().Add(5 * time.Second); active && known && time.Now().Before(deadline); {
 		c.Wait(500*time.Millisecond, "revocation to take effect")
-		active, known = flow.Active(c, first.AccessToken)
+		active, known = steps.Active(c, first.AccessToken)
 	}
 	refreshWorks := false
 	if first.RefreshToken != "" {
 		c.Note("does the first refresh token still work?")
-		refreshWorks = flow.Refresh(c, r.Client, first.RefreshToken, "").Issued()
+		refreshWorks = steps.Refresh(c, r.Client, first.RefreshToken, "").Issued()
 	}
 	switch {
 	case !known && first.RefreshToken == "":
@@ -79,22 +79,22 @@ var _ = check.It("AUTHCODE-REUSE-REVOKES-TOKENS", func(c *check.C) {
 // A race may be lost by luck, so it is run a few times with fresh codes.
 var _ = check.It("AUTHCODE-CONCURRENT-REDEEM", func(c *check.C) {
 	const parallel, rounds = 12, 3
-	tokenURL := flow.Endpoint(c, "token_endpoint", flow.Metadata(c).TokenEndpoint)
+	tokenURL := steps.Endpoint(c, "token_endpoint", steps.Metadata(c).TokenEndpoint)
 	for round := 1; round <= rounds; round++ {
-		r := flow.NewAuthRequest(c, target.RoleConfidential)
-		code := flow.Code(c, r)
+		r := steps.NewAuthRequest(c, target.RoleConfidential)
+		code := steps.Code(c, r)
 		c.HTTP.Warm(c, tokenURL, parallel)
 		c.Note("round %d: redeem the code %d times at once", round, parallel)
 		form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {r.RedirectURI}, "code_verifier": {r.Verifier}}
-		results := flow.Race(parallel, func() (*client.Response, error) {
-			return flow.Send(c, tokenURL, r.Client, form, flow.AuthDefault)
+		results := steps.Race(parallel, func() (*client.Response, error) {
+			return steps.Send(c, tokenURL, r.Client, form, steps.AuthDefault)
 		})
 		wins, errs := 0, 0
 		for _, res := range results {
 			switch {
 			case res.Err != nil:
 				errs++
-			case flow.ParseToken(c, res.Resp).Issued():
+			case steps.ParseToken(c, res.Resp).Issued():
 				wins++
 			}
 		}
@@ -123,17 +123,17 @@ var _ = check.It("AUTHCODE-EXPIRY", func(c *check.C) {
 	if wait > check.MaxQuickWait && !c.Env.Slow {
 		c.Skipf("needs to wait %s for the code to expire; run with --slow, or set code_lifetime in the config", wait)
 	}
-	r := flow.NewAuthRequest(c, target.RoleConfidential)
-	code := flow.Code(c, r)
+	r := steps.NewAuthRequest(c, target.RoleConfidential)
+	code := steps.Code(c, r)
 	c.Wait(wait, "the authorization code to expire")
 	c.Note("redeem the code after %s", wait)
-	late := flow.Exchange(c, r, code)
+	late := steps.Exchange(c, r, code)
 	switch {
 	case late.Issued():
 		c.Warn("RFC 6749 §4.1.2", "a code %s old was still exchanged for tokens", wait)
 	case late.OAuthError() == "invalid_grant":
 		c.Pass("a code %s old was refused with invalid_grant", wait)
 	default:
-		c.Pass("a code %s old was refused (%s)", wait, flow.Describe(late.Response))
+		c.Pass("a code %s old was refused (%s)", wait, steps.Describe(late.Response))
 	}
 }, check.Slow)

@@ -3,75 +3,11 @@ package check
 import (
 	"context"
 	"fmt"
-	"runtime/debug"
-	"sync"
 	"time"
 
 	"github.com/oauthcheck/oauthcheck/drivers/browser"
 	"github.com/oauthcheck/oauthcheck/drivers/client"
-	"github.com/oauthcheck/oauthcheck/drivers/target"
 )
-
-// Env is what checks run against: the target, the browser and the
-// profile. One Env serves every check of a suite process.
-type Env struct {
-	Target *target.Target
-	// Browser is nil when the run has none; checks that need it skip.
-	Browser *browser.Browser
-	// Actor logs in and decides in the browser.
-	Actor   browser.Actor
-	Profile Profile
-	// Samples collects the codes and tokens the run obtains, for
-	// TOKEN-ENTROPY. It may be nil.
-	Samples *Samples
-	// Slow lets checks wait as long as the protocol needs (code expiry
-	// with an unknown lifetime, device expires_in); without it, a check
-	// whose wait would exceed MaxQuickWait is skipped with the reason.
-	Slow bool
-}
-
-// Samples are values the server issued, by kind (code, access_token,
-// refresh_token, device_code); safe for concurrent use.
-type Samples struct {
-	mu sync.Mutex
-	m  map[string][]string
-}
-
-// Add records a value of a kind; the first 200 of each kind are kept.
-func (s *Samples) Add(kind, v string) {
-	if s == nil || v == "" {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.m == nil {
-		s.m = map[string][]string{}
-	}
-	if len(s.m[kind]) < 200 {
-		s.m[kind] = append(s.m[kind], v)
-	}
-}
-
-// Get returns the values of a kind, distinct and in order.
-func (s *Samples) Get(kind string) []string {
-	if s == nil {
-		return nil
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	seen := map[string]bool{}
-	var out []string
-	for _, v := range s.m[kind] {
-		if !seen[v] {
-			seen[v] = true
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-// MaxQuickWait is the longest a check waits in a run without --slow.
-const MaxQuickWait = 30 * time.Second
 
 // Wait sleeps d as the protocol forces (an expiry, a polling interval),
 // or ends the check when its context ends.
@@ -195,72 +131,4 @@ func (c *C) Screenshot(s *browser.Session, note string) {
 	if png, err := s.Screenshot(ctx); err == nil {
 		c.shots = append(c.shots, Screenshot{Note: note, PNG: png})
 	}
-}
-
-// Result is the outcome of one check against one target.
-type Result struct {
-	ID        string             `json:"id"`
-	Verdict   Verdict            `json:"verdict"`
-	Findings  Findings           `json:"findings"`
-	Exchanges []*client.Exchange `json:"exchanges,omitempty"`
-	Steps     []browser.Step     `json:"browser_steps,omitempty"`
-	Shots     []Screenshot       `json:"screenshots,omitempty"`
-	Duration  time.Duration      `json:"duration_ns"`
-}
-
-// Message is the one-paragraph summary of a result for a failure message:
-// the requirement, what was observed and the sections.
-func (r *Result) Message() string {
-	chk, _ := Lookup(r.ID)
-	msg := r.ID
-	if chk != nil {
-		msg += ": " + chk.Requirement
-	}
-	for _, f := range r.Findings {
-		if f.Verdict == r.Verdict {
-			msg += "\n" + f.String()
-		}
-	}
-	return msg
-}
-
-// Run runs the check with the given ID against env, outside ginkgo: the
-// suites' negative controls call it against weakened reference servers, so
-// they exercise the very code that users run.
-func Run(ctx context.Context, id string, env *Env) *Result {
-	start := time.Now()
-	res := &Result{ID: id}
-	chk, ok := Lookup(id)
-	body := bodies[id]
-	if !ok || body == nil {
-		res.Verdict = Fail
-		res.Findings = Findings{{Verdict: Fail, Message: "no check is registered with ID " + id}}
-		return res
-	}
-	rec := &client.Recorder{}
-	c := &C{Context: ctx, Check: chk, Env: env, HTTP: env.Target.HTTP.WithRecorder(rec), rec: rec}
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				if _, ok := r.(stop); !ok {
-					c.findings = append(c.findings, Finding{Verdict: Fail,
-						Message: fmt.Sprintf("check panicked (a harness bug): %v\n%s", r, debug.Stack())})
-				}
-			}
-		}()
-		body(c)
-	}()
-	if len(c.findings) == 0 {
-		c.findings = append(c.findings, Finding{Verdict: Fail, Message: "the check recorded no verdict (a harness bug)"})
-	}
-	res.Verdict = verdictOf(c.findings)
-	res.Findings = c.findings
-	res.Exchanges = rec.Exchanges()
-	for _, s := range c.sessions {
-		res.Steps = append(res.Steps, s.Steps()...)
-		s.Close()
-	}
-	res.Shots = c.shots
-	res.Duration = time.Since(start)
-	return res
 }

@@ -14,7 +14,7 @@ import (
 
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/suites/check"
-	"github.com/oauthcheck/oauthcheck/suites/flow"
+	"github.com/oauthcheck/oauthcheck/suites/internal/steps"
 )
 
 var ccForm = url.Values{"grant_type": {"client_credentials"}}
@@ -22,11 +22,11 @@ var ccForm = url.Values{"grant_type": {"client_credentials"}}
 // confidential returns the confidential client, and skips when the server
 // offers no client_credentials grant or the config names no such client.
 func confidential(c *check.C) *target.Client {
-	cl := flow.Client(c, target.RoleConfidential)
+	cl := steps.Client(c, target.RoleConfidential)
 	if cl.Secret == "" {
 		c.Skipf("the confidential client has no secret in the config")
 	}
-	if gts := flow.Metadata(c).GrantTypesSupported; len(gts) > 0 && !target.Supports(gts, "client_credentials") {
+	if gts := steps.Metadata(c).GrantTypesSupported; len(gts) > 0 && !target.Supports(gts, "client_credentials") {
 		c.Skipf("client_credentials is not in grant_types_supported")
 	}
 	return cl
@@ -36,27 +36,27 @@ func confidential(c *check.C) *target.Client {
 // server as described in Section 3.2.1."
 var _ = check.It("CC-CLIENT-AUTH-REQUIRED", func(c *check.C) {
 	cl := confidential(c)
-	tokenURL := flow.Metadata(c).TokenEndpoint
+	tokenURL := steps.Metadata(c).TokenEndpoint
 	for _, try := range []struct {
 		name   string
 		client *target.Client
-		auth   flow.Auth
+		auth   steps.Auth
 	}{
-		{"no credentials", nil, flow.AuthNone},
-		{"client_id only", &target.Client{ID: cl.ID}, flow.AuthNone},
-		{"a wrong secret in Basic", &target.Client{ID: cl.ID, Secret: "oauthcheck-wrong-" + flow.Random(8)}, flow.AuthBasic},
+		{"no credentials", nil, steps.AuthNone},
+		{"client_id only", &target.Client{ID: cl.ID}, steps.AuthNone},
+		{"a wrong secret in Basic", &target.Client{ID: cl.ID, Secret: "oauthcheck-wrong-" + steps.Random(8)}, steps.AuthBasic},
 	} {
 		c.Note("client_credentials with %s", try.name)
-		t := flow.ParseToken(c, flow.Post(c, tokenURL, try.client, ccForm, try.auth))
+		t := steps.ParseToken(c, steps.Post(c, tokenURL, try.client, ccForm, try.auth))
 		switch e := t.OAuthError(); {
 		case t.Issued():
 			c.Fail("RFC 6749 §4.4.2", "client_credentials with %s got a token", try.name)
-		case e == "invalid_client" && (try.auth != flow.AuthBasic || t.Status == http.StatusUnauthorized):
+		case e == "invalid_client" && (try.auth != steps.AuthBasic || t.Status == http.StatusUnauthorized):
 			c.Pass("%s: invalid_client (%d)", try.name, t.Status)
 		case t.Status == http.StatusTooManyRequests:
 			c.Pass("%s: refused (429)", try.name)
 		default:
-			c.Warn("RFC 6749 §5.2", "%s: refused with %s, not invalid_client", try.name, flow.Describe(t.Response))
+			c.Warn("RFC 6749 §5.2", "%s: refused with %s, not invalid_client", try.name, steps.Describe(t.Response))
 		}
 	}
 })
@@ -64,24 +64,24 @@ var _ = check.It("CC-CLIENT-AUTH-REQUIRED", func(c *check.C) {
 // RFC 6749 §4.4: "The client credentials grant type MUST only be used by
 // confidential clients."
 var _ = check.It("CC-PUBLIC-CLIENT-REJECTED", func(c *check.C) {
-	pub := flow.Client(c, target.RolePublic)
-	t := flow.ParseToken(c, flow.Token(c, pub, ccForm, flow.AuthNone))
+	pub := steps.Client(c, target.RolePublic)
+	t := steps.ParseToken(c, steps.Token(c, pub, ccForm, steps.AuthNone))
 	switch e := t.OAuthError(); {
 	case t.Issued():
 		c.Fail("RFC 6749 §4.4", "the public client %s got a client_credentials token without a secret", pub.ID)
 	case e == "unauthorized_client" || e == "invalid_client":
 		c.Pass("the public client was refused with %s", e)
 	default:
-		c.Warn("RFC 6749 §5.2", "the public client was refused with %s, not unauthorized_client or invalid_client", flow.Describe(t.Response))
+		c.Warn("RFC 6749 §5.2", "the public client was refused with %s, not unauthorized_client or invalid_client", steps.Describe(t.Response))
 	}
 })
 
 // RFC 6749 §4.4.3: "A refresh token SHOULD NOT be included."
 var _ = check.It("CC-NO-REFRESH-TOKEN", func(c *check.C) {
-	t := flow.ParseToken(c, flow.Token(c, confidential(c), ccForm, flow.AuthDefault))
+	t := steps.ParseToken(c, steps.Token(c, confidential(c), ccForm, steps.AuthDefault))
 	switch {
 	case !t.Issued():
-		c.Fatalf("client_credentials failed for the confidential client: %s", flow.Describe(t.Response))
+		c.Fatalf("client_credentials failed for the confidential client: %s", steps.Describe(t.Response))
 	case t.RefreshToken != "":
 		c.Warn("RFC 6749 §4.4.3", "the client_credentials response includes a refresh token")
 	default:
@@ -93,25 +93,25 @@ var _ = check.It("CC-NO-REFRESH-TOKEN", func(c *check.C) {
 // scheme"; OAuth 2.1 §2.4.1 makes client_secret_post the one to support.
 var _ = check.It("CLIENTAUTH-METHODS-SUPPORTED", func(c *check.C) {
 	cl := confidential(c)
-	works := map[flow.Auth]bool{}
+	works := map[steps.Auth]bool{}
 	for _, m := range []struct {
 		name string
-		auth flow.Auth
-	}{{"client_secret_basic", flow.AuthBasic}, {"client_secret_post", flow.AuthPost}} {
+		auth steps.Auth
+	}{{"client_secret_basic", steps.AuthBasic}, {"client_secret_post", steps.AuthPost}} {
 		c.Note("authenticate with %s", m.name)
-		t := flow.ParseToken(c, flow.Token(c, cl, ccForm, m.auth))
+		t := steps.ParseToken(c, steps.Token(c, cl, ccForm, m.auth))
 		works[m.auth] = t.Issued()
 		if !t.Issued() {
-			c.Info("%s did not work: %s", m.name, flow.Describe(t.Response))
+			c.Info("%s did not work: %s", m.name, steps.Describe(t.Response))
 		}
 	}
 	switch {
-	case c.Env.Profile >= check.OAuth21 && !works[flow.AuthPost]:
+	case c.Env.Profile >= check.OAuth21 && !works[steps.AuthPost]:
 		c.Fail("OAuth 2.1 §2.4.1", "client_secret_post does not work")
-	case c.Env.Profile < check.OAuth21 && !works[flow.AuthBasic]:
+	case c.Env.Profile < check.OAuth21 && !works[steps.AuthBasic]:
 		c.Fail("RFC 6749 §2.3.1", "HTTP Basic client authentication does not work")
 	default:
-		c.Pass("client_secret_basic works: %v; client_secret_post works: %v", works[flow.AuthBasic], works[flow.AuthPost])
+		c.Pass("client_secret_basic works: %v; client_secret_post works: %v", works[steps.AuthBasic], works[steps.AuthPost])
 	}
 })
 
@@ -119,20 +119,20 @@ var _ = check.It("CLIENTAUTH-METHODS-SUPPORTED", func(c *check.C) {
 // the application/x-www-form-urlencoded encoding algorithm" before Basic.
 var _ = check.It("CLIENTAUTH-BASIC-FORM-ENCODING", func(c *check.C) {
 	cl := confidential(c)
-	tokenURL := flow.Metadata(c).TokenEndpoint
+	tokenURL := steps.Metadata(c).TokenEndpoint
 	if sp, _ := c.Env.Target.Client(target.RoleSpecial); sp != nil && sp.Secret != "" {
 		c.Note("(a) a secret with reserved characters, form-encoded")
-		t := flow.ParseToken(c, flow.Post(c, tokenURL, sp, ccForm, flow.AuthBasic))
+		t := steps.ParseToken(c, steps.Post(c, tokenURL, sp, ccForm, steps.AuthBasic))
 		if t.Issued() {
 			c.Pass("a secret with reserved characters worked form-encoded in Basic")
 		} else {
-			c.Fail("RFC 6749 §2.3.1", "the form-encoded Basic credentials of %s were refused: %s", sp.ID, flow.Describe(t.Response))
+			c.Fail("RFC 6749 §2.3.1", "the form-encoded Basic credentials of %s were refused: %s", sp.ID, steps.Describe(t.Response))
 		}
 		c.Note("the same secret sent raw")
 		raw := http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(sp.ID+":"+sp.Secret))}}
 		resp, err := c.HTTP.PostForm(c, tokenURL, ccForm.Encode(), raw)
 		c.Require(err, "POST the token endpoint")
-		if flow.ParseToken(c, resp).Issued() {
+		if steps.ParseToken(c, resp).Issued() {
 			c.Info("the raw, unencoded secret was accepted too (lenient)")
 		}
 	} else {
@@ -143,10 +143,10 @@ var _ = check.It("CLIENTAUTH-BASIC-FORM-ENCODING", func(c *check.C) {
 	h := http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(id+":"+url.QueryEscape(cl.Secret)))}}
 	resp, err := c.HTTP.PostForm(c, tokenURL, ccForm.Encode(), h)
 	c.Require(err, "POST the token endpoint")
-	if flow.ParseToken(c, resp).Issued() {
+	if steps.ParseToken(c, resp).Issued() {
 		c.Pass("a client_id of %s was form-decoded to %s", id, cl.ID)
 	} else {
-		c.Warn("RFC 6749 §2.3.1", "the client_id %s was not form-decoded to %s: %s", id, cl.ID, flow.Describe(resp))
+		c.Warn("RFC 6749 §2.3.1", "the client_id %s was not form-decoded to %s: %s", id, cl.ID, steps.Describe(resp))
 	}
 })
 
@@ -170,7 +170,7 @@ func hex2(b byte) string {
 var _ = check.It("CLIENTAUTH-NO-SECRET-IN-URI", func(c *check.C) {
 	cl := confidential(c)
 	q := url.Values{"client_id": {cl.ID}, "client_secret": {cl.Secret}}
-	u := flow.Metadata(c).TokenEndpoint
+	u := steps.Metadata(c).TokenEndpoint
 	if strings.Contains(u, "?") {
 		u += "&" + q.Encode()
 	} else {
@@ -178,14 +178,14 @@ var _ = check.It("CLIENTAUTH-NO-SECRET-IN-URI", func(c *check.C) {
 	}
 	resp, err := c.HTTP.PostForm(c, u, ccForm.Encode(), nil)
 	c.Require(err, "POST the token endpoint")
-	t := flow.ParseToken(c, resp)
+	t := steps.ParseToken(c, resp)
 	switch {
 	case t.Issued():
 		c.Fail("RFC 6749 §2.3.1", "client credentials in the request URI were accepted")
 	case t.Status == http.StatusBadRequest || t.Status == http.StatusUnauthorized:
-		c.Pass("client credentials in the request URI were refused (%s)", flow.Describe(resp))
+		c.Pass("client credentials in the request URI were refused (%s)", steps.Describe(resp))
 	default:
-		c.Warn("RFC 6749 §5.2", "client credentials in the request URI were refused with %s", flow.Describe(resp))
+		c.Warn("RFC 6749 §5.2", "client credentials in the request URI were refused with %s", steps.Describe(resp))
 	}
 })
 
@@ -193,7 +193,7 @@ var _ = check.It("CLIENTAUTH-NO-SECRET-IN-URI", func(c *check.C) {
 // it against brute force attacks". Intrusive: it may lock a client out, so
 // it uses a client registered for it alone, and runs only when asked.
 var _ = check.It("CLIENTAUTH-BRUTEFORCE-THROTTLE", func(c *check.C) {
-	reg := flow.Endpoint(c, "registration_endpoint (a throwaway client is registered for this check)", flow.Metadata(c).RegistrationEndpoint)
+	reg := steps.Endpoint(c, "registration_endpoint (a throwaway client is registered for this check)", steps.Metadata(c).RegistrationEndpoint)
 	body, _ := json.Marshal(map[string]any{"grant_types": []string{"client_credentials"}, "client_name": "oauthcheck throwaway",
 		"token_endpoint_auth_method": "client_secret_basic"})
 	req, _ := http.NewRequestWithContext(c, http.MethodPost, reg, bytes.NewReader(body))
@@ -205,16 +205,16 @@ var _ = check.It("CLIENTAUTH-BRUTEFORCE-THROTTLE", func(c *check.C) {
 		c.Skipf("registering a throwaway client failed (%d %s)", resp.Status, resp.OAuthError())
 	}
 	c.HTTP.Redactor().Add(resp.Field("client_secret"))
-	throwaway := &target.Client{ID: id, Secret: "oauthcheck-wrong-" + flow.Random(8)}
-	tokenURL := flow.Metadata(c).TokenEndpoint
+	throwaway := &target.Client{ID: id, Secret: "oauthcheck-wrong-" + steps.Random(8)}
+	tokenURL := steps.Metadata(c).TokenEndpoint
 	var first, last time.Duration
 	for i := 1; i <= 50; i++ {
 		start := time.Now()
-		r := flow.Post(c, tokenURL, throwaway, ccForm, flow.AuthBasic)
+		r := steps.Post(c, tokenURL, throwaway, ccForm, steps.AuthBasic)
 		took := time.Since(start)
 		switch {
 		case r.Status == http.StatusTooManyRequests || (r.Status != http.StatusUnauthorized && r.Status != http.StatusBadRequest):
-			c.Pass("after %d wrong secrets the server answered %s", i, flow.Describe(r))
+			c.Pass("after %d wrong secrets the server answered %s", i, steps.Describe(r))
 			return
 		case i <= 5:
 			first += took

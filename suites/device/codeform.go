@@ -2,7 +2,6 @@ package device
 
 import (
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"html"
 	"math/big"
@@ -11,46 +10,19 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/oauthcheck/oauthcheck/drivers/client"
+	"github.com/oauthcheck/oauthcheck/drivers/login"
 	"github.com/oauthcheck/oauthcheck/suites/check"
-	"github.com/oauthcheck/oauthcheck/suites/flow"
+	"github.com/oauthcheck/oauthcheck/suites/internal/steps"
 )
-
-// codeFormJS finds the verification page's form for the user code, as
-// the login actor does (a visible field named like "code"), and returns
-// what submitting it sends.
-const codeFormJS = `() => {
-  const vis = el => { const r = el.getBoundingClientRect(); const st = getComputedStyle(el);
-    return r.width > 0 && r.height > 0 && st.visibility !== 'hidden' && st.display !== 'none' && !el.disabled; };
-  const about = i => [i.name, i.id, i.placeholder, i.getAttribute('aria-label'), (i.labels && i.labels[0] && i.labels[0].innerText) || ''].join(' ');
-  const code = [...document.querySelectorAll('input,textarea')].find(i => i.type !== 'hidden' && i.name && i.form && vis(i) && /code/i.test(about(i)));
-  if (!code) return null;
-  const f = code.form, fields = [];
-  for (const el of f.elements) {
-    if (!el.name || el === code || el.disabled) continue;
-    if (['submit', 'button', 'image', 'reset', 'file'].includes(el.type)) continue;
-    if ((el.type === 'checkbox' || el.type === 'radio') && !el.checked) continue;
-    fields.push([el.name, el.value]);
-  }
-  const btn = [...f.querySelectorAll('button[name],input[type=submit][name]')].find(b => !/cancel|deny|back/i.test(b.innerText || b.value || ''));
-  if (btn) fields.push([btn.name, btn.value]);
-  return {action: f.action, method: (f.getAttribute('method') || 'get').toLowerCase(), code: code.name, fields: fields,
-    ua: navigator.userAgent, page: location.href};
-}`
 
 // codeForm replays the verification page's user code form over HTTP with
 // the browser session's cookies, so that each attempt is one recorded
 // exchange and costs no page load.
 type codeForm struct {
-	Action string      `json:"action"`
-	Method string      `json:"method"`
-	Code   string      `json:"code"`
-	Fields [][2]string `json:"fields"`
-	UA     string      `json:"ua"`
-	Page   string      `json:"page"`
+	login.CodeForm
 
 	jar      http.CookieJar
 	baseline map[string]bool // the throttling words of the page before any attempt
@@ -61,37 +33,33 @@ type codeForm struct {
 // that plain HTTP can submit.
 func openCodeForm(c *check.C, uri string) *codeForm {
 	sess := c.Session()
-	page := sess.Page().Context(c)
 	c.Note("open the verification page in the signed-in session")
-	if err := page.Navigate(uri); err != nil {
-		c.Fatalf("open %s: %v", uri, err)
+	if err := sess.Open(c, uri); err != nil {
+		c.Fatalf("%v", err)
 	}
-	_ = page.Timeout(5 * time.Second).WaitLoad()
-	res, err := page.Eval(codeFormJS)
+	form, err := login.ReadCodeForm(sess.Page(c))
 	c.Require(err, "read the verification page")
-	if res.Value.Nil() {
+	if form == nil {
 		c.Skipf("the verification page %s has no HTML form with a user code field that the harness can replay", uri)
 	}
-	f := &codeForm{}
-	c.Require(json.Unmarshal([]byte(res.Value.JSON("", "")), f), "read the verification form")
+	f := &codeForm{CodeForm: *form}
 	action, err := url.Parse(f.Action)
 	if err != nil || (f.Method != "get" && f.Method != "post") {
 		c.Skipf("the verification form (action %q, method %q) cannot be replayed over HTTP", f.Action, f.Method)
 	}
-	cookies, err := sess.Page().Cookies([]string{f.Action})
+	cookies, err := sess.Cookies(c, f.Action)
 	c.Require(err, "read the browser's cookies")
 	jar, _ := cookiejar.New(nil)
-	var hc []*http.Cookie
 	for _, ck := range cookies {
-		hc = append(hc, &http.Cookie{Name: ck.Name, Value: ck.Value})
+		ck.Domain, ck.Path = "", ""
 	}
-	jar.SetCookies(action, hc)
+	jar.SetCookies(action, cookies)
 	f.jar = jar
 
 	c.Note("load the verification page over HTTP with the browser's cookies")
 	base := f.send(c, http.MethodGet, f.Page, "")
 	if !strings.Contains(string(base.Body), f.Code) {
-		c.Skipf("the verification page fetched over HTTP with the browser's cookies shows no user code form (%s), so the form cannot be replayed", flow.Describe(base))
+		c.Skipf("the verification page fetched over HTTP with the browser's cookies shows no user code form (%s), so the form cannot be replayed", steps.Describe(base))
 	}
 	f.baseline = throttleWords(base.Body)
 	return f
@@ -248,7 +216,7 @@ func wrongCode(real string) string {
 				b.WriteRune(r)
 			}
 		}
-		if s := b.String(); flow.NormalisedCode(s) != flow.NormalisedCode(real) {
+		if s := b.String(); steps.NormalisedCode(s) != steps.NormalisedCode(real) {
 			return s
 		}
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/oauthcheck/oauthcheck/drivers/client"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/suites/check"
-	"github.com/oauthcheck/oauthcheck/suites/flow"
+	"github.com/oauthcheck/oauthcheck/suites/internal/steps"
 )
 
 // laterPolls is how many polls after the end of a device authorization
@@ -23,22 +23,22 @@ const laterPolls = 2
 // and "If the client receives an error response with any other error code
 // [than authorization_pending or slow_down], it MUST stop polling".
 var _ = check.It("DEVICE-ACCESS-DENIED", func(c *check.C) {
-	d := flow.StartDevice(c, target.RoleDevice)
-	flow.DenyDevice(c, d)
-	p := flow.NewPoller(d)
+	d := steps.StartDevice(c, target.RoleDevice)
+	steps.DenyDevice(c, d)
+	p := steps.NewPoller(d)
 	c.Note("poll after the denial")
 	t := p.Settle(c, 3)
 	switch e := t.OAuthError(); {
 	case t.Issued():
 		c.Fail("RFC 8628 §3.5", "after the person denied the device, the poll got tokens")
 		return
-	case flow.Waiting(t):
+	case steps.Waiting(t):
 		c.Fail("RFC 8628 §3.5", "after the person denied the device, %d polls one interval apart still got %s: the denial never reaches the device", p.Polls, e)
 		return
 	case e == "access_denied":
-		c.Pass("after the person denied the device, the poll got %s", flow.Describe(t.Response))
+		c.Pass("after the person denied the device, the poll got %s", steps.Describe(t.Response))
 	default:
-		c.Warn("RFC 8628 §3.5", "after the person denied the device, the poll got %s, not access_denied", flow.Describe(t.Response))
+		c.Warn("RFC 8628 §3.5", "after the person denied the device, the poll got %s, not access_denied", steps.Describe(t.Response))
 	}
 	c.Note("poll again after the denial")
 	var got []string
@@ -61,34 +61,34 @@ var _ = check.It("DEVICE-CODE-SINGLE-USE", func(c *check.C) {
 	// Sequential first: redeem one approved device_code, then poll it
 	// again. A server that treats the second poll as a replay may revoke
 	// the grant, so the race below uses another code, approved after this.
-	first := flow.StartDevice(c, target.RoleDevice)
-	raced := flow.StartDevice(c, target.RoleDevice)
-	flow.ApproveDevice(c, first)
+	first := steps.StartDevice(c, target.RoleDevice)
+	raced := steps.StartDevice(c, target.RoleDevice)
+	steps.ApproveDevice(c, first)
 	c.Note("redeem an approved device_code, then poll it again")
-	p := flow.NewPoller(first)
+	p := steps.NewPoller(first)
 	t := p.Settle(c, 3)
 	if !t.Issued() {
-		c.Fatalf("the poll of an approved device_code got %s, not tokens", flow.Describe(t.Response))
+		c.Fatalf("the poll of an approved device_code got %s, not tokens", steps.Describe(t.Response))
 	}
 	again := p.Next(c)
 	switch e := again.OAuthError(); {
 	case again.Issued():
 		c.Fail("RFC 6749 §10.5", "a device_code that had given tokens gave a second token set %s later", p.Interval)
 	case e == "invalid_grant" || e == "expired_token":
-		c.Pass("a second poll of a redeemed device_code got %s", flow.Describe(again.Response))
+		c.Pass("a second poll of a redeemed device_code got %s", steps.Describe(again.Response))
 	default:
-		c.Warn("RFC 8628 §3.5", "a second poll of a redeemed device_code got %s, not invalid_grant or expired_token", flow.Describe(again.Response))
+		c.Warn("RFC 8628 §3.5", "a second poll of a redeemed device_code got %s, not invalid_grant or expired_token", steps.Describe(again.Response))
 	}
 
 	// Then the race, on a code approved in a fresh browser session, so that
 	// it belongs to a grant of its own.
-	flow.ApproveDeviceIn(c, c.NewSession(), raced)
+	steps.ApproveDeviceIn(c, c.NewSession(), raced)
 	c.Note("10 polls of one approved device_code at once")
-	c.HTTP.Warm(c, flow.Metadata(c).TokenEndpoint, 10)
+	c.HTTP.Warm(c, steps.Metadata(c).TokenEndpoint, 10)
 	var mu sync.Mutex
-	var polled []*flow.TokenResponse
-	results := flow.Race(10, func() (*client.Response, error) {
-		t, err := flow.SendPoll(c, raced, nil)
+	var polled []*steps.TokenResponse
+	results := steps.Race(10, func() (*client.Response, error) {
+		t, err := steps.SendPoll(c, raced, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -106,11 +106,11 @@ var _ = check.It("DEVICE-CODE-SINGLE-USE", func(c *check.C) {
 		switch {
 		case t.Issued():
 			wins++
-		case flow.Waiting(t):
+		case steps.Waiting(t):
 			waiting++
 			answers[t.OAuthError()]++
 		default:
-			answers[flow.Describe(t.Response)]++
+			answers[steps.Describe(t.Response)]++
 		}
 	}
 	switch {
@@ -150,31 +150,31 @@ func tally(m map[string]int) string {
 // "client_id" in the request"), a device_code is redeemed only by its
 // client.
 var _ = check.It("DEVICE-CODE-CLIENT-BINDING", func(c *check.C) {
-	other := flow.DeviceClient(c, target.RoleDevice2)
-	d := flow.StartDevice(c, target.RoleDevice)
-	flow.ApproveDevice(c, d)
+	other := steps.DeviceClient(c, target.RoleDevice2)
+	d := steps.StartDevice(c, target.RoleDevice)
+	steps.ApproveDevice(c, d)
 	c.Note("poll the approved device_code of %s as %s", d.Client.ID, other.ID)
-	stolen, err := flow.SendPoll(c, d, other)
+	stolen, err := steps.SendPoll(c, d, other)
 	c.Require(err, "poll the token endpoint")
 	switch e := stolen.OAuthError(); {
 	case stolen.Issued():
 		c.Fail("RFC 8628 §3.4", "client %s redeemed the device_code issued to %s and got tokens", other.ID, d.Client.ID)
 	case e == "invalid_grant" || e == "invalid_client":
-		c.Pass("client %s polling the device_code of %s got %s", other.ID, d.Client.ID, flow.Describe(stolen.Response))
+		c.Pass("client %s polling the device_code of %s got %s", other.ID, d.Client.ID, steps.Describe(stolen.Response))
 	case stolen.Status == http.StatusBadRequest || stolen.Status == http.StatusUnauthorized:
-		c.Warn("RFC 6749 §5.2", "client %s polling the device_code of %s was refused with %s, not invalid_grant", other.ID, d.Client.ID, flow.Describe(stolen.Response))
+		c.Warn("RFC 6749 §5.2", "client %s polling the device_code of %s was refused with %s, not invalid_grant", other.ID, d.Client.ID, steps.Describe(stolen.Response))
 	default:
-		c.Warn("RFC 6749 §5.2", "client %s polling the device_code of %s got %s", other.ID, d.Client.ID, flow.Describe(stolen.Response))
+		c.Warn("RFC 6749 §5.2", "client %s polling the device_code of %s got %s", other.ID, d.Client.ID, steps.Describe(stolen.Response))
 	}
 	// The other client's poll counts as one on this device_code for the
 	// interval.
-	p := flow.NewPoller(d)
+	p := steps.NewPoller(d)
 	p.Last = time.Now()
 	c.Note("poll as %s itself", d.Client.ID)
 	if t := p.Settle(c, 3); t.Issued() {
 		c.Info("%s itself then redeemed its device_code, so the code was good", d.Client.ID)
 	} else {
-		c.Info("%s itself then got %s (a server may end a device_code that another client tried)", d.Client.ID, flow.Describe(t.Response))
+		c.Info("%s itself then got %s (a server may end a device_code that another client tried)", d.Client.ID, steps.Describe(t.Response))
 	}
 })
 
@@ -188,48 +188,45 @@ var _ = check.It("DEVICE-CODE-CLIENT-BINDING", func(c *check.C) {
 // the code during the authorization flow and ask the user to verify that
 // the same code is currently being displayed on the device".
 var _ = check.It("DEVICE-VERIFICATION-URI-COMPLETE", func(c *check.C) {
-	d := flow.StartDevice(c, target.RoleDevice)
+	d := steps.StartDevice(c, target.RoleDevice)
 	uri := d.VerificationURIComplete
 	if uri == "" {
 		c.Skipf("the device authorization response has no verification_uri_complete (it is OPTIONAL, RFC 8628 §3.2)")
 	}
-	flow.RequireHTTPS(c, "RFC 6749 §3.1", "verification_uri_complete", uri)
+	steps.RequireHTTPS(c, "RFC 6749 §3.1", "verification_uri_complete", uri)
 	if o, v := origin(uri), origin(d.VerificationURI); o != v {
 		c.Warn("RFC 8628 §5.4", "verification_uri_complete is on %s, verification_uri on %s: the person cannot tell the server's own page by its address", o, v)
 	}
 
 	// A signed-in session: the person approved nothing yet, but denied
 	// another device.
-	flow.DenyDevice(c, flow.StartDevice(c, target.RoleDevice))
+	steps.DenyDevice(c, steps.StartDevice(c, target.RoleDevice))
 
 	c.Note("open verification_uri_complete in the signed-in session, and do nothing")
 	sess := c.Session()
-	page := sess.Page().Context(c)
-	settled := page.Timeout(3*time.Second).WaitRequestIdle(300*time.Millisecond, nil, nil, nil)
-	if err := page.Navigate(uri); err != nil {
-		c.Fatalf("open verification_uri_complete %s: %v", uri, err)
+	if err := sess.Open(c, uri); err != nil {
+		c.Fatalf("open verification_uri_complete: %v", err)
 	}
-	settled()
-	shown := strings.Contains(flow.NormalisedCode(sess.Text(c)), flow.NormalisedCode(d.UserCode))
-	p := flow.NewPoller(d)
+	shown := strings.Contains(steps.NormalisedCode(sess.Text(c)), steps.NormalisedCode(d.UserCode))
+	p := steps.NewPoller(d)
 	before := p.Next(c)
 	switch {
 	case before.Issued():
 		c.Screenshot(sess, "verification_uri_complete approved the device by itself")
 		c.Fail("RFC 8628 §5.4", "opening verification_uri_complete in a signed-in session approved the device: the poll got tokens before any click")
 		return
-	case !flow.Waiting(before):
-		c.Fatalf("the device_code opened through verification_uri_complete got %s before any decision", flow.Describe(before.Response))
+	case !steps.Waiting(before):
+		c.Fatalf("the device_code opened through verification_uri_complete got %s before any decision", steps.Describe(before.Response))
 	}
 
 	c.Note("approve on the page of verification_uri_complete")
-	if err := flow.VerifyDevice(c, uri, d.UserCode, false); err != nil {
+	if err := steps.VerifyDevice(c, uri, d.UserCode, false); err != nil {
 		c.Screenshot(sess, "the approval through verification_uri_complete did not complete")
 		c.Fatalf("approving through verification_uri_complete failed: %v", err)
 	}
 	after := p.Settle(c, 3)
 	if !after.Issued() {
-		c.Fatalf("after the approval through verification_uri_complete, the poll got %s, not tokens", flow.Describe(after.Response))
+		c.Fatalf("after the approval through verification_uri_complete, the poll got %s, not tokens", steps.Describe(after.Response))
 	}
 	c.Pass("the device got tokens only after the click: the poll before it got %s", before.OAuthError())
 	if shown {

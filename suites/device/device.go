@@ -13,7 +13,7 @@ import (
 
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/suites/check"
-	"github.com/oauthcheck/oauthcheck/suites/flow"
+	"github.com/oauthcheck/oauthcheck/suites/internal/steps"
 )
 
 // RFC 8628 §3.2: "device_code REQUIRED. [...] user_code REQUIRED. [...]
@@ -21,10 +21,10 @@ import (
 // seconds of the "device_code" and "user_code". interval OPTIONAL. [...]
 // If no value is provided, clients MUST use 5 as the default."
 var _ = check.It("DEVICE-AUTHZ-RESPONSE", func(c *check.C) {
-	cl := flow.DeviceClient(c, target.RoleDevice)
-	r := flow.RequestDevice(c, cl)
+	cl := steps.DeviceClient(c, target.RoleDevice)
+	r := steps.RequestDevice(c, cl)
 	if r.Status != http.StatusOK {
-		c.Fail("RFC 8628 §3.2", "the device authorization request of %s was answered %s, not 200", cl.ID, flow.Describe(r))
+		c.Fail("RFC 8628 §3.2", "the device authorization request of %s was answered %s, not 200", cl.ID, steps.Describe(r))
 		return
 	}
 	m, err := r.JSON()
@@ -60,7 +60,7 @@ var _ = check.It("DEVICE-AUTHZ-RESPONSE", func(c *check.C) {
 		if u, err := url.Parse(uri); err != nil || !u.IsAbs() || u.Host == "" {
 			c.Fail("RFC 8628 §3.2", "verification_uri %q is not an absolute URL the person can open", uri)
 			complete = false
-		} else if !flow.RequireHTTPS(c, "RFC 6749 §3.1", "verification_uri", uri) {
+		} else if !steps.RequireHTTPS(c, "RFC 6749 §3.1", "verification_uri", uri) {
 			complete = false
 		}
 	}
@@ -98,20 +98,20 @@ func describeMember(m map[string]any, k string) string {
 // (Section 3.3)." and "If the client receives an error response with any
 // other error code, it MUST stop polling".
 var _ = check.It("DEVICE-AUTHORIZATION-PENDING", func(c *check.C) {
-	d := flow.StartDevice(c, target.RoleDevice)
+	d := steps.StartDevice(c, target.RoleDevice)
 	if wait := d.Interval - time.Since(d.Received); wait > 0 {
 		c.Wait(wait, "one polling interval after the device authorization")
 	}
 	c.Note("poll once; nobody has answered")
-	t := flow.NewPoller(d).Next(c)
+	t := steps.NewPoller(d).Next(c)
 	switch e := t.OAuthError(); {
 	case t.Issued():
-		c.Fail("RFC 8628 §3.5", "a device_code that nobody approved was redeemed: %s", flow.Describe(t.Response))
+		c.Fail("RFC 8628 §3.5", "a device_code that nobody approved was redeemed: %s", steps.Describe(t.Response))
 	case e == "authorization_pending" && t.Status == http.StatusBadRequest:
 		c.Pass("a poll one interval (%s) after the authorization got 400 authorization_pending", d.Interval)
 	case e == "authorization_pending":
 		c.Warn("RFC 6749 §5.2", "authorization_pending came with status %d, not 400", t.Status)
 	default:
-		c.Fail("RFC 8628 §3.5", "while the person had not answered, a poll one interval after the authorization got %s, not authorization_pending: an RFC 8628 client stops polling at any other error", flow.Describe(t.Response))
+		c.Fail("RFC 8628 §3.5", "while the person had not answered, a poll one interval after the authorization got %s, not authorization_pending: an RFC 8628 client stops polling at any other error", steps.Describe(t.Response))
 	}
 })

@@ -9,7 +9,7 @@ import (
 
 	"github.com/oauthcheck/oauthcheck/reference"
 	"github.com/oauthcheck/oauthcheck/suites/check"
-	"github.com/oauthcheck/oauthcheck/suites/suitetest"
+	"github.com/oauthcheck/oauthcheck/suites/internal/suitetest"
 )
 
 func TestDevice(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 	"github.com/oauthcheck/oauthcheck/drivers/browser"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/suites/check"
-	"github.com/oauthcheck/oauthcheck/suites/flow"
+	"github.com/oauthcheck/oauthcheck/suites/internal/steps"
 )
 
 // fastPolling is how DEVICE-SLOW-DOWN-EMITTED and the provoking step of
@@ -26,7 +26,7 @@ func fastPolling(interval time.Duration) (period, budget time.Duration) {
 // provoke polls p every quarter of its interval until the first
 // slow_down, another answer than authorization_pending, or the end of the
 // budget; it returns the last answer.
-func provoke(ctx context.Context, c *check.C, p *flow.Poller) (*flow.TokenResponse, error) {
+func provoke(ctx context.Context, c *check.C, p *steps.Poller) (*steps.TokenResponse, error) {
 	period, budget := fastPolling(p.Device.Interval)
 	start := time.Now()
 	for {
@@ -43,9 +43,9 @@ func provoke(ctx context.Context, c *check.C, p *flow.Poller) (*flow.TokenRespon
 // requests." The server side has no MUST: a server that throttles says so
 // with slow_down, rather than with an error that ends the flow.
 var _ = check.It("DEVICE-SLOW-DOWN-EMITTED", func(c *check.C) {
-	d := flow.StartDevice(c, target.RoleDevice)
+	d := steps.StartDevice(c, target.RoleDevice)
 	period, budget := fastPolling(d.Interval)
-	p := flow.NewPoller(d)
+	p := steps.NewPoller(d)
 	c.Note("poll every %s, a quarter of the %s interval", period, d.Interval)
 	start := time.Now()
 	t, err := provoke(c, c, p)
@@ -53,7 +53,7 @@ var _ = check.It("DEVICE-SLOW-DOWN-EMITTED", func(c *check.C) {
 	took := time.Since(start).Round(10 * time.Millisecond)
 	switch e := t.OAuthError(); {
 	case t.Issued():
-		c.Fail("RFC 8628 §3.5", "a poll for a device_code that nobody approved got tokens: %s", flow.Describe(t.Response))
+		c.Fail("RFC 8628 §3.5", "a poll for a device_code that nobody approved got tokens: %s", steps.Describe(t.Response))
 	case e == "slow_down":
 		c.Pass("poll %d, %s after the one before (a quarter of the %s interval), got slow_down", p.Polls, period, d.Interval)
 	case e == "authorization_pending":
@@ -61,7 +61,7 @@ var _ = check.It("DEVICE-SLOW-DOWN-EMITTED", func(c *check.C) {
 			p.Polls, took, d.Interval)
 	default:
 		c.Fail("RFC 8628 §3.5", "polling every %s (a quarter of the %s interval), poll %d got %s: an RFC 8628 client stops at any error but authorization_pending and slow_down, so throttling this way breaks the flow instead of slowing it (budget %s)",
-			period, d.Interval, p.Polls, flow.Describe(t.Response), budget)
+			period, d.Interval, p.Polls, steps.Describe(t.Response), budget)
 	}
 })
 
@@ -72,7 +72,7 @@ type intervalPlan struct{ n, k int }
 
 func planFor(interval, left time.Duration) (intervalPlan, bool) {
 	for _, p := range []intervalPlan{{2, 2}, {2, 1}, {1, 2}, {1, 1}} {
-		need := time.Duration(p.k)*(interval+time.Duration(p.n)*flow.SlowDownStep) + interval + 2*time.Second
+		need := time.Duration(p.k)*(interval+time.Duration(p.n)*steps.SlowDownStep) + interval + 2*time.Second
 		if need < left {
 			return p, true
 		}
@@ -87,25 +87,25 @@ func planFor(interval, left time.Duration) (intervalPlan, bool) {
 // interval required by the "slow_down" error". A client that does exactly
 // that must not be slowed down again.
 var _ = check.It("DEVICE-SLOW-DOWN-INTERVAL", func(c *check.C) {
-	a := flow.StartDevice(c, target.RoleDevice)
+	a := steps.StartDevice(c, target.RoleDevice)
 	// B is the second device client when there is one, so that a server
 	// that throttles per client does not take B's fast polls out on A.
 	roleB := target.RoleDevice
 	if cl, _ := c.Env.Target.Client(target.RoleDevice2); cl != nil {
 		roleB = target.RoleDevice2
 	}
-	b := flow.StartDevice(c, roleB)
+	b := steps.StartDevice(c, roleB)
 	c.Note("device A polls every interval; device B is slowed down, then polls at interval + 5 s per slow_down")
 	ctx, cancel := context.WithCancel(c)
 	var wg sync.WaitGroup
 	defer func() { cancel(); wg.Wait() }()
 
 	// (a) A polls exactly every interval, from the authorization on.
-	pa := flow.NewPoller(a)
+	pa := steps.NewPoller(a)
 	pa.Last = a.Received
-	var aLast *flow.TokenResponse
+	var aLast *steps.TokenResponse
 	var aErr error
-	var aResponses []*flow.TokenResponse
+	var aResponses []*steps.TokenResponse
 	wg.Add(1)
 	// Six polls, or as many as the code's lifetime leaves room for: a poll
 	// after expires_in would rightly get expired_token.
@@ -138,8 +138,8 @@ var _ = check.It("DEVICE-SLOW-DOWN-INTERVAL", func(c *check.C) {
 	case aLast.OAuthError() == "slow_down":
 		c.Fail("RFC 8628 §3.5", "(a) polling exactly every %s, the advertised interval, poll %d got slow_down: a client that never polls faster than the interval is slowed down (meanwhile %s polled another device_code too fast)",
 			a.Interval, len(aResponses), b.Client.ID)
-	case !flow.Waiting(aLast):
-		c.Fail("RFC 8628 §3.5", "(a) polling exactly every %s, poll %d got %s", a.Interval, len(aResponses), flow.Describe(aLast.Response))
+	case !steps.Waiting(aLast):
+		c.Fail("RFC 8628 §3.5", "(a) polling exactly every %s, poll %d got %s", a.Interval, len(aResponses), steps.Describe(aLast.Response))
 	default:
 		c.Pass("(a) %d polls exactly %s apart, the advertised interval, all got authorization_pending", len(aResponses), a.Interval)
 	}
@@ -150,10 +150,10 @@ var _ = check.It("DEVICE-SLOW-DOWN-INTERVAL", func(c *check.C) {
 // long enough), polls at interval + 5 s per slow_down, and records the
 // verdicts of parts (b) and (c) of DEVICE-SLOW-DOWN-INTERVAL. It returns
 // every answer.
-func complyAfterSlowDown(ctx context.Context, c *check.C, b *flow.Device) []*flow.TokenResponse {
-	p := flow.NewPoller(b)
-	var all []*flow.TokenResponse
-	poll := func(gap time.Duration) *flow.TokenResponse {
+func complyAfterSlowDown(ctx context.Context, c *check.C, b *steps.Device) []*steps.TokenResponse {
+	p := steps.NewPoller(b)
+	var all []*steps.TokenResponse
+	poll := func(gap time.Duration) *steps.TokenResponse {
 		t, err := p.PollAfter(ctx, c, gap)
 		c.Require(err, "poll device B")
 		all = append(all, t)
@@ -165,7 +165,7 @@ func complyAfterSlowDown(ctx context.Context, c *check.C, b *flow.Device) []*flo
 	plan, fits := planFor(b.Interval, b.Left())
 	switch {
 	case t.OAuthError() != "slow_down":
-		c.Info("polling device B at a quarter of the interval got %s, not slow_down, so parts (b) and (c) do not apply (see DEVICE-SLOW-DOWN-EMITTED)", flow.Describe(t.Response))
+		c.Info("polling device B at a quarter of the interval got %s, not slow_down, so parts (b) and (c) do not apply (see DEVICE-SLOW-DOWN-EMITTED)", steps.Describe(t.Response))
 		return all
 	case !fits:
 		c.Info("expires_in leaves too little time for a complying poll after slow_down, so parts (b) and (c) do not apply")
@@ -173,13 +173,13 @@ func complyAfterSlowDown(ctx context.Context, c *check.C, b *flow.Device) []*flo
 	}
 	if plan.n == 2 {
 		// At once again: a second slow_down, if the server counts it.
-		if t := poll(0); !flow.Waiting(t) {
-			c.Info("a second poll at once after slow_down got %s, so parts (b) and (c) do not apply (see DEVICE-SLOW-DOWN-EMITTED)", flow.Describe(t.Response))
+		if t := poll(0); !steps.Waiting(t) {
+			c.Info("a second poll at once after slow_down got %s, so parts (b) and (c) do not apply (see DEVICE-SLOW-DOWN-EMITTED)", steps.Describe(t.Response))
 			return all
 		}
 	}
 	n := p.SlowDowns
-	gap := b.Interval + time.Duration(n)*flow.SlowDownStep
+	gap := b.Interval + time.Duration(n)*steps.SlowDownStep
 	for i := 1; i <= plan.k; i++ {
 		t := poll(p.Interval)
 		switch {
@@ -187,8 +187,8 @@ func complyAfterSlowDown(ctx context.Context, c *check.C, b *flow.Device) []*flo
 			c.Fail("RFC 8628 §3.5", "(b) after %d slow_down, poll %d came %s after the previous answer (the %s interval + 5 s per slow_down, as the client MUST wait) and got slow_down again: a complying client is slowed down",
 				n, i, gap, b.Interval)
 			return all
-		case !flow.Waiting(t):
-			c.Fail("RFC 8628 §3.5", "(b) after %d slow_down, a complying poll %s after the previous answer got %s", n, gap, flow.Describe(t.Response))
+		case !steps.Waiting(t):
+			c.Fail("RFC 8628 §3.5", "(b) after %d slow_down, a complying poll %s after the previous answer got %s", n, gap, steps.Describe(t.Response))
 			return all
 		}
 	}
@@ -196,14 +196,14 @@ func complyAfterSlowDown(ctx context.Context, c *check.C, b *flow.Device) []*flo
 	if t := poll(b.Interval); t.OAuthError() == "slow_down" {
 		c.Info("(c) back at the original %s interval, the poll got slow_down again: the server holds the client to the raised interval", b.Interval)
 	} else {
-		c.Info("(c) back at the original %s interval, the poll got %s: the server lets the client return to the original interval", b.Interval, flow.Describe(t.Response))
+		c.Info("(c) back at the original %s interval, the poll got %s: the server lets the client return to the original interval", b.Interval, steps.Describe(t.Response))
 	}
 	return all
 }
 
 // noteIntervalMembers records the interval members of error responses:
 // RFC 8628 §3.5 defines none, so clients ignore them.
-func noteIntervalMembers(c *check.C, ts []*flow.TokenResponse) {
+func noteIntervalMembers(c *check.C, ts []*steps.TokenResponse) {
 	seen := map[string]bool{}
 	for _, t := range ts {
 		if t == nil || t.Issued() {
@@ -231,7 +231,7 @@ func noteIntervalMembers(c *check.C, ts []*flow.TokenResponse) {
 // device authorization session has concluded." §3.2: "expires_in REQUIRED.
 // The lifetime in seconds of the "device_code" and "user_code"."
 var _ = check.It("DEVICE-EXPIRED-TOKEN", func(c *check.C) {
-	d := flow.StartDevice(c, target.RoleDevice)
+	d := steps.StartDevice(c, target.RoleDevice)
 	if d.ExpiresIn == 0 {
 		c.Skipf("the device authorization response has no expires_in, so there is no lifetime to wait out (see DEVICE-AUTHZ-RESPONSE)")
 	}
@@ -241,7 +241,7 @@ var _ = check.It("DEVICE-EXPIRED-TOKEN", func(c *check.C) {
 	}
 	c.Wait(d.ExpiresIn+margin-time.Since(d.Received), "expires_in of the device_code, and a margin")
 	c.Note("poll %s after the device authorization", d.ExpiresIn+margin)
-	t := flow.NewPoller(d).Next(c)
+	t := steps.NewPoller(d).Next(c)
 	switch e := t.OAuthError(); {
 	case t.Issued():
 		c.Fail("RFC 8628 §3.5", "%s after a device authorization that lives %s, and that nobody approved, the poll got tokens", d.ExpiresIn+margin, d.ExpiresIn)
@@ -249,10 +249,10 @@ var _ = check.It("DEVICE-EXPIRED-TOKEN", func(c *check.C) {
 		c.Pass("%s after the device authorization (expires_in %s) the poll got expired_token", d.ExpiresIn+margin, d.ExpiresIn)
 	case e == "invalid_grant":
 		c.Warn("RFC 8628 §3.5", "after expires_in the poll got invalid_grant, not expired_token: the device cannot tell that it should start over")
-	case flow.Waiting(t):
+	case steps.Waiting(t):
 		c.Fail("RFC 8628 §3.2", "%s after a device authorization with expires_in %s, the poll still got %s: the device_code outlives its lifetime", d.ExpiresIn+margin, d.ExpiresIn, e)
 	default:
-		c.Warn("RFC 8628 §3.5", "after expires_in the poll got %s, not expired_token", flow.Describe(t.Response))
+		c.Warn("RFC 8628 §3.5", "after expires_in the poll got %s, not expired_token", steps.Describe(t.Response))
 	}
 
 	if c.Env.Browser == nil {
@@ -260,10 +260,10 @@ var _ = check.It("DEVICE-EXPIRED-TOKEN", func(c *check.C) {
 		return
 	}
 	c.Note("enter the expired user code on the verification page")
-	switch err := flow.VerifyDevice(c, d.VerificationURI, d.UserCode, true); {
+	switch err := steps.VerifyDevice(c, d.VerificationURI, d.UserCode, true); {
 	case err == nil:
 		c.Fail("RFC 8628 §3.2", "after expires_in the verification page still took the user code %s and asked the person to decide (the harness denied)", d.UserCode)
-	case errors.Is(err, flow.ErrUserCodeRefused) || errors.Is(err, browser.ErrNoCallback):
+	case errors.Is(err, steps.ErrUserCodeRefused) || errors.Is(err, browser.ErrNoCallback):
 		c.Pass("after expires_in the verification page refused the user code %s", d.UserCode)
 	default:
 		c.Info("the expired user code could not be tried in the browser: %v", err)

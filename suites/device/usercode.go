@@ -15,7 +15,7 @@ import (
 	"github.com/oauthcheck/oauthcheck/drivers/browser"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/suites/check"
-	"github.com/oauthcheck/oauthcheck/suites/flow"
+	"github.com/oauthcheck/oauthcheck/suites/internal/steps"
 )
 
 // userCodeSamples is how many user codes DEVICE-USER-CODE-ENTROPY asks for.
@@ -28,18 +28,18 @@ const userCodeSamples = 50
 // avoid character sets that contain two or more characters that are easily
 // confused with each other".
 var _ = check.It("DEVICE-USER-CODE-ENTROPY", func(c *check.C) {
-	cl := flow.DeviceClient(c, target.RoleDevice)
+	cl := steps.DeviceClient(c, target.RoleDevice)
 	c.Note("%d device authorizations", userCodeSamples)
 	var codes []string
 	for i := 0; i < userCodeSamples; i++ {
-		r := flow.RequestDevice(c, cl)
-		d := flow.ParseDevice(cl, r, time.Now())
+		r := steps.RequestDevice(c, cl)
+		d := steps.ParseDevice(cl, r, time.Now())
 		if r.Status == http.StatusTooManyRequests && len(codes) >= 20 {
-			c.Info("the server limited device authorizations after %d (%s); the analysis uses those", len(codes), flow.Describe(r))
+			c.Info("the server limited device authorizations after %d (%s); the analysis uses those", len(codes), steps.Describe(r))
 			break
 		}
 		if r.Status != http.StatusOK || d.UserCode == "" {
-			c.Fatalf("device authorization %d of %s gave no user_code: %s", i+1, cl.ID, flow.Describe(r))
+			c.Fatalf("device authorization %d of %s gave no user_code: %s", i+1, cl.ID, steps.Describe(r))
 		}
 		c.Env.Samples.Add("device_code", d.DeviceCode)
 		codes = append(codes, d.UserCode)
@@ -231,10 +231,10 @@ func confusable(set map[rune]bool) string {
 // user code attempts." Run last (SpecPriority, Serial): a server that
 // limits per user, as it should, refuses that user's codes for a while.
 var _ = check.It("DEVICE-USER-CODE-RATE-LIMIT", func(c *check.C) {
-	d := flow.StartDevice(c, target.RoleDevice)
+	d := steps.StartDevice(c, target.RoleDevice)
 	// Signing in by denying a real device authorization leaves the
 	// session on the verification page with no wrong code counted.
-	flow.DenyDevice(c, d)
+	steps.DenyDevice(c, d)
 	form := openCodeForm(c, d.VerificationURI)
 	c.Note("%d wrong user codes, one after another", wrongCodeAttempts)
 	start := time.Now()
@@ -273,21 +273,21 @@ const (
 // [...], the input should be uppercased before a comparison to also make
 // the case of the input optional."
 var _ = check.It("DEVICE-USER-CODE-NORMALISATION", func(c *check.C) {
-	d := flow.StartDevice(c, target.RoleDevice)
+	d := steps.StartDevice(c, target.RoleDevice)
 	typed := strings.ToLower(alnumOnly(d.UserCode))
 	if typed == d.UserCode {
 		c.Info("the user code %s has no upper-case letters and no punctuation, so there is nothing to normalise", d.UserCode)
 		return
 	}
 	c.Note("enter the user code %s as %q", d.UserCode, typed)
-	switch err := flow.VerifyDevice(c, d.VerificationURI, typed, false); {
+	switch err := steps.VerifyDevice(c, d.VerificationURI, typed, false); {
 	case err == nil:
-		t := flow.NewPoller(d).Settle(c, 3)
+		t := steps.NewPoller(d).Settle(c, 3)
 		if !t.Issued() {
-			c.Fatalf("the code typed as %q was taken and approved, but the poll got %s", typed, flow.Describe(t.Response))
+			c.Fatalf("the code typed as %q was taken and approved, but the poll got %s", typed, steps.Describe(t.Response))
 		}
 		c.Pass("the user code %s typed as %q was accepted, and the device got its tokens", d.UserCode, typed)
-	case errors.Is(err, flow.ErrUserCodeRefused) || errors.Is(err, browser.ErrNoCallback):
+	case errors.Is(err, steps.ErrUserCodeRefused) || errors.Is(err, browser.ErrNoCallback):
 		c.Screenshot(c.Session(), "the normalised user code was refused")
 		// The catalogue's level is RECOMMENDED, which BCP 14 reads as
 		// SHOULD, and a broken SHOULD is a WARN (DESIGN.md). It matters

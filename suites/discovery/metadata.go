@@ -11,7 +11,7 @@ import (
 
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/suites/check"
-	"github.com/oauthcheck/oauthcheck/suites/flow"
+	"github.com/oauthcheck/oauthcheck/suites/internal/steps"
 )
 
 // RFC 8414 §3: the metadata "MUST" be returned as a JSON object with
@@ -44,7 +44,7 @@ var _ = check.It("META-WELLKNOWN", func(c *check.C) {
 			c.Fail("RFC 8414 §3.2", "%s is served as %q, not application/json", u, resp.Header.Get("Content-Type"))
 		default:
 			published++
-			if flow.RequireHTTPS(c, "RFC 8414 §3", "metadata URL", u) {
+			if steps.RequireHTTPS(c, "RFC 8414 §3", "metadata URL", u) {
 				c.Pass("%s is a JSON object served as application/json", u)
 			}
 		}
@@ -58,7 +58,7 @@ var _ = check.It("META-WELLKNOWN", func(c *check.C) {
 // authorization server's issuer identifier value into which the well-known
 // URI string was inserted". §2: an https URL with no query or fragment.
 var _ = check.It("META-ISSUER-IDENTICAL", func(c *check.C) {
-	md := flow.Metadata(c)
+	md := steps.Metadata(c)
 	want := c.Env.Target.Issuer
 	if md.Issuer != want {
 		c.Fail("RFC 8414 §3.3", "the metadata at %s has issuer %q; the configured issuer is %q (compared byte for byte)", md.Source, md.Issuer, want)
@@ -70,7 +70,7 @@ var _ = check.It("META-ISSUER-IDENTICAL", func(c *check.C) {
 		c.Fail("RFC 8414 §2", "issuer %q is not a URL: %v", md.Issuer, err)
 	case u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(md.Issuer, "?#"):
 		c.Fail("RFC 8414 §2", "issuer %q has a query or fragment", md.Issuer)
-	case flow.RequireHTTPS(c, "RFC 8414 §2", "issuer", md.Issuer):
+	case steps.RequireHTTPS(c, "RFC 8414 §2", "issuer", md.Issuer):
 		c.Pass("the metadata's issuer is identical to %q", want)
 	}
 })
@@ -78,7 +78,7 @@ var _ = check.It("META-ISSUER-IDENTICAL", func(c *check.C) {
 // RFC 8414 §2 names the REQUIRED members; OIDC Discovery §3 adds
 // jwks_uri, subject_types_supported and id_token_signing_alg_values_supported.
 var _ = check.It("META-REQUIRED-FIELDS", func(c *check.C) {
-	md := flow.Metadata(c)
+	md := steps.Metadata(c)
 	missing := []string{}
 	need := []string{"issuer", "response_types_supported"}
 	usesAuthz := len(md.ResponseTypesSupported) > 0
@@ -109,7 +109,7 @@ var _ = check.It("META-REQUIRED-FIELDS", func(c *check.C) {
 		{"authorization_endpoint", md.AuthorizationEndpoint}, {"token_endpoint", md.TokenEndpoint},
 	} {
 		if e.url != "" {
-			ok = flow.RequireHTTPS(c, "RFC 8414 §2", e.name, e.url) && ok
+			ok = steps.RequireHTTPS(c, "RFC 8414 §2", e.name, e.url) && ok
 		}
 	}
 	for _, e := range []struct{ member, feature, grant string }{
@@ -128,7 +128,7 @@ var _ = check.It("META-REQUIRED-FIELDS", func(c *check.C) {
 // their support for PKCE"; publishing code_challenge_methods_supported is
 // RECOMMENDED.
 var _ = check.It("META-PKCE-ADVERTISED", func(c *check.C) {
-	md := flow.Metadata(c)
+	md := steps.Metadata(c)
 	if !md.Has("code_challenge_methods_supported") {
 		c.Warn("RFC 9700 §2.1.1", "the metadata has no code_challenge_methods_supported, so clients cannot detect PKCE support")
 		return
@@ -145,7 +145,7 @@ var _ = check.It("META-PKCE-ADVERTISED", func(c *check.C) {
 	if cl, _ := c.Env.Target.Client(role); cl == nil {
 		role = target.RoleConfidential
 	}
-	_, tok := flow.Tokens(c, role)
+	_, tok := steps.Tokens(c, role)
 	if tok.Issued() {
 		c.Pass("S256 is advertised and a PKCE S256 code flow works")
 	}
@@ -156,9 +156,9 @@ var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 // OIDC Discovery §3: the JWK Set at jwks_uri "MUST NOT" contain private
 // or symmetric keys.
 var _ = check.It("META-JWKS-PUBLIC-ONLY", func(c *check.C) {
-	md := flow.Metadata(c)
-	u := flow.Endpoint(c, "jwks_uri", md.JWKSURI)
-	flow.RequireHTTPS(c, "OIDC Disc. §3", "jwks_uri", u)
+	md := steps.Metadata(c)
+	u := steps.Endpoint(c, "jwks_uri", md.JWKSURI)
+	steps.RequireHTTPS(c, "OIDC Disc. §3", "jwks_uri", u)
 	resp, err := c.HTTP.Get(c, u, nil)
 	c.Require(err, "GET jwks_uri")
 	var set struct {
@@ -192,8 +192,8 @@ var _ = check.It("META-JWKS-PUBLIC-ONLY", func(c *check.C) {
 // RFC 8414 §2 and RFC 9700 §2.1.2, §2.4: what the metadata advertises
 // works, and deprecated modes are not advertised.
 var _ = check.It("META-MATCHES-BEHAVIOUR", func(c *check.C) {
-	md := flow.Metadata(c)
-	tokenURL := flow.Endpoint(c, "token_endpoint", md.TokenEndpoint)
+	md := steps.Metadata(c)
+	tokenURL := steps.Endpoint(c, "token_endpoint", md.TokenEndpoint)
 	if target.Supports(md.GrantTypesSupported, "password") {
 		c.Warn("RFC 9700 §2.4", "grant_types_supported advertises the deprecated password grant")
 	}
@@ -217,7 +217,7 @@ var _ = check.It("META-MATCHES-BEHAVIOUR", func(c *check.C) {
 		form := url.Values{"grant_type": {g}, "code": {"oauthcheck-bogus"}, "refresh_token": {"oauthcheck-bogus"},
 			"device_code": {"oauthcheck-bogus"}, "redirect_uri": {c.Env.Target.Config.RedirectURI}}
 		c.Note("is the advertised grant %s known?", g)
-		resp := flow.Post(c, tokenURL, cl, form, flow.AuthDefault)
+		resp := steps.Post(c, tokenURL, cl, form, steps.AuthDefault)
 		if resp.OAuthError() == "unsupported_grant_type" {
 			c.Warn("RFC 8414 §2", "grant_types_supported lists %s, but the token endpoint answers unsupported_grant_type", g)
 		}
@@ -225,15 +225,15 @@ var _ = check.It("META-MATCHES-BEHAVIOUR", func(c *check.C) {
 	// Every advertised secret method authenticates the confidential client.
 	if cl != nil && cl.Secret != "" {
 		for _, m := range md.TokenEndpointAuthMethodsSupported {
-			auth := map[string]flow.Auth{"client_secret_basic": flow.AuthBasic, "client_secret_post": flow.AuthPost}[m]
+			auth := map[string]steps.Auth{"client_secret_basic": steps.AuthBasic, "client_secret_post": steps.AuthPost}[m]
 			if auth == 0 {
 				continue
 			}
 			c.Note("does %s work?", m)
-			resp := flow.Post(c, tokenURL, cl, url.Values{"grant_type": {"authorization_code"}, "code": {"oauthcheck-bogus"},
+			resp := steps.Post(c, tokenURL, cl, url.Values{"grant_type": {"authorization_code"}, "code": {"oauthcheck-bogus"},
 				"redirect_uri": {c.Env.Target.Config.RedirectURI}}, auth)
 			if resp.OAuthError() == "invalid_client" || resp.Status == http.StatusUnauthorized {
-				c.Warn("RFC 8414 §2", "token_endpoint_auth_methods_supported lists %s, but %s fails to authenticate with it: %s", m, cl.ID, flow.Describe(resp))
+				c.Warn("RFC 8414 §2", "token_endpoint_auth_methods_supported lists %s, but %s fails to authenticate with it: %s", m, cl.ID, steps.Describe(resp))
 			}
 		}
 	}

@@ -9,33 +9,33 @@ import (
 	"github.com/oauthcheck/oauthcheck/drivers/browser"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/suites/check"
-	"github.com/oauthcheck/oauthcheck/suites/flow"
+	"github.com/oauthcheck/oauthcheck/suites/internal/steps"
 )
 
 // request is an implicit authorization request of response type rt from
 // the public client.
-func request(c *check.C, rt string) *flow.AuthRequest {
+func request(c *check.C, rt string) *steps.AuthRequest {
 	return requestAs(c, target.RolePublic, rt)
 }
 
-func requestAs(c *check.C, role, rt string) *flow.AuthRequest {
-	r := flow.NewAuthRequest(c, role)
+func requestAs(c *check.C, role, rt string) *steps.AuthRequest {
+	r := steps.NewAuthRequest(c, role)
 	r.ResponseType = rt
 	r.NoPKCE = true
 	if r.Nonce == "" {
-		r.Nonce = flow.Random(16)
+		r.Nonce = steps.Random(16)
 	}
 	return r
 }
 
 // implicitWorks runs an implicit authorization and returns the response,
 // or skips when the server refuses the token response type.
-func implicitWorks(c *check.C, mode string) (*flow.AuthRequest, *browser.Callback) {
+func implicitWorks(c *check.C, mode string) (*steps.AuthRequest, *browser.Callback) {
 	r := request(c, "token")
 	if mode != "" {
 		r.Extra = map[string][]string{"response_mode": {mode}}
 	}
-	cb, err := flow.Authorize(c, r, false)
+	cb, err := steps.Authorize(c, r, false)
 	if errors.Is(err, browser.ErrNoCallback) || (err == nil && cb.Param("access_token") == "" && mode == "") {
 		c.Skipf("the server does not offer the implicit grant (response_type=token)")
 	}
@@ -60,7 +60,7 @@ var _ = check.It("IMPLICIT-DISABLED", func(c *check.C) {
 		for _, rt := range []string{"token", "id_token token", "code token", "code id_token token"} {
 			r := requestAs(c, role, rt)
 			c.Note("response_type=%s as %s", rt, r.Client.ID)
-			cb, err := flow.Authorize(c, r, false)
+			cb, err := steps.Authorize(c, r, false)
 			switch {
 			case errors.Is(err, browser.ErrNoCallback):
 				c.Pass("response_type=%s as %s: an error page", rt, r.Client.ID)

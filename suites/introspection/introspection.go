@@ -11,35 +11,35 @@ import (
 	"github.com/oauthcheck/oauthcheck/drivers/client"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/suites/check"
-	"github.com/oauthcheck/oauthcheck/suites/flow"
+	"github.com/oauthcheck/oauthcheck/suites/internal/steps"
 )
 
 // caller is the confidential client that introspects, and the endpoint.
 func caller(c *check.C) (*target.Client, string) {
-	u := flow.Endpoint(c, "introspection_endpoint", flow.Metadata(c).IntrospectionEndpoint)
-	cl := flow.Client(c, target.RoleConfidential)
+	u := steps.Endpoint(c, "introspection_endpoint", steps.Metadata(c).IntrospectionEndpoint)
+	cl := steps.Client(c, target.RoleConfidential)
 	if cl.Secret == "" {
 		c.Skipf("the confidential client has no secret in the config")
 	}
 	return cl, u
 }
 
-func introspect(c *check.C, cl *target.Client, u, token string, auth flow.Auth) *client.Response {
-	return flow.Post(c, u, cl, url.Values{"token": {token}}, auth)
+func introspect(c *check.C, cl *target.Client, u, token string, auth steps.Auth) *client.Response {
+	return steps.Post(c, u, cl, url.Values{"token": {token}}, auth)
 }
 
 // RFC 7662 §2.1: "the endpoint MUST also require some form of
 // authorization to access this endpoint".
 var _ = check.It("INTROSPECT-AUTH-REQUIRED", func(c *check.C) {
 	cl, u := caller(c)
-	_, t := flow.Tokens(c, target.RoleConfidential)
+	_, t := steps.Tokens(c, target.RoleConfidential)
 	for _, try := range []struct {
 		name string
 		cl   *target.Client
-		auth flow.Auth
+		auth steps.Auth
 	}{
-		{"no credentials", nil, flow.AuthNone},
-		{"a wrong secret", &target.Client{ID: cl.ID, Secret: "oauthcheck-wrong-" + flow.Random(8)}, flow.AuthBasic},
+		{"no credentials", nil, steps.AuthNone},
+		{"a wrong secret", &target.Client{ID: cl.ID, Secret: "oauthcheck-wrong-" + steps.Random(8)}, steps.AuthBasic},
 	} {
 		c.Note("introspect with %s", try.name)
 		r := introspect(c, try.cl, u, t.AccessToken, try.auth)
@@ -49,7 +49,7 @@ var _ = check.It("INTROSPECT-AUTH-REQUIRED", func(c *check.C) {
 		case r.Status == http.StatusUnauthorized:
 			c.Pass("introspection with %s: 401", try.name)
 		default:
-			c.Warn("RFC 7662 §2.1", "introspection with %s answered %s, not 401", try.name, flow.Describe(r))
+			c.Warn("RFC 7662 §2.1", "introspection with %s answered %s, not 401", try.name, steps.Describe(r))
 		}
 	}
 })
@@ -59,20 +59,20 @@ var _ = check.It("INTROSPECT-AUTH-REQUIRED", func(c *check.C) {
 // information".
 var _ = check.It("INTROSPECT-INACTIVE-MINIMAL", func(c *check.C) {
 	cl, u := caller(c)
-	samples := map[string]string{"an unknown token": "oauthcheck-" + flow.Random(24)}
-	if rev := flow.Metadata(c).RevocationEndpoint; rev != "" {
-		_, t := flow.Tokens(c, target.RoleConfidential)
+	samples := map[string]string{"an unknown token": "oauthcheck-" + steps.Random(24)}
+	if rev := steps.Metadata(c).RevocationEndpoint; rev != "" {
+		_, t := steps.Tokens(c, target.RoleConfidential)
 		c.Note("revoke an access token")
-		if r := flow.Post(c, rev, cl, url.Values{"token": {t.AccessToken}, "token_type_hint": {"access_token"}}, flow.AuthDefault); r.Status == http.StatusOK {
+		if r := steps.Post(c, rev, cl, url.Values{"token": {t.AccessToken}, "token_type_hint": {"access_token"}}, steps.AuthDefault); r.Status == http.StatusOK {
 			samples["a revoked access token"] = t.AccessToken
 		}
 	}
 	for name, tok := range samples {
 		c.Note("introspect %s", name)
-		r := introspect(c, cl, u, tok, flow.AuthDefault)
+		r := introspect(c, cl, u, tok, steps.AuthDefault)
 		var m map[string]any
 		if r.Status != http.StatusOK || json.Unmarshal(r.Body, &m) != nil {
-			c.Fail("RFC 7662 §2.2", "introspecting %s answered %s, not 200 JSON", name, flow.Describe(r))
+			c.Fail("RFC 7662 §2.2", "introspecting %s answered %s, not 200 JSON", name, steps.Describe(r))
 			continue
 		}
 		switch active, ok := m["active"].(bool); {
@@ -103,24 +103,24 @@ var _ = check.It("INTROSPECT-ACTIVE-RESPONSE", func(c *check.C) {
 			break
 		}
 	}
-	r, t := flow.Tokens(c, role)
+	r, t := steps.Tokens(c, role)
 	c.Note("introspect a fresh access token")
-	resp := introspect(c, cl, u, t.AccessToken, flow.AuthDefault)
+	resp := introspect(c, cl, u, t.AccessToken, steps.AuthDefault)
 	var m map[string]any
 	if resp.Status != http.StatusOK || json.Unmarshal(resp.Body, &m) != nil {
-		c.Fail("RFC 7662 §2.2", "introspection answered %s, not 200 JSON", flow.Describe(resp))
+		c.Fail("RFC 7662 §2.2", "introspection answered %s, not 200 JSON", steps.Describe(resp))
 		return
 	}
 	if m["active"] != true && r.Client.ID != cl.ID {
 		// RFC 7662 §2.2 lets a server hide another client's token from a
 		// caller; then judge the caller's own token.
 		c.Info("%s's token is inactive to %s: the server does not show another client's tokens to it (RFC 7662 §2.2 allows that)", r.Client.ID, cl.ID)
-		r, t = flow.Tokens(c, target.RoleConfidential)
+		r, t = steps.Tokens(c, target.RoleConfidential)
 		c.Note("introspect the caller's own fresh access token")
-		resp = introspect(c, cl, u, t.AccessToken, flow.AuthDefault)
+		resp = introspect(c, cl, u, t.AccessToken, steps.AuthDefault)
 		m = nil
 		if resp.Status != http.StatusOK || json.Unmarshal(resp.Body, &m) != nil {
-			c.Fail("RFC 7662 §2.2", "introspection answered %s, not 200 JSON", flow.Describe(resp))
+			c.Fail("RFC 7662 §2.2", "introspection answered %s, not 200 JSON", steps.Describe(resp))
 			return
 		}
 	}
@@ -133,8 +133,8 @@ var _ = check.It("INTROSPECT-ACTIVE-RESPONSE", func(c *check.C) {
 		c.Warn("RFC 7662 §2.2", "client_id is %q, but the token was issued to %q", id, r.Client.ID)
 		ok = false
 	}
-	if iss, has := m["iss"].(string); has && iss != flow.Metadata(c).Issuer {
-		c.Warn("RFC 7662 §2.2", "iss is %q, not the issuer %q", iss, flow.Metadata(c).Issuer)
+	if iss, has := m["iss"].(string); has && iss != steps.Metadata(c).Issuer {
+		c.Warn("RFC 7662 §2.2", "iss is %q, not the issuer %q", iss, steps.Metadata(c).Issuer)
 		ok = false
 	}
 	if sc, has := m["scope"].(string); has && t.Scope != "" && sc != t.Scope {

@@ -13,17 +13,17 @@ import (
 	"github.com/oauthcheck/oauthcheck/drivers/browser"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/suites/check"
-	"github.com/oauthcheck/oauthcheck/suites/flow"
+	"github.com/oauthcheck/oauthcheck/suites/internal/steps"
 )
 
 // redeem exchanges code for r with the given code_verifier ("" sends
 // none).
-func redeem(c *check.C, r *flow.AuthRequest, code, verifier string) *flow.TokenResponse {
+func redeem(c *check.C, r *steps.AuthRequest, code, verifier string) *steps.TokenResponse {
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {r.RedirectURI}}
 	if verifier != "" {
 		form.Set("code_verifier", verifier)
 	}
-	return flow.ParseToken(c, flow.Token(c, r.Client, form, flow.AuthDefault))
+	return steps.ParseToken(c, steps.Token(c, r.Client, form, steps.AuthDefault))
 }
 
 // publicOr returns the public client's role, or the confidential one when
@@ -38,8 +38,8 @@ func publicOr(c *check.C) string {
 // RFC 9700 §2.1.1: "Authorization servers MUST support PKCE"; RFC 7636
 // §4.2: S256 is mandatory to implement on the server.
 var _ = check.It("PKCE-S256-SUPPORTED", func(c *check.C) {
-	r := flow.NewAuthRequest(c, publicOr(c))
-	cb, err := flow.Authorize(c, r, false)
+	r := steps.NewAuthRequest(c, publicOr(c))
+	cb, err := steps.Authorize(c, r, false)
 	c.Require(err, "authorize with an S256 challenge")
 	if cb.Param("code") == "" {
 		c.Fail("RFC 7636 §4.2", "an authorization request with code_challenge_method=S256 was refused: error=%s (%s)", cb.Param("error"), cb.Param("error_description"))
@@ -48,7 +48,7 @@ var _ = check.It("PKCE-S256-SUPPORTED", func(c *check.C) {
 	c.Note("redeem with the verifier")
 	t := redeem(c, r, cb.Param("code"), r.Verifier)
 	if !t.Issued() {
-		c.Fail("RFC 7636 §4.6", "redeeming an S256-bound code with its verifier failed: %s", flow.Describe(t.Response))
+		c.Fail("RFC 7636 §4.6", "redeeming an S256-bound code with its verifier failed: %s", steps.Describe(t.Response))
 		return
 	}
 	c.Pass("a code bound to an S256 challenge was redeemed with its verifier")
@@ -57,17 +57,17 @@ var _ = check.It("PKCE-S256-SUPPORTED", func(c *check.C) {
 // RFC 7636 §4.6: "If the values are not equal, an error response
 // indicating "invalid_grant" ... MUST be returned."
 var _ = check.It("PKCE-VERIFIER-MISMATCH", func(c *check.C) {
-	r := flow.NewAuthRequest(c, publicOr(c))
-	code := flow.Code(c, r)
+	r := steps.NewAuthRequest(c, publicOr(c))
+	code := steps.Code(c, r)
 	c.Note("redeem with another valid verifier")
 	t := redeem(c, r, code, oauth2.GenerateVerifier())
 	switch {
 	case t.Issued():
-		c.Fail("RFC 7636 §4.6", "a code bound to one verifier was redeemed with another: %s", flow.Describe(t.Response))
+		c.Fail("RFC 7636 §4.6", "a code bound to one verifier was redeemed with another: %s", steps.Describe(t.Response))
 	case t.OAuthError() == "invalid_grant":
 		c.Pass("a wrong code_verifier was refused with invalid_grant")
 	default:
-		c.Warn("RFC 7636 §4.6", "a wrong code_verifier was refused with %s, not invalid_grant", flow.Describe(t.Response))
+		c.Warn("RFC 7636 §4.6", "a wrong code_verifier was refused with %s, not invalid_grant", steps.Describe(t.Response))
 	}
 })
 
@@ -75,8 +75,8 @@ var _ = check.It("PKCE-VERIFIER-MISMATCH", func(c *check.C) {
 // server "MUST enforce the correct usage of code_verifier at the token
 // endpoint".
 var _ = check.It("PKCE-VERIFIER-MISSING", func(c *check.C) {
-	r := flow.NewAuthRequest(c, target.RoleConfidential)
-	code := flow.Code(c, r)
+	r := steps.NewAuthRequest(c, target.RoleConfidential)
+	code := steps.Code(c, r)
 	c.Note("redeem without code_verifier")
 	t := redeem(c, r, code, "")
 	switch {
@@ -85,7 +85,7 @@ var _ = check.It("PKCE-VERIFIER-MISSING", func(c *check.C) {
 	case t.Status == http.StatusBadRequest:
 		c.Pass("redeeming without code_verifier was refused (%s)", t.OAuthError())
 	default:
-		c.Warn("RFC 6749 §5.2", "redeeming without code_verifier was refused with %s, not 400", flow.Describe(t.Response))
+		c.Warn("RFC 6749 §5.2", "redeeming without code_verifier was refused with %s, not 400", steps.Describe(t.Response))
 	}
 })
 
@@ -93,9 +93,9 @@ var _ = check.It("PKCE-VERIFIER-MISSING", func(c *check.C) {
 // authorization request had no code_challenge must be refused, or PKCE
 // can be downgraded.
 var _ = check.It("PKCE-DOWNGRADE-NO-CHALLENGE", func(c *check.C) {
-	r := flow.NewAuthRequest(c, target.RoleConfidential)
+	r := steps.NewAuthRequest(c, target.RoleConfidential)
 	r.NoPKCE = true
-	cb, err := flow.Authorize(c, r, false)
+	cb, err := steps.Authorize(c, r, false)
 	if errors.Is(err, browser.ErrNoCallback) || (err == nil && cb.Param("error") != "") {
 		c.Pass("an authorization request without code_challenge was refused, so no downgrade is possible")
 		return
@@ -109,15 +109,15 @@ var _ = check.It("PKCE-DOWNGRADE-NO-CHALLENGE", func(c *check.C) {
 	case t.Status == http.StatusBadRequest:
 		c.Pass("a code_verifier for a code without a challenge was refused (%s)", t.OAuthError())
 	default:
-		c.Warn("RFC 6749 §5.2", "a code_verifier for a code without a challenge was refused with %s, not 400", flow.Describe(t.Response))
+		c.Warn("RFC 6749 §5.2", "a code_verifier for a code without a challenge was refused with %s, not 400", steps.Describe(t.Response))
 	}
 })
 
 // RFC 7636 §4.6: the server verifies with the method bound at
 // authorization; an S256-bound code must not take the challenge itself.
 var _ = check.It("PKCE-PLAIN-DOWNGRADE", func(c *check.C) {
-	r := flow.NewAuthRequest(c, publicOr(c))
-	code := flow.Code(c, r)
+	r := steps.NewAuthRequest(c, publicOr(c))
+	code := steps.Code(c, r)
 	challenge := oauth2.S256ChallengeFromVerifier(r.Verifier)
 	c.Note("redeem with the challenge as the verifier")
 	t := redeem(c, r, code, challenge)
@@ -127,7 +127,7 @@ var _ = check.It("PKCE-PLAIN-DOWNGRADE", func(c *check.C) {
 	case t.OAuthError() == "invalid_grant":
 		c.Pass("the challenge as a verifier was refused with invalid_grant")
 	default:
-		c.Warn("RFC 7636 §4.6", "the challenge as a verifier was refused with %s, not invalid_grant", flow.Describe(t.Response))
+		c.Warn("RFC 7636 §4.6", "the challenge as a verifier was refused with %s, not invalid_grant", steps.Describe(t.Response))
 	}
 })
 
@@ -135,9 +135,9 @@ var _ = check.It("PKCE-PLAIN-DOWNGRADE", func(c *check.C) {
 // whether the server refused; when it issued a code, it says whether the
 // code could be redeemed without a verifier.
 func refusedWithout(c *check.C, role string) (refused bool, redeemable bool) {
-	r := flow.NewAuthRequest(c, role)
+	r := steps.NewAuthRequest(c, role)
 	r.NoPKCE = true
-	cb, err := flow.Authorize(c, r, false)
+	cb, err := steps.Authorize(c, r, false)
 	if errors.Is(err, browser.ErrNoCallback) {
 		return true, false
 	}
@@ -155,7 +155,7 @@ func refusedWithout(c *check.C, role string) (refused bool, redeemable bool) {
 // OAuth 2.1 §4.1.2.1: the server MUST refuse an authorization request
 // from a public client without code_challenge.
 var _ = check.It("PKCE-REQUIRED-PUBLIC", func(c *check.C) {
-	flow.Client(c, target.RolePublic)
+	steps.Client(c, target.RolePublic)
 	refused, redeemable := refusedWithout(c, target.RolePublic)
 	switch {
 	case refused:
@@ -184,9 +184,9 @@ var _ = check.It("PKCE-REQUIRED-CONFIDENTIAL", func(c *check.C) {
 // RFC 7636 §4.4.1: an unsupported code_challenge_method is answered with
 // invalid_request.
 var _ = check.It("PKCE-UNSUPPORTED-METHOD", func(c *check.C) {
-	r := flow.NewAuthRequest(c, publicOr(c))
+	r := steps.NewAuthRequest(c, publicOr(c))
 	r.Challenge, r.Method = oauth2.S256ChallengeFromVerifier(r.Verifier), "S512"
-	cb, err := flow.Authorize(c, r, false)
+	cb, err := steps.Authorize(c, r, false)
 	switch {
 	case errors.Is(err, browser.ErrNoCallback):
 		c.Warn("RFC 7636 §4.4.1", "code_challenge_method=S512 got an error page, not an invalid_request redirect")
@@ -206,14 +206,14 @@ var _ = check.It("PKCE-UNSUPPORTED-METHOD", func(c *check.C) {
 var _ = check.It("PKCE-VERIFIER-SYNTAX", func(c *check.C) {
 	role := publicOr(c)
 	for _, v := range []struct{ name, verifier string }{
-		{"20 characters", flow.Random(15)},
+		{"20 characters", steps.Random(15)},
 		{"129 characters", strings.Repeat("a", 129)},
 		{"a '+' in it", "+" + oauth2.GenerateVerifier()},
 	} {
-		r := flow.NewAuthRequest(c, role)
+		r := steps.NewAuthRequest(c, role)
 		r.Verifier = v.verifier
 		c.Note("verifier of %s", v.name)
-		cb, err := flow.Authorize(c, r, false)
+		cb, err := steps.Authorize(c, r, false)
 		if err != nil || cb.Param("code") == "" {
 			c.Pass("a verifier of %s was refused at authorization", v.name)
 			continue
@@ -224,10 +224,10 @@ var _ = check.It("PKCE-VERIFIER-SYNTAX", func(c *check.C) {
 			c.Pass("a code_verifier of %s was refused (%s)", v.name, t.OAuthError())
 		}
 	}
-	r := flow.NewAuthRequest(c, role)
+	r := steps.NewAuthRequest(c, role)
 	r.Challenge, r.Method = oauth2.S256ChallengeFromVerifier(r.Verifier)[:42], "S256"
 	c.Note("an S256 challenge of 42 characters")
-	cb, err := flow.Authorize(c, r, false)
+	cb, err := steps.Authorize(c, r, false)
 	if err == nil && cb.Param("code") != "" {
 		c.Violation(check.BCP, "RFC 7636 §4.2", "an S256 code_challenge of 42 characters was accepted")
 	} else {
@@ -237,19 +237,19 @@ var _ = check.It("PKCE-VERIFIER-SYNTAX", func(c *check.C) {
 
 // RFC 7636 §7.2: plain "SHOULD NOT be used"; a hardened server refuses it.
 var _ = check.It("PKCE-PLAIN-ACCEPTED", func(c *check.C) {
-	if target.Supports(flow.Metadata(c).CodeChallengeMethodsSupported, "plain") {
+	if target.Supports(steps.Metadata(c).CodeChallengeMethodsSupported, "plain") {
 		c.Warn("RFC 7636 §7.2", "code_challenge_methods_supported lists plain")
 	}
 	role := publicOr(c)
 	for _, method := range []string{"plain", ""} {
-		r := flow.NewAuthRequest(c, role)
+		r := steps.NewAuthRequest(c, role)
 		r.Challenge, r.Method = r.Verifier, method
 		name := "code_challenge_method=plain"
 		if method == "" {
 			name = "a challenge without code_challenge_method (plain by default)"
 		}
 		c.Note("%s", name)
-		cb, err := flow.Authorize(c, r, false)
+		cb, err := steps.Authorize(c, r, false)
 		if err != nil || cb.Param("code") == "" {
 			c.Pass("%s was refused", name)
 			continue

@@ -7,7 +7,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/oauthcheck/oauthcheck/suites/check"
-	"github.com/oauthcheck/oauthcheck/suites/suitetest"
+	"github.com/oauthcheck/oauthcheck/suites/internal/suitetest"
 )
 
 func TestPKCE(t *testing.T) { suitetest.Run(t, "pkce") }

@@ -11,13 +11,13 @@ import (
 	"github.com/oauthcheck/oauthcheck/drivers/client"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/suites/check"
-	"github.com/oauthcheck/oauthcheck/suites/flow"
+	"github.com/oauthcheck/oauthcheck/suites/internal/steps"
 )
 
 // start gets a refresh token for role through the code flow, and skips
 // when the server issues none.
-func start(c *check.C, role string) (*target.Client, *flow.TokenResponse) {
-	r, t := flow.Tokens(c, role)
+func start(c *check.C, role string) (*target.Client, *steps.TokenResponse) {
+	r, t := steps.Tokens(c, role)
 	if t.RefreshToken == "" {
 		c.Skipf("the server issued no refresh token to %s (scope %q)", r.Client.ID, r.Scope)
 	}
@@ -38,10 +38,10 @@ var _ = check.It("REFRESH-ROTATION", func(c *check.C) {
 	role := publicOr(c)
 	cl, t0 := start(c, role)
 	c.Note("refresh")
-	t1 := flow.Refresh(c, cl, t0.RefreshToken, "")
+	t1 := steps.Refresh(c, cl, t0.RefreshToken, "")
 	switch {
 	case !t1.Issued():
-		c.Fatalf("refreshing a fresh refresh token failed: %s", flow.Describe(t1.Response))
+		c.Fatalf("refreshing a fresh refresh token failed: %s", steps.Describe(t1.Response))
 	case t1.RefreshToken != "" && t1.RefreshToken != t0.RefreshToken:
 		c.Pass("the refresh issued a new refresh token")
 	case role == target.RolePublic:
@@ -56,7 +56,7 @@ var _ = check.It("REFRESH-ROTATION", func(c *check.C) {
 var _ = check.It("REFRESH-OLD-RT-INVALIDATED", func(c *check.C) {
 	cl, t0 := start(c, publicOr(c))
 	c.Note("refresh (rotate)")
-	t1 := flow.Refresh(c, cl, t0.RefreshToken, "")
+	t1 := steps.Refresh(c, cl, t0.RefreshToken, "")
 	if !t1.Issued() || t1.RefreshToken == "" || t1.RefreshToken == t0.RefreshToken {
 		c.Skipf("the server does not rotate refresh tokens (see REFRESH-ROTATION)")
 	}
@@ -70,10 +70,10 @@ var _ = check.It("REFRESH-OLD-RT-INVALIDATED", func(c *check.C) {
 			c.Wait(d, "probing the grace window of the old refresh token")
 		}
 		c.Note("use the old refresh token %s after rotation", at)
-		old := flow.Refresh(c, cl, t0.RefreshToken, "")
+		old := steps.Refresh(c, cl, t0.RefreshToken, "")
 		if !old.Issued() {
 			if at == 0 {
-				c.Pass("the old refresh token was refused at once (%s)", flow.Describe(old.Response))
+				c.Pass("the old refresh token was refused at once (%s)", steps.Describe(old.Response))
 			} else {
 				c.Info("the old refresh token worked until at least %s before, and was refused at %s", at-1, at)
 				c.Pass("the old refresh token was refused %s after rotation", at)
@@ -89,20 +89,20 @@ var _ = check.It("REFRESH-OLD-RT-INVALIDATED", func(c *check.C) {
 var _ = check.It("REFRESH-REUSE-DETECTION", func(c *check.C) {
 	cl, t0 := start(c, publicOr(c))
 	c.Note("refresh (RT0 -> RT1)")
-	t1 := flow.Refresh(c, cl, t0.RefreshToken, "")
+	t1 := steps.Refresh(c, cl, t0.RefreshToken, "")
 	if !t1.Issued() || t1.RefreshToken == "" || t1.RefreshToken == t0.RefreshToken {
 		c.Skipf("the server does not rotate refresh tokens (see REFRESH-ROTATION)")
 	}
 	c.Note("replay RT0")
-	flow.Refresh(c, cl, t0.RefreshToken, "")
+	steps.Refresh(c, cl, t0.RefreshToken, "")
 	settle(c)
 	c.Note("use RT1 after the replay")
-	t2 := flow.Refresh(c, cl, t1.RefreshToken, "")
+	t2 := steps.Refresh(c, cl, t1.RefreshToken, "")
 	if t2.Issued() {
 		c.Fail("RFC 9700 §4.14.2", "after the rotated refresh token was replayed, the newest one still works")
 		return
 	}
-	c.Pass("after the replay of a rotated refresh token, the newest one was revoked (%s)", flow.Describe(t2.Response))
+	c.Pass("after the replay of a rotated refresh token, the newest one was revoked (%s)", steps.Describe(t2.Response))
 })
 
 // settle waits the config's settle_time, for servers whose revocations
@@ -117,15 +117,15 @@ func settle(c *check.C) {
 // included.
 var _ = check.It("REFRESH-REUSE-REVOKES-ACCESS", func(c *check.C) {
 	cl, t0 := start(c, publicOr(c))
-	t1 := flow.Refresh(c, cl, t0.RefreshToken, "")
+	t1 := steps.Refresh(c, cl, t0.RefreshToken, "")
 	if !t1.Issued() || t1.RefreshToken == "" || t1.RefreshToken == t0.RefreshToken {
 		c.Skipf("the server does not rotate refresh tokens (see REFRESH-ROTATION)")
 	}
 	c.Note("replay RT0")
-	flow.Refresh(c, cl, t0.RefreshToken, "")
+	steps.Refresh(c, cl, t0.RefreshToken, "")
 	settle(c)
 	c.Note("is the access token of RT1 still active?")
-	active, known := flow.Active(c, t1.AccessToken)
+	active, known := steps.Active(c, t1.AccessToken)
 	switch {
 	case !known:
 		c.Skipf("no token-validity oracle: no introspection or userinfo endpoint")
@@ -141,17 +141,17 @@ var _ = check.It("REFRESH-REUSE-REVOKES-ACCESS", func(c *check.C) {
 var _ = check.It("REFRESH-CONCURRENT", func(c *check.C) {
 	const parallel = 10
 	cl, t0 := start(c, publicOr(c))
-	tokenURL := flow.Metadata(c).TokenEndpoint
+	tokenURL := steps.Metadata(c).TokenEndpoint
 	c.HTTP.Warm(c, tokenURL, parallel)
 	c.Note("refresh %d times at once", parallel)
 	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {t0.RefreshToken}}
-	results := flow.Race(parallel, func() (*client.Response, error) {
-		return flow.Send(c, tokenURL, cl, form, flow.AuthDefault)
+	results := steps.Race(parallel, func() (*client.Response, error) {
+		return steps.Send(c, tokenURL, cl, form, steps.AuthDefault)
 	})
 	distinct := map[string]bool{}
 	for _, r := range results {
 		if r.Err == nil {
-			if t := flow.ParseToken(c, r.Resp); t.Issued() && t.RefreshToken != "" {
+			if t := steps.ParseToken(c, r.Resp); t.Issued() && t.RefreshToken != "" {
 				distinct[t.RefreshToken] = true
 			}
 		}
@@ -163,7 +163,7 @@ var _ = check.It("REFRESH-CONCURRENT", func(c *check.C) {
 	working := 0
 	c.Note("do the branches work?")
 	for rt := range distinct {
-		if flow.Refresh(c, cl, rt, "").Issued() {
+		if steps.Refresh(c, cl, rt, "").Issued() {
 			working++
 		}
 	}
@@ -186,14 +186,14 @@ var _ = check.It("REFRESH-CLIENT-BINDING", func(c *check.C) {
 		ran = true
 		owner, t0 := start(c, pair[0])
 		c.Note("refresh %s's token as %s", owner.ID, other.ID)
-		t := flow.Refresh(c, other, t0.RefreshToken, "")
+		t := steps.Refresh(c, other, t0.RefreshToken, "")
 		switch e := t.OAuthError(); {
 		case t.Issued():
 			c.Fail("RFC 6749 §6", "%s's refresh token was used by %s", owner.ID, other.ID)
 		case e == "invalid_grant" || e == "invalid_client":
 			c.Pass("%s could not use %s's refresh token (%s)", other.ID, owner.ID, e)
 		default:
-			c.Warn("RFC 6749 §5.2", "%s could not use %s's refresh token, but the error was %s", other.ID, owner.ID, flow.Describe(t.Response))
+			c.Warn("RFC 6749 §5.2", "%s could not use %s's refresh token, but the error was %s", other.ID, owner.ID, steps.Describe(t.Response))
 		}
 	}
 	if !ran {
@@ -208,27 +208,27 @@ var _ = check.It("REFRESH-CLIENT-AUTH-REQUIRED", func(c *check.C) {
 	if cl.Secret == "" {
 		c.Skipf("the confidential client has no secret in the config")
 	}
-	tokenURL := flow.Metadata(c).TokenEndpoint
+	tokenURL := steps.Metadata(c).TokenEndpoint
 	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {t0.RefreshToken}}
 	for _, try := range []struct {
 		name string
 		cl   *target.Client
-		auth flow.Auth
+		auth steps.Auth
 	}{
-		{"no credentials", nil, flow.AuthNone},
-		{"client_id only", &target.Client{ID: cl.ID}, flow.AuthNone},
-		{"a wrong secret in Basic", &target.Client{ID: cl.ID, Secret: "oauthcheck-wrong-" + flow.Random(8)}, flow.AuthBasic},
+		{"no credentials", nil, steps.AuthNone},
+		{"client_id only", &target.Client{ID: cl.ID}, steps.AuthNone},
+		{"a wrong secret in Basic", &target.Client{ID: cl.ID, Secret: "oauthcheck-wrong-" + steps.Random(8)}, steps.AuthBasic},
 	} {
 		c.Note("refresh with %s", try.name)
-		t := flow.ParseToken(c, flow.Post(c, tokenURL, try.cl, form, try.auth))
+		t := steps.ParseToken(c, steps.Post(c, tokenURL, try.cl, form, try.auth))
 		switch {
 		case t.Issued():
 			c.Fail("RFC 6749 §6", "refreshing %s's token with %s got tokens", cl.ID, try.name)
 			return
 		case t.OAuthError() == "invalid_client" || t.Status == http.StatusUnauthorized:
-			c.Pass("%s: refused (%s)", try.name, flow.Describe(t.Response))
+			c.Pass("%s: refused (%s)", try.name, steps.Describe(t.Response))
 		default:
-			c.Warn("RFC 6749 §5.2", "%s: refused with %s, not invalid_client", try.name, flow.Describe(t.Response))
+			c.Warn("RFC 6749 §5.2", "%s: refused with %s, not invalid_client", try.name, steps.Describe(t.Response))
 		}
 	}
 })
@@ -243,7 +243,7 @@ var _ = check.It("REFRESH-SCOPE-NO-ESCALATION", func(c *check.C) {
 	cl, t0 := start(c, publicOr(c))
 	granted := c.Env.Target.Config.Scope
 	c.Note("refresh asking for %q", granted+" "+extra)
-	wide := flow.Refresh(c, cl, t0.RefreshToken, granted+" "+extra)
+	wide := steps.Refresh(c, cl, t0.RefreshToken, granted+" "+extra)
 	switch {
 	case wide.Issued() && hasAll(wide.Scope, extra):
 		c.Fail("RFC 6749 §6", "a refresh asking for the ungranted scope %q got it: scope %q", extra, wide.Scope)
@@ -252,14 +252,14 @@ var _ = check.It("REFRESH-SCOPE-NO-ESCALATION", func(c *check.C) {
 		c.Warn("RFC 6749 §6", "a refresh asking for the ungranted scope %q got tokens (scope %q) instead of invalid_scope", extra, wide.Scope)
 		return
 	case wide.OAuthError() != "invalid_scope":
-		c.Warn("RFC 6749 §5.2", "a refresh asking for more scope was refused with %s, not invalid_scope", flow.Describe(wide.Response))
+		c.Warn("RFC 6749 §5.2", "a refresh asking for more scope was refused with %s, not invalid_scope", steps.Describe(wide.Response))
 	default:
 		c.Pass("a refresh asking for the ungranted scope %q was refused with invalid_scope", extra)
 	}
 	rt := t0.RefreshToken
 	if fields := strings.Fields(granted); len(fields) > 1 {
 		c.Note("refresh asking for a subset")
-		narrow := flow.Refresh(c, cl, rt, fields[0])
+		narrow := steps.Refresh(c, cl, rt, fields[0])
 		if narrow.Issued() {
 			if narrow.RefreshToken != "" {
 				rt = narrow.RefreshToken
@@ -270,7 +270,7 @@ var _ = check.It("REFRESH-SCOPE-NO-ESCALATION", func(c *check.C) {
 		}
 	}
 	c.Note("refresh with no scope")
-	back := flow.Refresh(c, cl, rt, "")
+	back := steps.Refresh(c, cl, rt, "")
 	if back.Issued() && back.Scope != "" && !hasAll(back.Scope, granted) {
 		c.Fail("RFC 6749 §6", "after narrowing, a refresh without scope got %q, not the original %q", back.Scope, granted)
 	}
@@ -299,7 +299,7 @@ var _ = check.It("REFRESH-LIFECYCLE", func(c *check.C) {
 	cl, t0 := start(c, publicOr(c))
 	c.Wait(wait, "the refresh token's idle lifetime")
 	c.Note("refresh after %s idle", wait)
-	if t := flow.Refresh(c, cl, t0.RefreshToken, ""); t.Issued() {
+	if t := steps.Refresh(c, cl, t0.RefreshToken, ""); t.Issued() {
 		c.Warn("RFC 9700 §4.14.2", "a refresh token unused for %s, past the configured refresh_lifetime %s, still works", wait, lifetime)
 		return
 	}

@@ -9,31 +9,31 @@ import (
 	"github.com/oauthcheck/oauthcheck/drivers/client"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/suites/check"
-	"github.com/oauthcheck/oauthcheck/suites/flow"
+	"github.com/oauthcheck/oauthcheck/suites/internal/steps"
 )
 
 // tokens gets an access and a refresh token of the confidential client,
 // and skips when the server has no revocation endpoint or issues no
 // refresh token.
-func tokens(c *check.C) (*target.Client, *flow.TokenResponse) {
-	flow.Endpoint(c, "revocation_endpoint", flow.Metadata(c).RevocationEndpoint)
-	r, t := flow.Tokens(c, target.RoleConfidential)
+func tokens(c *check.C) (*target.Client, *steps.TokenResponse) {
+	steps.Endpoint(c, "revocation_endpoint", steps.Metadata(c).RevocationEndpoint)
+	r, t := steps.Tokens(c, target.RoleConfidential)
 	if t.RefreshToken == "" {
 		c.Skipf("the server issued no refresh token to %s", r.Client.ID)
 	}
 	return r.Client, t
 }
 
-func revoke(c *check.C, cl *target.Client, token, hint string, auth flow.Auth) *client.Response {
+func revoke(c *check.C, cl *target.Client, token, hint string, auth steps.Auth) *client.Response {
 	form := url.Values{"token": {token}}
 	if hint != "" {
 		form.Set("token_type_hint", hint)
 	}
-	return flow.Post(c, flow.Metadata(c).RevocationEndpoint, cl, form, auth)
+	return steps.Post(c, steps.Metadata(c).RevocationEndpoint, cl, form, auth)
 }
 
 func refreshWorks(c *check.C, cl *target.Client, rt string) bool {
-	return flow.Refresh(c, cl, rt, "").Issued()
+	return steps.Refresh(c, cl, rt, "").Issued()
 }
 
 // RFC 7009 §2: servers "MUST support the revocation of refresh tokens";
@@ -41,9 +41,9 @@ func refreshWorks(c *check.C, cl *target.Client, rt string) bool {
 var _ = check.It("REVOKE-REFRESH-TOKEN", func(c *check.C) {
 	cl, t := tokens(c)
 	c.Note("revoke the refresh token")
-	r := revoke(c, cl, t.RefreshToken, "refresh_token", flow.AuthDefault)
+	r := revoke(c, cl, t.RefreshToken, "refresh_token", steps.AuthDefault)
 	if r.Status != http.StatusOK {
-		c.Fail("RFC 7009 §2.2", "revoking a refresh token answered %s, not 200", flow.Describe(r))
+		c.Fail("RFC 7009 §2.2", "revoking a refresh token answered %s, not 200", steps.Describe(r))
 		return
 	}
 	c.Note("refresh with the revoked token")
@@ -58,16 +58,16 @@ var _ = check.It("REVOKE-REFRESH-TOKEN", func(c *check.C) {
 var _ = check.It("REVOKE-ACCESS-TOKEN", func(c *check.C) {
 	cl, t := tokens(c)
 	c.Note("revoke the access token")
-	r := revoke(c, cl, t.AccessToken, "access_token", flow.AuthDefault)
+	r := revoke(c, cl, t.AccessToken, "access_token", steps.AuthDefault)
 	switch {
 	case r.OAuthError() == "unsupported_token_type":
 		c.Info("the server does not revoke access tokens (unsupported_token_type)")
 		return
 	case r.Status != http.StatusOK:
-		c.Warn("RFC 7009 §2.2", "revoking an access token answered %s", flow.Describe(r))
+		c.Warn("RFC 7009 §2.2", "revoking an access token answered %s", steps.Describe(r))
 		return
 	}
-	active, known := flow.Active(c, t.AccessToken)
+	active, known := steps.Active(c, t.AccessToken)
 	switch {
 	case !known:
 		c.Skipf("no token-validity oracle: no introspection or userinfo endpoint")
@@ -84,8 +84,8 @@ var _ = check.It("REVOKE-ACCESS-TOKEN", func(c *check.C) {
 var _ = check.It("REVOKE-CASCADE", func(c *check.C) {
 	cl, t := tokens(c)
 	c.Note("revoke the refresh token")
-	revoke(c, cl, t.RefreshToken, "refresh_token", flow.AuthDefault)
-	active, known := flow.Active(c, t.AccessToken)
+	revoke(c, cl, t.RefreshToken, "refresh_token", steps.AuthDefault)
+	active, known := steps.Active(c, t.AccessToken)
 	switch {
 	case !known:
 		c.Skipf("no token-validity oracle: no introspection or userinfo endpoint")
@@ -96,7 +96,7 @@ var _ = check.It("REVOKE-CASCADE", func(c *check.C) {
 	}
 	cl2, t2 := tokens(c)
 	c.Note("revoke the access token")
-	revoke(c, cl2, t2.AccessToken, "access_token", flow.AuthDefault)
+	revoke(c, cl2, t2.AccessToken, "access_token", steps.AuthDefault)
 	if refreshWorks(c, cl2, t2.RefreshToken) {
 		c.Info("revoking the access token left the refresh token working (allowed)")
 	} else {
@@ -114,26 +114,26 @@ var _ = check.It("REVOKE-CLIENT-AUTH", func(c *check.C) {
 	for _, try := range []struct {
 		name string
 		cl   *target.Client
-		auth flow.Auth
+		auth steps.Auth
 	}{
-		{"client_id only", &target.Client{ID: cl.ID}, flow.AuthNone},
-		{"a wrong secret", &target.Client{ID: cl.ID, Secret: "oauthcheck-wrong-" + flow.Random(8)}, flow.AuthBasic},
+		{"client_id only", &target.Client{ID: cl.ID}, steps.AuthNone},
+		{"a wrong secret", &target.Client{ID: cl.ID, Secret: "oauthcheck-wrong-" + steps.Random(8)}, steps.AuthBasic},
 	} {
 		c.Note("revoke with %s", try.name)
 		r := revoke(c, try.cl, t.RefreshToken, "refresh_token", try.auth)
-		next := flow.Refresh(c, cl, t.RefreshToken, "")
+		next := steps.Refresh(c, cl, t.RefreshToken, "")
 		works := next.Issued()
 		if works && next.RefreshToken != "" {
 			t = next // go on with the newest refresh token
 		}
 		switch {
 		case !works:
-			c.Fail("RFC 7009 §2.1", "revocation with %s revoked the token (%s)", try.name, flow.Describe(r))
+			c.Fail("RFC 7009 §2.1", "revocation with %s revoked the token (%s)", try.name, steps.Describe(r))
 			return
 		case r.Status == http.StatusUnauthorized || r.OAuthError() == "invalid_client":
-			c.Pass("revocation with %s was refused (%s) and the token still works", try.name, flow.Describe(r))
+			c.Pass("revocation with %s was refused (%s) and the token still works", try.name, steps.Describe(r))
 		default:
-			c.Warn("RFC 7009 §2.1", "revocation with %s answered %s, not 401 invalid_client (the token still works)", try.name, flow.Describe(r))
+			c.Warn("RFC 7009 §2.1", "revocation with %s answered %s, not 401 invalid_client (the token still works)", try.name, steps.Describe(r))
 		}
 	}
 })
@@ -142,10 +142,10 @@ var _ = check.It("REVOKE-CLIENT-AUTH", func(c *check.C) {
 // client making the revocation request. If this validation fails, the
 // request is refused".
 var _ = check.It("REVOKE-CROSS-CLIENT", func(c *check.C) {
-	other := flow.Client(c, target.RoleConfidential2)
+	other := steps.Client(c, target.RoleConfidential2)
 	cl, t := tokens(c)
 	c.Note("revoke %s's refresh token as %s", cl.ID, other.ID)
-	r := revoke(c, other, t.RefreshToken, "refresh_token", flow.AuthDefault)
+	r := revoke(c, other, t.RefreshToken, "refresh_token", steps.AuthDefault)
 	works := refreshWorks(c, cl, t.RefreshToken)
 	switch {
 	case !works:
@@ -153,7 +153,7 @@ var _ = check.It("REVOKE-CROSS-CLIENT", func(c *check.C) {
 	case r.Status == http.StatusOK:
 		c.Warn("RFC 7009 §2.1", "%s's revocation of %s's token answered 200 (a silent no-op) instead of refusing", other.ID, cl.ID)
 	default:
-		c.Pass("%s's revocation of %s's token was refused (%s) and the token still works", other.ID, cl.ID, flow.Describe(r))
+		c.Pass("%s's revocation of %s's token was refused (%s) and the token still works", other.ID, cl.ID, steps.Describe(r))
 	}
 })
 
@@ -163,20 +163,20 @@ var _ = check.It("REVOKE-CROSS-CLIENT", func(c *check.C) {
 var _ = check.It("REVOKE-INVALID-TOKEN", func(c *check.C) {
 	cl, t := tokens(c)
 	c.Note("(a) revoke a random string")
-	if r := revoke(c, cl, "oauthcheck-"+flow.Random(24), "", flow.AuthDefault); r.Status == http.StatusOK {
+	if r := revoke(c, cl, "oauthcheck-"+steps.Random(24), "", steps.AuthDefault); r.Status == http.StatusOK {
 		c.Pass("revoking an unknown token answered 200")
 	} else {
-		c.Warn("RFC 7009 §2.2", "revoking an unknown token answered %s, not 200", flow.Describe(r))
+		c.Warn("RFC 7009 §2.2", "revoking an unknown token answered %s, not 200", steps.Describe(r))
 	}
 	c.Note("(b) revoke the refresh token with token_type_hint=access_token")
-	revoke(c, cl, t.RefreshToken, "access_token", flow.AuthDefault)
+	revoke(c, cl, t.RefreshToken, "access_token", steps.AuthDefault)
 	if refreshWorks(c, cl, t.RefreshToken) {
 		c.Fail("RFC 7009 §2.1", "a refresh token sent with token_type_hint=access_token was not revoked")
 	} else {
 		c.Pass("a refresh token with the wrong hint was revoked")
 	}
 	c.Note("(c) GET the revocation endpoint")
-	u := flow.Metadata(c).RevocationEndpoint + "?token=" + url.QueryEscape("oauthcheck-"+flow.Random(8))
+	u := steps.Metadata(c).RevocationEndpoint + "?token=" + url.QueryEscape("oauthcheck-"+steps.Random(8))
 	if r, err := c.HTTP.Get(c, u, nil); err == nil && r.Status < 300 {
 		c.Info("a GET to the revocation endpoint answered %d", r.Status)
 	}

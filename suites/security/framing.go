@@ -5,15 +5,15 @@ import (
 
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/suites/check"
-	"github.com/oauthcheck/oauthcheck/suites/flow"
+	"github.com/oauthcheck/oauthcheck/suites/internal/steps"
 )
 
 // RFC 9700 §4.16: the AS "MUST prevent" clickjacking of its pages, with
 // CSP frame-ancestors (level 2 or later SHOULD) and X-Frame-Options for
 // older browsers. Every document of the flow is judged, not only the first.
 var _ = check.It("CLICKJACK-FRAMING-HEADERS", func(c *check.C) {
-	flow.Code(c, flow.NewAuthRequest(c, target.RoleConfidential)) // login and consent in a fresh session
-	issuer := flow.Metadata(c).Issuer
+	steps.Code(c, steps.NewAuthRequest(c, target.RoleConfidential)) // login and consent in a fresh session
+	issuer := steps.Metadata(c).Issuer
 	pages, weak := 0, 0
 	for _, st := range c.Session().Steps() {
 		if st.Kind != "document" || st.Status != 200 || !sameHost(st.URL, issuer) {

@@ -10,24 +10,24 @@ import (
 	"github.com/oauthcheck/oauthcheck/drivers/browser"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/suites/check"
-	"github.com/oauthcheck/oauthcheck/suites/flow"
+	"github.com/oauthcheck/oauthcheck/suites/internal/steps"
 )
 
 // responses gets one successful authorization response and one error
 // response (an unknown scope, and if that is ignored, a denial).
 func responses(c *check.C) (success, failure *browser.Callback) {
-	r := flow.NewAuthRequest(c, target.RoleConfidential)
-	ok, err := flow.Authorize(c, r, false)
+	r := steps.NewAuthRequest(c, target.RoleConfidential)
+	ok, err := steps.Authorize(c, r, false)
 	c.Require(err, "authorize")
-	e := flow.NewAuthRequest(c, target.RoleConfidential)
+	e := steps.NewAuthRequest(c, target.RoleConfidential)
 	e.Scope = "oauthcheck-nonexistent-scope"
-	bad, err := flow.Authorize(c, e, false)
+	bad, err := steps.Authorize(c, e, false)
 	if err != nil && !errors.Is(err, browser.ErrNoCallback) {
 		c.Require(err, "authorize with an unknown scope")
 	}
 	if bad == nil || bad.Param("error") == "" {
-		d := flow.NewAuthRequest(c, target.RoleConfidential)
-		bad, err = flow.Authorize(c, d, true)
+		d := steps.NewAuthRequest(c, target.RoleConfidential)
+		bad, err = steps.Authorize(c, d, true)
 		if err != nil || bad.Param("error") == "" {
 			bad = nil
 		}
@@ -39,7 +39,7 @@ func responses(c *check.C) (success, failure *browser.Callback) {
 // iss in every authorization response.
 var _ = check.It("ISS-IN-SUCCESS-RESPONSE", func(c *check.C) {
 	ok, _ := responses(c)
-	md := flow.Metadata(c)
+	md := steps.Metadata(c)
 	switch {
 	case ok.Param("iss") != "":
 		c.Pass("the authorization response carries iss")
@@ -54,7 +54,7 @@ var _ = check.It("ISS-IN-SUCCESS-RESPONSE", func(c *check.C) {
 // responses".
 var _ = check.It("ISS-IN-ERROR-RESPONSE", func(c *check.C) {
 	_, bad := responses(c)
-	md := flow.Metadata(c)
+	md := steps.Metadata(c)
 	switch {
 	case bad == nil:
 		c.Skipf("no error response could be provoked (an unknown scope and a denial both gave none)")
@@ -71,7 +71,7 @@ var _ = check.It("ISS-IN-ERROR-RESPONSE", func(c *check.C) {
 // simple string comparison".
 var _ = check.It("ISS-VALUE-MATCHES-ISSUER", func(c *check.C) {
 	ok, bad := responses(c)
-	want := flow.Metadata(c).Issuer
+	want := steps.Metadata(c).Issuer
 	judged := false
 	for name, cb := range map[string]*browser.Callback{"success": ok, "error": bad} {
 		if cb == nil || cb.Param("iss") == "" {
@@ -93,7 +93,7 @@ var _ = check.It("ISS-VALUE-MATCHES-ISSUER", func(c *check.C) {
 // true, iss is always present, and an AS that sends iss sets it.
 var _ = check.It("ISS-METADATA-FLAG", func(c *check.C) {
 	ok, bad := responses(c)
-	flag := flow.Metadata(c).AuthorizationResponseIssSupported
+	flag := steps.Metadata(c).AuthorizationResponseIssSupported
 	sent := ok.Param("iss") != "" && (bad == nil || bad.Param("iss") != "")
 	some := ok.Param("iss") != "" || (bad != nil && bad.Param("iss") != "")
 	switch {

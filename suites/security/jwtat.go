@@ -11,18 +11,18 @@ import (
 
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/suites/check"
-	"github.com/oauthcheck/oauthcheck/suites/flow"
+	"github.com/oauthcheck/oauthcheck/suites/internal/steps"
 )
 
 // jwtAccessToken gets an access token (client credentials, else the code
 // flow) and skips when it is not a JWS.
-func jwtAccessToken(c *check.C) (string, *flow.TokenResponse, map[string]any, map[string]any) {
-	var t *flow.TokenResponse
+func jwtAccessToken(c *check.C) (string, *steps.TokenResponse, map[string]any, map[string]any) {
+	var t *steps.TokenResponse
 	if cl, _ := c.Env.Target.Client(target.RoleConfidential); cl != nil && cl.Secret != "" {
-		t = flow.ParseToken(c, flow.Token(c, cl, url.Values{"grant_type": {"client_credentials"}}, flow.AuthDefault))
+		t = steps.ParseToken(c, steps.Token(c, cl, url.Values{"grant_type": {"client_credentials"}}, steps.AuthDefault))
 	}
 	if t == nil || !t.Issued() {
-		_, t = flow.Tokens(c, target.RoleConfidential)
+		_, t = steps.Tokens(c, target.RoleConfidential)
 	}
 	parts := strings.Split(t.AccessToken, ".")
 	if len(parts) != 3 {
@@ -67,7 +67,7 @@ var _ = check.It("JWTAT-SIGNATURE", func(c *check.C) {
 		c.Fail("RFC 9068 §2.1", "the JWT access token has alg %q", alg)
 		return
 	}
-	u := flow.Endpoint(c, "jwks_uri", flow.Metadata(c).JWKSURI)
+	u := steps.Endpoint(c, "jwks_uri", steps.Metadata(c).JWKSURI)
 	resp, err := c.HTTP.Get(c, u, nil)
 	c.Require(err, "GET jwks_uri")
 	var set jose.JSONWebKeySet
@@ -113,8 +113,8 @@ var _ = check.It("JWTAT-REQUIRED-CLAIMS", func(c *check.C) {
 		c.Fail("RFC 9068 §2.2", "the JWT access token lacks REQUIRED claims %s", strings.Join(missing, ", "))
 		return
 	}
-	if iss := claims["iss"]; iss != flow.Metadata(c).Issuer {
-		c.Fail("RFC 9068 §2.2", "the JWT access token's iss is %v, not the issuer %q", iss, flow.Metadata(c).Issuer)
+	if iss := claims["iss"]; iss != steps.Metadata(c).Issuer {
+		c.Fail("RFC 9068 §2.2", "the JWT access token's iss is %v, not the issuer %q", iss, steps.Metadata(c).Issuer)
 		return
 	}
 	exp, _ := claims["exp"].(float64)

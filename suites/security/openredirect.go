@@ -5,7 +5,7 @@ import (
 
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/suites/check"
-	"github.com/oauthcheck/oauthcheck/suites/flow"
+	"github.com/oauthcheck/oauthcheck/suites/internal/steps"
 )
 
 const evil = "https://evil.oauthcheck.test/x"
@@ -16,16 +16,16 @@ const evil = "https://evil.oauthcheck.test/x"
 var _ = check.It("OPENREDIR-INVALID-CLIENT", func(c *check.C) {
 	cases := []struct {
 		name string
-		edit func(r *flow.AuthRequest)
+		edit func(r *steps.AuthRequest)
 	}{
-		{"an unknown client_id", func(r *flow.AuthRequest) {
+		{"an unknown client_id", func(r *steps.AuthRequest) {
 			r.Client = &target.Client{ID: "oauthcheck-does-not-exist"}
 			r.RedirectURI = evil
 		}},
-		{"an unregistered redirect_uri", func(r *flow.AuthRequest) { r.RedirectURI = evil }},
+		{"an unregistered redirect_uri", func(r *steps.AuthRequest) { r.RedirectURI = evil }},
 	}
 	for _, tc := range cases {
-		r := flow.NewAuthRequest(c, target.RoleConfidential)
+		r := steps.NewAuthRequest(c, target.RoleConfidential)
 		tc.edit(r)
 		c.Note("%s, with redirect_uri %s", tc.name, evil)
 		resp, err := c.HTTP.Get(c, r.URL(c), nil)
@@ -35,7 +35,7 @@ var _ = check.It("OPENREDIR-INVALID-CLIENT", func(c *check.C) {
 			continue
 		}
 		// A server may check only after login: try it in the browser.
-		cb, err := flow.Authorize(c, r, false, "https://evil.oauthcheck.test/")
+		cb, err := steps.Authorize(c, r, false, "https://evil.oauthcheck.test/")
 		if err == nil && cb != nil {
 			c.Fail("RFC 6749 §4.1.2.1", "%s: the browser was sent to %s", tc.name, cb.URL)
 			continue
@@ -50,12 +50,12 @@ var _ = check.It("OPENREDIR-INVALID-CLIENT", func(c *check.C) {
 var _ = check.It("OPENREDIR-ERROR-BEFORE-AUTH", func(c *check.C) {
 	for _, tc := range []struct {
 		name string
-		edit func(r *flow.AuthRequest)
+		edit func(r *steps.AuthRequest)
 	}{
-		{"scope=invalid", func(r *flow.AuthRequest) { r.Scope = "oauthcheck-nonexistent-scope" }},
-		{"response_type=bogus", func(r *flow.AuthRequest) { r.ResponseType = "bogus" }},
+		{"scope=invalid", func(r *steps.AuthRequest) { r.Scope = "oauthcheck-nonexistent-scope" }},
+		{"response_type=bogus", func(r *steps.AuthRequest) { r.ResponseType = "bogus" }},
 	} {
-		r := flow.NewAuthRequest(c, target.RoleConfidential)
+		r := steps.NewAuthRequest(c, target.RoleConfidential)
 		tc.edit(r)
 		c.Note("%s without a session", tc.name)
 		resp, err := c.HTTP.Get(c, r.URL(c), nil) // no cookies: no session

@@ -5,7 +5,7 @@ import (
 
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/suites/check"
-	"github.com/oauthcheck/oauthcheck/suites/flow"
+	"github.com/oauthcheck/oauthcheck/suites/internal/steps"
 )
 
 // RFC 9700 §2.4: "The resource owner password credentials grant MUST NOT
@@ -24,14 +24,14 @@ var _ = check.It("ROPC-DISABLED", func(c *check.C) {
 		tried = true
 		c.Note("the password grant as %s", cl.ID)
 		form := url.Values{"grant_type": {"password"}, "username": {u.Username}, "password": {u.Password}, "scope": {c.Env.Target.Config.Scope}}
-		t := flow.ParseToken(c, flow.Token(c, cl, form, flow.AuthDefault))
+		t := steps.ParseToken(c, steps.Token(c, cl, form, steps.AuthDefault))
 		switch e := t.OAuthError(); {
 		case t.Issued():
 			c.Violation(check.BCP, "RFC 9700 §2.4", "the password grant issued a token to %s", cl.ID)
 		case e == "unsupported_grant_type" || e == "unauthorized_client":
 			c.Pass("the password grant was refused for %s (%s)", cl.ID, e)
 		default:
-			c.Pass("the password grant was refused for %s (%s)", cl.ID, flow.Describe(t.Response))
+			c.Pass("the password grant was refused for %s (%s)", cl.ID, steps.Describe(t.Response))
 		}
 	}
 	if !tried {

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/oauthcheck/oauthcheck/suites/check"
-	"github.com/oauthcheck/oauthcheck/suites/suitetest"
+	"github.com/oauthcheck/oauthcheck/suites/internal/suitetest"
 )
 
 func TestSecurity(t *testing.T) { suitetest.Run(t, "security") }

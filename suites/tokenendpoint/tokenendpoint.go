@@ -12,7 +12,7 @@ import (
 	"github.com/oauthcheck/oauthcheck/drivers/client"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/suites/check"
-	"github.com/oauthcheck/oauthcheck/suites/flow"
+	"github.com/oauthcheck/oauthcheck/suites/internal/steps"
 )
 
 var ccForm = url.Values{"grant_type": {"client_credentials"}}
@@ -20,22 +20,22 @@ var ccForm = url.Values{"grant_type": {"client_credentials"}}
 // tokenResponses gets a token response of each kind the target offers
 // without a person (client credentials) and one through the browser
 // (authorization code, then a refresh).
-func tokenResponses(c *check.C) map[string]*flow.TokenResponse {
-	out := map[string]*flow.TokenResponse{}
-	md := flow.Metadata(c)
+func tokenResponses(c *check.C) map[string]*steps.TokenResponse {
+	out := map[string]*steps.TokenResponse{}
+	md := steps.Metadata(c)
 	if cl, _ := c.Env.Target.Client(target.RoleConfidential); cl != nil && cl.Secret != "" &&
 		(len(md.GrantTypesSupported) == 0 || target.Supports(md.GrantTypesSupported, "client_credentials")) {
 		c.Note("client_credentials")
-		if t := flow.ParseToken(c, flow.Token(c, cl, ccForm, flow.AuthDefault)); t.Issued() {
+		if t := steps.ParseToken(c, steps.Token(c, cl, ccForm, steps.AuthDefault)); t.Issued() {
 			out["client_credentials"] = t
 		}
 	}
 	c.Note("authorization_code")
-	r, t := flow.Tokens(c, target.RoleConfidential)
+	r, t := steps.Tokens(c, target.RoleConfidential)
 	out["authorization_code"] = t
 	if t.RefreshToken != "" {
 		c.Note("refresh_token")
-		if rt := flow.Refresh(c, r.Client, t.RefreshToken, ""); rt.Issued() {
+		if rt := steps.Refresh(c, r.Client, t.RefreshToken, ""); rt.Issued() {
 			out["refresh_token"] = rt
 		}
 	}
@@ -58,10 +58,10 @@ var _ = check.It("TOKEN-CACHE-NO-STORE", func(c *check.C) {
 			c.Pass("the %s token response has Cache-Control: no-store and Pragma: no-cache", grant)
 		}
 	}
-	if md := flow.Metadata(c); md.IntrospectionEndpoint != "" {
+	if md := steps.Metadata(c); md.IntrospectionEndpoint != "" {
 		if cl, _ := c.Env.Target.Client(target.RoleConfidential); cl != nil && cl.Secret != "" {
 			c.Note("introspection")
-			r := flow.Post(c, md.IntrospectionEndpoint, cl, url.Values{"token": {"oauthcheck-" + flow.Random(16)}}, flow.AuthDefault)
+			r := steps.Post(c, md.IntrospectionEndpoint, cl, url.Values{"token": {"oauthcheck-" + steps.Random(16)}}, steps.AuthDefault)
 			if r.Status == http.StatusOK && !strings.Contains(strings.ToLower(r.Header.Get("Cache-Control")), "no-store") {
 				c.Warn("RFC 6749 §5.1", "the introspection response has no Cache-Control: no-store")
 			}
@@ -105,9 +105,9 @@ var _ = check.It("TOKEN-RESPONSE-FORMAT", func(c *check.C) {
 // RFC 6749 §5.2: errors are 400 (401 for invalid_client) JSON with an
 // error from the registered set.
 var _ = check.It("TOKEN-ERROR-CODES", func(c *check.C) {
-	md := flow.Metadata(c)
-	tokenURL := flow.Endpoint(c, "token_endpoint", md.TokenEndpoint)
-	conf := flow.Client(c, target.RoleConfidential)
+	md := steps.Metadata(c)
+	tokenURL := steps.Endpoint(c, "token_endpoint", md.TokenEndpoint)
+	conf := steps.Client(c, target.RoleConfidential)
 	type trial struct {
 		name   string
 		cl     *target.Client
@@ -118,8 +118,8 @@ var _ = check.It("TOKEN-ERROR-CODES", func(c *check.C) {
 	trials := []trial{
 		{"no grant_type", conf, url.Values{}, nil, []string{"invalid_request"}},
 		{"grant_type=foo", conf, url.Values{"grant_type": {"urn:oauthcheck:bogus"}}, nil, []string{"unsupported_grant_type"}},
-		{"a bogus code", conf, url.Values{"grant_type": {"authorization_code"}, "code": {"oauthcheck-" + flow.Random(16)},
-			"redirect_uri": {c.Env.Target.Config.RedirectURI}, "code_verifier": {flow.Random(32)}}, nil, []string{"invalid_grant"}},
+		{"a bogus code", conf, url.Values{"grant_type": {"authorization_code"}, "code": {"oauthcheck-" + steps.Random(16)},
+			"redirect_uri": {c.Env.Target.Config.RedirectURI}, "code_verifier": {steps.Random(32)}}, nil, []string{"invalid_grant"}},
 	}
 	if pub, _ := c.Env.Target.Client(target.RolePublic); pub != nil {
 		trials = append(trials, trial{"client_credentials for a public client", pub, ccForm, nil, []string{"unauthorized_client", "invalid_client"}})
@@ -129,8 +129,8 @@ var _ = check.It("TOKEN-ERROR-CODES", func(c *check.C) {
 	}
 	for _, tr := range trials {
 		c.Note("error trigger: %s", tr.name)
-		r := flow.Post(c, tokenURL, tr.cl, tr.form, flow.AuthDefault)
-		if t := flow.ParseToken(c, r); t.Issued() && tr.form.Has("scope") {
+		r := steps.Post(c, tokenURL, tr.cl, tr.form, steps.AuthDefault)
+		if t := steps.ParseToken(c, r); t.Issued() && tr.form.Has("scope") {
 			// RFC 6749 §3.3 lets the server ignore a scope it does not
 			// grant, as long as it says which scope it issued.
 			if strings.Contains(" "+t.Scope+" ", " "+tr.form.Get("scope")+" ") {
@@ -143,12 +143,12 @@ var _ = check.It("TOKEN-ERROR-CODES", func(c *check.C) {
 		judgeError(c, tr.name, r, tr.want)
 	}
 	c.Note("error trigger: a JSON body")
-	h := http.Header{"Authorization": {flow.BasicHeader(conf.ID, conf.Secret)}, "Content-Type": {"application/json"}}
+	h := http.Header{"Authorization": {steps.BasicHeader(conf.ID, conf.Secret)}, "Content-Type": {"application/json"}}
 	req, _ := http.NewRequestWithContext(c, http.MethodPost, tokenURL, strings.NewReader(`{"grant_type":"client_credentials"}`))
 	req.Header = h
 	r, err := c.HTTP.Do(c, req)
 	c.Require(err, "POST the token endpoint")
-	if flow.ParseToken(c, r).Issued() {
+	if steps.ParseToken(c, r).Issued() {
 		c.Info("a JSON body was accepted as a token request")
 	} else {
 		judgeError(c, "a JSON body", r, []string{"invalid_request", "unsupported_grant_type"})
@@ -179,12 +179,12 @@ func judgeError(c *check.C, name string, r *client.Response, want []string) {
 // code and include the "WWW-Authenticate" response header field matching
 // the authentication scheme used by the client".
 var _ = check.It("TOKEN-INVALID-CLIENT-401", func(c *check.C) {
-	cl := flow.Client(c, target.RoleConfidential)
-	wrong := &target.Client{ID: cl.ID, Secret: "oauthcheck-wrong-" + flow.Random(8)}
-	r := flow.Token(c, wrong, ccForm, flow.AuthBasic)
+	cl := steps.Client(c, target.RoleConfidential)
+	wrong := &target.Client{ID: cl.ID, Secret: "oauthcheck-wrong-" + steps.Random(8)}
+	r := steps.Token(c, wrong, ccForm, steps.AuthBasic)
 	www := r.Header.Get("WWW-Authenticate")
 	switch {
-	case flow.ParseToken(c, r).Issued():
+	case steps.ParseToken(c, r).Issued():
 		c.Fail("RFC 6749 §5.2", "a wrong secret in Basic got a token")
 	case r.Status != http.StatusUnauthorized:
 		c.Fail("RFC 6749 §5.2", "a wrong secret in Basic was answered %d, not 401", r.Status)
@@ -201,15 +201,15 @@ var _ = check.It("TOKEN-INVALID-CLIENT-401", func(c *check.C) {
 // access token requests"; a server that answers GET puts credentials and
 // codes in logs.
 var _ = check.It("TOKEN-POST-ONLY", func(c *check.C) {
-	cl := flow.Client(c, target.RoleConfidential)
-	u := flow.Endpoint(c, "token_endpoint", flow.Metadata(c).TokenEndpoint)
+	cl := steps.Client(c, target.RoleConfidential)
+	u := steps.Endpoint(c, "token_endpoint", steps.Metadata(c).TokenEndpoint)
 	sep := "?"
 	if strings.Contains(u, "?") {
 		sep = "&"
 	}
-	r, err := c.HTTP.Get(c, u+sep+ccForm.Encode(), http.Header{"Authorization": {flow.BasicHeader(cl.ID, cl.Secret)}})
+	r, err := c.HTTP.Get(c, u+sep+ccForm.Encode(), http.Header{"Authorization": {steps.BasicHeader(cl.ID, cl.Secret)}})
 	c.Require(err, "GET the token endpoint")
-	if flow.ParseToken(c, r).Issued() {
+	if steps.ParseToken(c, r).Issued() {
 		c.Fail("RFC 6749 §3.2", "a GET to the token endpoint issued a token")
 		return
 	}
@@ -220,48 +220,48 @@ var _ = check.It("TOKEN-POST-ONLY", func(c *check.C) {
 // §2.3: one authentication method per request; §3.2.1: a public client
 // sends client_id.
 var _ = check.It("TOKEN-PARAM-HYGIENE", func(c *check.C) {
-	cl := flow.Client(c, target.RoleConfidential)
-	tokenURL := flow.Endpoint(c, "token_endpoint", flow.Metadata(c).TokenEndpoint)
+	cl := steps.Client(c, target.RoleConfidential)
+	tokenURL := steps.Endpoint(c, "token_endpoint", steps.Metadata(c).TokenEndpoint)
 	if cl.Secret != "" {
 		c.Note("(a) an unknown parameter")
-		if t := flow.ParseToken(c, flow.Post(c, tokenURL, cl, url.Values{"grant_type": {"client_credentials"}, "foo": {"bar"}}, flow.AuthBasic)); t.Issued() {
+		if t := steps.ParseToken(c, steps.Post(c, tokenURL, cl, url.Values{"grant_type": {"client_credentials"}, "foo": {"bar"}}, steps.AuthBasic)); t.Issued() {
 			c.Pass("an unknown parameter was ignored")
 		} else {
-			c.Info("client_credentials with foo=bar failed: %s", flow.Describe(t.Response))
+			c.Info("client_credentials with foo=bar failed: %s", steps.Describe(t.Response))
 		}
 		c.Note("(b) grant_type twice")
-		r := flow.Post(c, tokenURL, cl, url.Values{"grant_type": {"client_credentials", "client_credentials"}}, flow.AuthBasic)
+		r := steps.Post(c, tokenURL, cl, url.Values{"grant_type": {"client_credentials", "client_credentials"}}, steps.AuthBasic)
 		switch {
-		case flow.ParseToken(c, r).Issued():
+		case steps.ParseToken(c, r).Issued():
 			c.Fail("RFC 6749 §3.2", "grant_type sent twice was not refused")
 		case r.OAuthError() == "invalid_request":
 			c.Pass("grant_type twice: invalid_request")
 		default:
-			c.Warn("RFC 6749 §3.2", "grant_type twice: %s, not invalid_request", flow.Describe(r))
+			c.Warn("RFC 6749 §3.2", "grant_type twice: %s, not invalid_request", steps.Describe(r))
 		}
 		c.Note("(c) Basic and client_secret in the body at once")
 		form := url.Values{"grant_type": {"client_credentials"}, "client_id": {cl.ID}, "client_secret": {cl.Secret}}
-		r, err := c.HTTP.PostForm(c, tokenURL, form.Encode(), http.Header{"Authorization": {flow.BasicHeader(cl.ID, cl.Secret)}})
+		r, err := c.HTTP.PostForm(c, tokenURL, form.Encode(), http.Header{"Authorization": {steps.BasicHeader(cl.ID, cl.Secret)}})
 		c.Require(err, "POST the token endpoint")
 		switch {
-		case flow.ParseToken(c, r).Issued():
+		case steps.ParseToken(c, r).Issued():
 			c.Fail("RFC 6749 §2.3", "two client authentication methods at once were accepted")
 		case r.OAuthError() == "invalid_request":
 			c.Pass("two authentication methods at once: invalid_request")
 		default:
-			c.Warn("RFC 6749 §2.3", "two authentication methods at once: %s, not invalid_request", flow.Describe(r))
+			c.Warn("RFC 6749 §2.3", "two authentication methods at once: %s, not invalid_request", steps.Describe(r))
 		}
 	}
 	if pub, _ := c.Env.Target.Client(target.RolePublic); pub != nil {
-		r := flow.NewAuthRequest(c, target.RolePublic)
-		code := flow.Code(c, r)
+		r := steps.NewAuthRequest(c, target.RolePublic)
+		code := steps.Code(c, r)
 		c.Note("(d) the public client omits client_id")
 		form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {r.RedirectURI}, "code_verifier": {r.Verifier}}
-		t := flow.ParseToken(c, flow.Post(c, tokenURL, nil, form, flow.AuthNone))
+		t := steps.ParseToken(c, steps.Post(c, tokenURL, nil, form, steps.AuthNone))
 		if t.Issued() {
 			c.Fail("RFC 6749 §3.2.1", "a public client's code was redeemed without client_id")
 		} else {
-			c.Pass("without client_id the public client's code was refused (%s)", flow.Describe(t.Response))
+			c.Pass("without client_id the public client's code was refused (%s)", steps.Describe(t.Response))
 		}
 	}
 })
@@ -274,20 +274,20 @@ var _ = check.It("TOKEN-ENTROPY", func(c *check.C) {
 	// Most samples come from what the run obtained already; top up cheaply.
 	if cl, _ := c.Env.Target.Client(target.RoleConfidential); cl != nil && cl.Secret != "" && len(c.Env.Samples.Get("access_token")) < 20 {
 		for i := 0; i < 20; i++ {
-			if !flow.ParseToken(c, flow.Token(c, cl, ccForm, flow.AuthDefault)).Issued() {
+			if !steps.ParseToken(c, steps.Token(c, cl, ccForm, steps.AuthDefault)).Issued() {
 				break
 			}
 		}
 	}
 	if len(c.Env.Samples.Get("refresh_token")) < 3 {
-		r, t := flow.Tokens(c, target.RoleConfidential)
+		r, t := steps.Tokens(c, target.RoleConfidential)
 		for i := 0; i < 10 && t.RefreshToken != ""; i++ {
-			t = flow.Refresh(c, r.Client, t.RefreshToken, "")
+			t = steps.Refresh(c, r.Client, t.RefreshToken, "")
 		}
 	}
 	if len(c.Env.Samples.Get("code")) < 3 {
 		for i := 0; i < 3; i++ {
-			flow.Code(c, flow.NewAuthRequest(c, target.RoleConfidential))
+			steps.Code(c, steps.NewAuthRequest(c, target.RoleConfidential))
 		}
 	}
 	judged := 0

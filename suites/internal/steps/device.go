@@ -1,18 +1,16 @@
-package flow
+package steps
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
-	"github.com/go-rod/rod"
-
 	"github.com/oauthcheck/oauthcheck/drivers/browser"
 	"github.com/oauthcheck/oauthcheck/drivers/client"
+	"github.com/oauthcheck/oauthcheck/drivers/login"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/suites/check"
 )
@@ -232,7 +230,7 @@ func Sleep(ctx context.Context, d time.Duration) error {
 
 // ErrUserCodeRefused means the verification page asked for the user code
 // again after it was entered: the server did not take it.
-var ErrUserCodeRefused = errors.New("flow: the verification page asked for the user code again")
+var ErrUserCodeRefused = login.ErrUserCodeRefused
 
 // VerifyDevice is the person's step of RFC 8628 §3.3 in the check's browser
 // session: open uri, log in if asked, enter userCode when asked, then
@@ -249,7 +247,7 @@ func VerifyDevice(c *check.C, uri, userCode string, deny bool) error {
 func verifyDeviceIn(c *check.C, sess *browser.Session, uri, userCode string, deny bool) error {
 	t := Task(c)
 	t.UserCode, t.Deny = userCode, deny
-	return sess.VerifyDevice(c, uri, &codeOnce{Actor: c.Env.Actor}, t)
+	return sess.VerifyDevice(c, uri, login.CodeOnce(c.Env.Actor), t)
 }
 
 // ApproveDevice approves d on its verification_uri, and ends the check
@@ -275,40 +273,6 @@ func DenyDevice(c *check.C, d *Device) {
 		c.Screenshot(c.Session(), "the denial did not complete")
 		c.Fatalf("denying user code %s at %s failed: %v", d.UserCode, d.VerificationURI, err)
 	}
-}
-
-// codeOnce lets the person type the user code once: afterwards the task
-// has none, and a page that has nothing else to do but still shows a code
-// field is a refusal.
-type codeOnce struct {
-	browser.Actor
-	entered bool
-}
-
-// codeFieldJS tells whether the page shows a field for a code, found as
-// the login actors find it.
-const codeFieldJS = `() => [...document.querySelectorAll('input,textarea')].some(i => {
-  if (i.type === 'hidden' || i.disabled) return false;
-  const r = i.getBoundingClientRect(), st = getComputedStyle(i);
-  if (r.width === 0 || r.height === 0 || st.visibility === 'hidden' || st.display === 'none') return false;
-  const about = [i.name, i.id, i.placeholder, i.getAttribute('aria-label'), (i.labels && i.labels[0] && i.labels[0].innerText) || ''].join(' ');
-  return /code/i.test(about);
-})`
-
-func (a *codeOnce) Act(ctx context.Context, p *rod.Page, t browser.Task) (string, error) {
-	if a.entered {
-		t.UserCode = ""
-	}
-	did, err := a.Actor.Act(ctx, p, t)
-	switch {
-	case did == "user_code":
-		a.entered = true
-	case did == "" && err == nil && a.entered:
-		if res, err := p.Eval(codeFieldJS); err == nil && res.Value.Bool() {
-			return "", ErrUserCodeRefused
-		}
-	}
-	return did, err
 }
 
 // NormalisedCode is a user code with case and punctuation taken away, for

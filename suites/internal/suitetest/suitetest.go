@@ -14,10 +14,10 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/oauthcheck/oauthcheck/drivers/browser"
+	"github.com/oauthcheck/oauthcheck/drivers/client"
+	"github.com/oauthcheck/oauthcheck/drivers/target/reftarget"
 	"github.com/oauthcheck/oauthcheck/reference"
 	"github.com/oauthcheck/oauthcheck/suites/check"
-	"github.com/oauthcheck/oauthcheck/suites/reftarget"
-	"github.com/oauthcheck/oauthcheck/suites/setup"
 )
 
 var (
@@ -55,9 +55,11 @@ type Config func(*reference.Config)
 // after the current node, and returns the environment of its checks.
 func Reference(ctx context.Context, cfg Config, weaknesses ...string) *check.Env {
 	GinkgoHelper()
-	env, stop, err := setup.Reference(ctx, Browser(ctx), reftarget.Options{Weaknesses: weaknesses, Config: cfg, Key: key()})
+	srv, err := reftarget.Start(reftarget.Options{Weaknesses: weaknesses, Config: cfg, Key: key()})
 	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(stop)
+	DeferCleanup(srv.Close)
+	env, err := check.Open(ctx, srv.URL, reftarget.TargetConfig(srv.Ref), Browser(ctx), client.Options{})
+	Expect(err).NotTo(HaveOccurred(), "open the reference with %v", weaknesses)
 	env.Profile = profile
 	return env
 }

@@ -2,7 +2,7 @@
 // share: building authorization requests, getting a code through the
 // browser, token requests with each client authentication method, and the
 // token-validity oracle.
-package flow
+package steps
 
 import (
 	"crypto/rand"
