@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/oauthcheck/oauthcheck/drivers/client"
+	"github.com/oauthcheck/oauthcheck/drivers/evidence"
 )
 
 // TestFixturesHoldNoSecrets guards the committed reports: every credential,
@@ -38,7 +38,7 @@ func TestFixturesHoldNoSecrets(t *testing.T) {
 				if err != nil {
 					return
 				}
-				for _, k := range client.SecretParams {
+				for _, k := range evidence.SecretParams {
 					for _, v := range vals[k] {
 						if !masked(v) {
 							t.Errorf("%s: %s=%.12s… is not redacted", where, k, v)
@@ -75,7 +75,7 @@ func TestFixturesHoldNoSecrets(t *testing.T) {
 					case map[string]any:
 						for k, val := range t2 {
 							if s, ok := val.(string); ok {
-								for _, p := range client.SecretParams {
+								for _, p := range evidence.SecretParams {
 									if strings.EqualFold(k, p) && !masked(s) {
 										t.Errorf("%s: JSON member %s is not redacted", where, k)
 									}
@@ -111,8 +111,8 @@ func TestFixturesHoldNoSecrets(t *testing.T) {
 				}
 				for _, s := range r.Browser {
 					n++
-					checkURL(r.ID+" browser "+s.Kind, s.URL)
-					checkHeader(r.ID+" browser "+s.Kind, s.Header)
+					checkURL(r.ID+" browser "+string(s.Kind), s.URL)
+					checkHeader(r.ID+" browser "+string(s.Kind), s.Header)
 				}
 			}
 			if n == 0 {

@@ -4,13 +4,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/oauthcheck/oauthcheck/drivers/evidence"
 	"github.com/oauthcheck/oauthcheck/suites/check"
 )
 
@@ -37,8 +37,8 @@ type Result struct {
 	// check made them. A spec that failed without a verdict (a panic, a
 	// crashed flow) has one FAIL finding with ginkgo's failure message.
 	Findings    check.Findings
-	Exchanges   []Exchange
-	Browser     []Step
+	Exchanges   []evidence.Exchange
+	Browser     []evidence.Step
 	Screenshots []Screenshot
 	// Output is what a failed spec wrote outside its findings: a crashed
 	// flow's stderr, a panic's stack.
@@ -55,35 +55,6 @@ type Result struct {
 type Ref struct {
 	Name string // "RFC 6749 §4.1.2"
 	URL  string // empty when the catalogue knows no link
-}
-
-// Exchange is one recorded HTTP exchange, as the check's client recorded
-// it, with secrets already redacted.
-type Exchange struct {
-	Note           string        `json:"note,omitempty"`
-	Method         string        `json:"method"`
-	URL            string        `json:"url"`
-	RequestHeader  http.Header   `json:"request_header,omitempty"`
-	RequestBody    string        `json:"request_body,omitempty"`
-	Status         int           `json:"status,omitempty"`
-	ResponseHeader http.Header   `json:"response_header,omitempty"`
-	ResponseBody   string        `json:"response_body,omitempty"`
-	Error          string        `json:"error,omitempty"`
-	Started        time.Time     `json:"started"`
-	Duration       time.Duration `json:"duration_ns"`
-}
-
-// Step is one browser step: a document, a redirect, an action of the
-// login script, or the callback caught on its way to the redirect URI.
-type Step struct {
-	Kind     string      `json:"kind"`
-	Method   string      `json:"method,omitempty"`
-	URL      string      `json:"url"`
-	Status   int         `json:"status,omitempty"`
-	Header   http.Header `json:"header,omitempty"`
-	FromPost bool        `json:"from_post,omitempty"`
-	Action   string      `json:"action,omitempty"`
-	At       time.Time   `json:"at"`
 }
 
 // Screenshot is a PNG of a browser page behind a verdict.
@@ -282,6 +253,10 @@ func Problems(r types.Report) []string {
 	return unique(r.SpecialSuiteFailureReasons)
 }
 
+// scrubber redacts again the evidence a report reads, so that a report
+// never shows a secret, even from an older or faulty recorder.
+var scrubber = evidence.NewRedactor(nil)
+
 // resultOf reads one It spec. ok is false for a spec that is not a check
 // and did not fail; ran is false for a spec that never started.
 func resultOf(s types.SpecReport) (res Result, ran, ok bool) {
@@ -306,18 +281,18 @@ func resultOf(s types.SpecReport) (res Result, ran, ok bool) {
 				ve = &v
 			}
 		case check.EntryExchanges:
-			var xs []Exchange
+			var xs []evidence.Exchange
 			if decodeEntry(e, &xs) == nil {
 				for i := range xs {
-					xs[i].scrub()
+					scrubber.Exchange(&xs[i])
 				}
 				res.Exchanges = xs
 			}
 		case check.EntryBrowser:
-			var ss []Step
+			var ss []evidence.Step
 			if decodeEntry(e, &ss) == nil {
 				for i := range ss {
-					ss[i].scrub()
+					scrubber.Step(&ss[i])
 				}
 				res.Browser = ss
 			}

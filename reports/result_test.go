@@ -12,8 +12,6 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/onsi/ginkgo/v2/types"
 
-	"github.com/oauthcheck/oauthcheck/drivers/browser"
-	"github.com/oauthcheck/oauthcheck/drivers/client"
 	"github.com/oauthcheck/oauthcheck/suites/check"
 )
 
@@ -265,25 +263,6 @@ func TestResultsInProcess(t *testing.T) {
 				t.Errorf("in-process results differ from JSON ones (-json +in-process):\n%s", diff)
 			}
 		})
-	}
-}
-
-// TestEvidenceTypesMirrorDrivers makes sure reports decodes every field the
-// drivers record: its Exchange and Step have the same JSON fields.
-func TestEvidenceTypesMirrorDrivers(t *testing.T) {
-	tags := func(v any) []string {
-		var out []string
-		rt := reflect.TypeOf(v)
-		for i := range rt.NumField() {
-			out = append(out, rt.Field(i).Name+" "+rt.Field(i).Type.String()+" "+rt.Field(i).Tag.Get("json"))
-		}
-		return out
-	}
-	if diff := cmp.Diff(tags(client.Exchange{}), tags(Exchange{})); diff != "" {
-		t.Errorf("reports.Exchange no longer mirrors client.Exchange (-client +reports):\n%s", diff)
-	}
-	if diff := cmp.Diff(tags(browser.Step{}), tags(Step{})); diff != "" {
-		t.Errorf("reports.Step no longer mirrors browser.Step (-browser +reports):\n%s", diff)
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/oauthcheck/oauthcheck/drivers/browser"
-	"github.com/oauthcheck/oauthcheck/drivers/client"
+	"github.com/oauthcheck/oauthcheck/drivers/evidence"
 	"github.com/oauthcheck/oauthcheck/drivers/login"
 	"github.com/oauthcheck/oauthcheck/reference"
 )
@@ -201,7 +201,7 @@ func TestAuthorize(t *testing.T) {
 	t.Parallel()
 	ref := startReference(t)
 	s := newSession(t)
-	s.Redact = client.NewRedactor().URL
+	s.Redact = evidence.NewRedactor(nil).URL
 	a := newAuthRequest("oauthcheck-p")
 	cb, err := s.Authorize(ctxFor(t, 20*time.Second), a.url(ref.URL), []string{redirectURI}, scriptActor(t), ref.task())
 	if err != nil {
@@ -220,7 +220,7 @@ func TestAuthorize(t *testing.T) {
 	var kinds, actions []string
 	sawPostRedirect, sawLoginPage := false, false
 	for _, st := range steps {
-		kinds = append(kinds, st.Kind)
+		kinds = append(kinds, string(st.Kind))
 		if st.Kind == "action" {
 			actions = append(actions, st.Action)
 		}

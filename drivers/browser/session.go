@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-rod/rod"
 	"github.com/go-rod/rod/lib/proto"
+	"github.com/oauthcheck/oauthcheck/drivers/evidence"
 )
 
 // Task is what the person in the browser is asked to do.
@@ -21,20 +22,6 @@ type Task struct {
 	UserCode string
 	// Deny makes the person refuse instead of approving.
 	Deny bool
-}
-
-// Step is one thing that happened in the browser: a document loaded, a
-// redirect, an action of the person. Recorded as evidence.
-type Step struct {
-	Kind   string      `json:"kind"` // document, redirect, action, callback
-	Method string      `json:"method,omitempty"`
-	URL    string      `json:"url"`
-	Status int         `json:"status,omitempty"`
-	Header http.Header `json:"header,omitempty"`
-	// FromPost is set on a redirect that answers a form POST.
-	FromPost bool      `json:"from_post,omitempty"`
-	Action   string    `json:"action,omitempty"`
-	At       time.Time `json:"at"`
 }
 
 // Session is one incognito browser context with one page: its cookies are
@@ -48,7 +35,7 @@ type Session struct {
 	Redact func(string) string
 
 	mu        sync.Mutex
-	steps     []Step
+	steps     []evidence.Step
 	catch     []string // URL prefixes whose navigation is caught
 	caught    chan string
 	postedURL map[string]bool // request ids of POSTs
@@ -91,10 +78,10 @@ func (s *Session) Close() {
 }
 
 // Steps returns what happened so far.
-func (s *Session) Steps() []Step {
+func (s *Session) Steps() []evidence.Step {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Step(nil), s.steps...)
+	return append([]evidence.Step(nil), s.steps...)
 }
 
 func (s *Session) redact(u string) string {
@@ -104,7 +91,7 @@ func (s *Session) redact(u string) string {
 	return u
 }
 
-func (s *Session) record(st Step) {
+func (s *Session) record(st evidence.Step) {
 	st.URL = s.redact(st.URL)
 	if loc := st.Header.Get("Location"); loc != "" {
 		st.Header.Set("Location", s.redact(loc))
@@ -124,7 +111,7 @@ func (s *Session) onRequest(e *proto.NetworkRequestWillBeSent) {
 	s.postedURL[string(e.RequestID)] = e.Request.Method == http.MethodPost
 	s.mu.Unlock()
 	if r := e.RedirectResponse; r != nil {
-		s.record(Step{Kind: "redirect", URL: r.URL, Status: r.Status, Header: headers(r.Headers), FromPost: fromPost})
+		s.record(evidence.Step{Kind: evidence.StepRedirect, URL: r.URL, Status: r.Status, Header: headers(r.Headers), FromPost: fromPost})
 	}
 }
 
@@ -132,7 +119,7 @@ func (s *Session) onResponse(e *proto.NetworkResponseReceived) {
 	if e.Type != proto.NetworkResourceTypeDocument || e.Response == nil {
 		return
 	}
-	s.record(Step{Kind: "document", URL: e.Response.URL, Status: e.Response.Status, Header: headers(e.Response.Headers)})
+	s.record(evidence.Step{Kind: evidence.StepDocument, URL: e.Response.URL, Status: e.Response.Status, Header: headers(e.Response.Headers)})
 	s.mu.Lock()
 	s.loads++
 	s.mu.Unlock()
@@ -249,7 +236,7 @@ func (s *Session) Authorize(ctx context.Context, authURL string, catch []string,
 		return nil, fmt.Errorf("browser: parse callback URL: %w", err)
 	}
 	frag, _ := url.ParseQuery(u.EscapedFragment())
-	s.record(Step{Kind: "callback", URL: href})
+	s.record(evidence.Step{Kind: evidence.StepCallback, URL: href})
 	return &Callback{URL: u, Query: u.Query(), Fragment: frag}, nil
 }
 
@@ -347,7 +334,7 @@ func (s *Session) drive(ctx context.Context, actor Actor, t Task, done func() bo
 			return fmt.Errorf("browser: at %s: %w", s.redact(lastURL), err)
 		}
 		if did != ActNone {
-			s.record(Step{Kind: "action", URL: lastURL, Action: string(did)})
+			s.record(evidence.Step{Kind: evidence.StepAction, URL: lastURL, Action: string(did)})
 			actions++
 			if actions > maxActions {
 				return fmt.Errorf("browser: more than %d actions without reaching the end; last page %s", maxActions, s.redact(lastURL))

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/oauthcheck/oauthcheck/drivers/evidence"
 )
 
 // Options configure a [Client].
@@ -33,8 +35,9 @@ type Options struct {
 	// InsecureSkipVerify turns certificate verification off. It makes
 	// TLS-CERTIFICATE-VALID meaningless; use only against lab servers.
 	InsecureSkipVerify bool
-	// Redactor hides secrets in the records. Default: key-based only.
-	Redactor *Redactor
+	// Redactor hides secrets in the records. Default: one with the run's
+	// key that knows no literal secrets yet.
+	Redactor *evidence.Redactor
 }
 
 // Client sends requests and records them. Its zero value is not usable;
@@ -54,7 +57,7 @@ func New(opts Options) (*Client, error) {
 		opts.MaxBody = 1 << 20
 	}
 	if opts.Redactor == nil {
-		opts.Redactor = NewRedactor()
+		opts.Redactor = evidence.NewRedactor(nil)
 	}
 	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: opts.InsecureSkipVerify}
 	if opts.CAFile != "" {
@@ -86,7 +89,7 @@ func New(opts Options) (*Client, error) {
 }
 
 // Redactor returns the client's redactor.
-func (c *Client) Redactor() *Redactor { return c.opts.Redactor }
+func (c *Client) Redactor() *evidence.Redactor { return c.opts.Redactor }
 
 // WithRecorder returns a client that shares c's connections but records
 // into rec.
@@ -177,7 +180,7 @@ func (c *Client) Do(ctx context.Context, req *http.Request) (*Response, error) {
 		Method:        out.Method,
 		URL:           red.URL(out.URL.String()),
 		RequestHeader: red.Header(out.Header),
-		RequestBody:   red.Body(out.Header.Get("Content-Type"), reqBody),
+		RequestBody:   recordBody(red, out.Header.Get("Content-Type"), reqBody),
 		Started:       time.Now(),
 	}
 	defer func() { ex.Duration = time.Since(ex.Started).Round(time.Millisecond); c.rec.add(ex) }()
@@ -196,14 +199,31 @@ func (c *Client) Do(ctx context.Context, req *http.Request) (*Response, error) {
 	}
 	if int64(len(body)) > c.opts.MaxBody {
 		ex.Error = fmt.Sprintf("response body over %d bytes", c.opts.MaxBody)
-		ex.ResponseBody = red.Body(resp.Header.Get("Content-Type"), body[:min(len(body), 1024)]) + "…"
+		ex.ResponseBody = recordBody(red, resp.Header.Get("Content-Type"), body)
 		return nil, fmt.Errorf("client: %s %s: response body over %d bytes", out.Method, redactedURL(red, out.URL), c.opts.MaxBody)
 	}
-	ex.ResponseBody = red.Body(resp.Header.Get("Content-Type"), body)
+	ex.ResponseBody = recordBody(red, resp.Header.Get("Content-Type"), body)
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: body, Exchange: ex}, nil
 }
 
-func redactedURL(r *Redactor, u *url.URL) string { return r.URL(u.String()) }
+func redactedURL(r *evidence.Redactor, u *url.URL) string { return r.URL(u.String()) }
+
+// MaxRecordedBody is how much of a body an exchange keeps as evidence.
+const MaxRecordedBody = 64 << 10
+
+// recordBody redacts a body for the record, whole, so that every secret
+// in it is seen and remembered, and keeps at most MaxRecordedBody of it.
+func recordBody(red *evidence.Redactor, contentType string, body []byte) string {
+	s := red.Body(contentType, body)
+	if len(s) <= MaxRecordedBody {
+		return s
+	}
+	cut := MaxRecordedBody
+	for cut > 0 && s[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("… (%d bytes, cut)", len(body))
+}
 
 func describe(err error, timeout time.Duration) error {
 	var ne net.Error

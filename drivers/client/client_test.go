@@ -22,6 +22,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/oauthcheck/oauthcheck/drivers/client"
+	"github.com/oauthcheck/oauthcheck/drivers/evidence"
 )
 
 func newClient(t *testing.T, opts client.Options) *client.Client {
@@ -50,6 +51,15 @@ func recorded(t *testing.T, rec *client.Recorder) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// A JWT as servers issue them: three base64url parts.
+const testJWT = "eyJhbGciOiJSUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiJhbGljZSIsImlzcyI6Imh0dHA6Ly8xMjcuMC4wLjEifQ.c2lnbmF0dXJlLWJ5dGVz"
+
+func secretRedactor(secret string) *evidence.Redactor {
+	r := evidence.NewRedactor(nil)
+	r.Add("client_secret", secret)
+	return r
 }
 
 // TestSecretsNeverReachAnExchange sends and receives every kind of secret
@@ -97,8 +107,9 @@ func TestSecretsNeverReachAnExchange(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
-	red := client.NewRedactor(clientSecret)
-	red.Add(password)
+	red := evidence.NewRedactor(nil)
+	red.Add("client_secret", clientSecret)
+	red.Add("password", password)
 	c := newClient(t, client.Options{Redactor: red})
 	ctx := context.Background()
 
@@ -153,7 +164,7 @@ func TestSecretsNeverReachAnExchange(t *testing.T) {
 	}
 	// A replay must stay visible: the same code has the same mask in the
 	// request body, the Location and the failed request's URL.
-	if want := client.Mask("code", code); strings.Count(got, want) < 4 {
+	if want := red.Mask("code", code); strings.Count(got, want) < 4 {
 		t.Errorf("the code's mask %s appears %d times, want it in every place the code was:\n%s", want, strings.Count(got, want), got)
 	}
 }
@@ -332,7 +343,7 @@ func TestHTTPWorksWithOAuth2(t *testing.T) {
 		io.WriteString(w, `{"access_token":"oauth2-access-token","token_type":"Bearer","expires_in":60,"refresh_token":"oauth2-refresh-token"}`)
 	}))
 	defer srv.Close()
-	c := newClient(t, client.Options{Redactor: client.NewRedactor(secret)})
+	c := newClient(t, client.Options{Redactor: secretRedactor(secret)})
 	conf := &oauth2.Config{
 		ClientID: "oauthcheck-a", ClientSecret: secret, RedirectURL: "https://client.oauthcheck.test/cb",
 		Endpoint: oauth2.Endpoint{TokenURL: srv.URL + "/token", AuthStyle: oauth2.AuthStyleInHeader},

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/oauthcheck/oauthcheck/drivers/browser"
+	"github.com/oauthcheck/oauthcheck/drivers/evidence"
 	"github.com/oauthcheck/oauthcheck/drivers/login"
 	"github.com/oauthcheck/oauthcheck/reference"
 )
@@ -118,7 +119,7 @@ func authURL(issuer string) (string, string) {
 	return issuer + "/authorize?" + q.Encode(), state
 }
 
-func actions(steps []browser.Step) []string {
+func actions(steps []evidence.Step) []string {
 	var out []string
 	for _, st := range steps {
 		if st.Kind == "action" {

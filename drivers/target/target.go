@@ -55,14 +55,12 @@ func Open(ctx context.Context, c *client.Client, issuer string, cfg *Config) (*T
 	if cfg.Clients == nil {
 		cfg.Clients = map[string]*Client{}
 	}
-	secrets := []string{}
 	for _, cl := range cfg.Clients {
-		secrets = append(secrets, cl.Secret)
+		c.Redactor().Add("client_secret", cl.Secret)
 	}
 	if cfg.User != nil {
-		secrets = append(secrets, cfg.User.Password)
+		c.Redactor().Add("password", cfg.User.Password)
 	}
-	c.Redactor().Add(secrets...)
 	md, err := Discover(ctx, c, issuer)
 	if err != nil {
 		return nil, err
@@ -137,7 +135,7 @@ func (t *Target) registerClients(ctx context.Context) error {
 		}
 		if c.Secret != "" {
 			c.AuthMethod = r.method
-			t.HTTP.Redactor().Add(c.Secret)
+			t.HTTP.Redactor().Add("client_secret", c.Secret)
 		}
 		t.Config.Clients[r.role] = c
 		t.Registered = append(t.Registered, r.role)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/oauthcheck/oauthcheck/drivers/browser"
 	"github.com/oauthcheck/oauthcheck/drivers/client"
+	"github.com/oauthcheck/oauthcheck/drivers/evidence"
 	"github.com/oauthcheck/oauthcheck/drivers/login"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 )
@@ -33,7 +34,7 @@ type Env struct {
 // its checks. b may be nil for a run without a browser.
 func Open(ctx context.Context, issuer string, cfg *target.Config, b *browser.Browser, httpOpts client.Options) (*Env, error) {
 	if httpOpts.Redactor == nil {
-		httpOpts.Redactor = client.NewRedactor()
+		httpOpts.Redactor = evidence.NewRedactor(nil)
 	}
 	if cfg != nil && httpOpts.CAFile == "" {
 		httpOpts.CAFile = cfg.CAFile

@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/oauthcheck/oauthcheck/drivers/evidence"
 	"github.com/onsi/ginkgo/v2"
-
-	"github.com/oauthcheck/oauthcheck/drivers/browser"
-	"github.com/oauthcheck/oauthcheck/drivers/client"
 )
 
 // The names of the report entries a check attaches; reports read them.
@@ -32,7 +30,7 @@ func (v VerdictEntry) String() string {
 }
 
 // Exchanges is the report entry of a check's HTTP exchanges.
-type Exchanges []*client.Exchange
+type Exchanges []*evidence.Exchange
 
 func (xs Exchanges) String() string {
 	var parts []string
@@ -43,7 +41,7 @@ func (xs Exchanges) String() string {
 }
 
 // Steps is the report entry of a check's browser steps.
-type Steps []browser.Step
+type Steps []evidence.Step
 
 func (ss Steps) String() string {
 	var lines []string

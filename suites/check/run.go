@@ -6,19 +6,19 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/oauthcheck/oauthcheck/drivers/browser"
 	"github.com/oauthcheck/oauthcheck/drivers/client"
+	"github.com/oauthcheck/oauthcheck/drivers/evidence"
 )
 
 // Result is the outcome of one check against one target.
 type Result struct {
-	ID        string             `json:"id"`
-	Verdict   Verdict            `json:"verdict"`
-	Findings  Findings           `json:"findings"`
-	Exchanges []*client.Exchange `json:"exchanges,omitempty"`
-	Steps     []browser.Step     `json:"browser_steps,omitempty"`
-	Shots     []Screenshot       `json:"screenshots,omitempty"`
-	Duration  time.Duration      `json:"duration_ns"`
+	ID        string               `json:"id"`
+	Verdict   Verdict              `json:"verdict"`
+	Findings  Findings             `json:"findings"`
+	Exchanges []*evidence.Exchange `json:"exchanges,omitempty"`
+	Steps     []evidence.Step      `json:"browser_steps,omitempty"`
+	Shots     []Screenshot         `json:"screenshots,omitempty"`
+	Duration  time.Duration        `json:"duration_ns"`
 }
 
 // Message is the one-paragraph summary of a result for a failure message:

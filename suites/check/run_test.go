@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/oauthcheck/oauthcheck/drivers/client"
+	"github.com/oauthcheck/oauthcheck/drivers/evidence"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 )
 
@@ -27,7 +28,9 @@ func testEnv(t *testing.T, p Profile) *Env {
 		io.WriteString(w, `{"access_token":"at-from-the-target","path":"`+r.URL.Path+`"}`)
 	}))
 	t.Cleanup(srv.Close)
-	hc, err := client.New(client.Options{Redactor: client.NewRedactor(testSecret)})
+	red := evidence.NewRedactor(nil)
+	red.Add("client_secret", testSecret)
+	hc, err := client.New(client.Options{Redactor: red})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +208,7 @@ func TestRunRecordsEvidence(t *testing.T) {
 	if strings.Contains(res.Exchanges[0].ResponseBody, "at-from-the-target") {
 		t.Errorf("the recorded response holds the access token: %s", res.Exchanges[0].ResponseBody)
 	}
-	if msg := res.Findings[0].Message; strings.Contains(msg, testSecret) || !strings.HasPrefix(msg, "got /a with secret <redacted:secret#") {
+	if msg := res.Findings[0].Message; strings.Contains(msg, testSecret) || !strings.HasPrefix(msg, "got /a with secret <redacted:client_secret#") {
 		t.Errorf("finding %q, want the secret redacted", msg)
 	}
 	if n := len(env.Target.HTTP.Recorder().Exchanges()); n != 0 {

@@ -204,7 +204,7 @@ var _ = check.It("CLIENTAUTH-BRUTEFORCE-THROTTLE", func(c *check.C) {
 	if id == "" {
 		c.Skipf("registering a throwaway client failed (%d %s)", resp.Status, resp.OAuthError())
 	}
-	c.HTTP.Redactor().Add(resp.Field("client_secret"))
+	c.HTTP.Redactor().Add("client_secret", resp.Field("client_secret"))
 	throwaway := &target.Client{ID: id, Secret: "oauthcheck-wrong-" + steps.Random(8)}
 	tokenURL := steps.Metadata(c).TokenEndpoint
 	var first, last time.Duration
