@@ -316,8 +316,8 @@ var catalogue = []Check{
 			"RFC 6749 §10.5",
 			"OAuth 2.1 §4.1.3",
 		},
-		Requirement: "Only the client a code was issued to can redeem it: the authenticated client for confidential clients, the request's `client_id` for public ones.",
-		Test:        "Obtain a code for client A and redeem it with B's valid credentials and A's verifier; for public clients, redeem P's code with `client_id=P2`.",
+		Requirement: "A code can be redeemed by the client it was issued to and no other, that client being identified by its authentication if it is confidential and by the token request's `client_id` if it is public.",
+		Test:        "Get a code as client A and present it authenticated as B (with B's valid credentials) together with A's verifier; for public clients, present P's code under `client_id=P2`.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
@@ -347,11 +347,11 @@ var catalogue = []Check{
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
-				When:    "(a) is refused with `invalid_grant`, and under the RFC 6749 profile (b) is refused too",
+				When:    "(a) is refused with `invalid_grant`, and under the OAuth 2.0 and BCP profiles (b) is refused too",
 			},
 			{
 				Verdict: "FAIL",
-				When:    "(a) yields tokens, or (b) yields tokens under the RFC 6749 profile",
+				When:    "(a) yields tokens, or (b) yields tokens under the OAuth 2.0 and BCP profiles (RFC 6749)",
 			},
 			{
 				Verdict: "INFO",
@@ -367,7 +367,7 @@ var catalogue = []Check{
 		Flow:       "authcode",
 		Priority:   "P1",
 		Level:      "MUST",
-		LevelNote:  "RFC 9700 MUST match redirect URIs exactly; RFC 6749 MUST NOT redirect automatically to an invalid URI",
+		LevelNote:  "RFC 9700 MUST match redirect URIs exactly; RFC 6749 §3.1.2.2 to §3.1.2.4 MUST NOT redirect automatically to an invalid URI",
 		Refs: []string{
 			"RFC 9700 §2.1",
 			"RFC 9700 §4.1.3",
@@ -455,7 +455,7 @@ var catalogue = []Check{
 		Flow:       "authcode",
 		Priority:   "P2",
 		Level:      "MUST",
-		LevelNote:  "RFC 6749 §4.1.2.1: with a valid client and redirect URI, errors MUST be redirected with a registered error code and the state",
+		LevelNote:  "RFC 6749 §4.1.2.1: once client and redirect URI are valid, the AS MUST report an error by redirect, using a registered code and the state",
 		Refs: []string{
 			"RFC 6749 §3.1.1",
 			"RFC 6749 §4.1.2.1",
@@ -470,7 +470,7 @@ var catalogue = []Check{
 			},
 			{
 				Verdict: "FAIL",
-				When:    "a code is issued, or `state` is missing",
+				When:    "a code comes back, or the error lacks `state`",
 			},
 		},
 		Browser: "yes",
@@ -518,7 +518,7 @@ var catalogue = []Check{
 			"OAuth 2.1 §7.5.3",
 		},
 		Requirement: "A redirect answering a POST that carried the user's credentials (the login or consent form) must not use 307, which makes the browser post the form again to the client; 303 is the status to use.",
-		Test:        "Record in Chrome DevTools the status of every redirect that follows a form POST to the AS on the way to R.",
+		Test:        "Using Chrome DevTools, note the status code of each redirect after a form POST to the AS, up to the arrival at R.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
@@ -550,7 +550,7 @@ var catalogue = []Check{
 			"OAuth 2.1 §4.1.1",
 		},
 		Requirement: "The server implements PKCE with the S256 method.",
-		Test:        "Public client P authorizes with `code_challenge=S256(v)` and `code_challenge_method=S256`, then redeems the code with `v`. Whether the challenge was silently ignored shows in PKCE-VERIFIER-MISMATCH.",
+		Test:        "Public client P sends `code_challenge=S256(v)` with `code_challenge_method=S256` and then exchanges the code using `v`. PKCE-VERIFIER-MISMATCH tells whether the challenge was quietly ignored.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
@@ -596,13 +596,13 @@ var catalogue = []Check{
 		Flow:       "pkce",
 		Priority:   "P1",
 		Level:      "MUST",
-		LevelNote:  "RFC 9700 and RFC 7636 (MUST): a code bound to a challenge cannot be redeemed without its verifier",
+		LevelNote:  "RFC 9700 and RFC 7636 (MUST): once a challenge is bound to the code, redeeming it takes the verifier",
 		Refs: []string{
 			"RFC 9700 §2.1.1",
 			"RFC 7636 §4.6",
 			"OAuth 2.1 §4.1.3",
 		},
-		Requirement: "A code issued against a `code_challenge` cannot be redeemed by a token request that leaves out `code_verifier`: no downgrade at the token endpoint.",
+		Requirement: "Leaving `code_verifier` out of the token request does not get a challenge-bound code redeemed: no downgrade at the token endpoint.",
 		Test:        "Authorize with an S256 challenge, then redeem the code without `code_verifier`, client A authenticating correctly.",
 		Grades: []Grade{
 			{
@@ -629,7 +629,7 @@ var catalogue = []Check{
 			"RFC 9700 §4.8.2",
 			"OAuth 2.1 §4.1.3",
 		},
-		Requirement: "When the authorization request had no `code_challenge`, a token request presenting a `code_verifier` is refused.",
+		Requirement: "The token endpoint refuses a `code_verifier` when the authorization request behind the code carried no `code_challenge`.",
 		Test:        "Client A authorizes without a challenge and redeems the code with a random, syntactically valid `code_verifier`.",
 		Grades: []Grade{
 			{
@@ -696,7 +696,7 @@ var catalogue = []Check{
 			},
 			{
 				Verdict: "WARN",
-				When:    "a code is issued and can be redeemed without a verifier, under the OAuth 2.0 and BCP profiles",
+				When:    "under the OAuth 2.0 and BCP profiles, the server hands out a code that is then redeemable with no verifier",
 			},
 			{
 				Verdict: "FAIL",
@@ -838,7 +838,7 @@ var catalogue = []Check{
 			"OAuth 2.1 §10.1",
 			"RFC 6749 §4.2",
 		},
-		Requirement: "Response types that return an access token through the front channel (`token`, `id_token token`, `code token`, `code id_token token`) are deprecated, and a server following RFC 9700 or OAuth 2.1 refuses them.",
+		Requirement: "RFC 9700 deprecates the response types that deliver an access token through the front channel (`token`, `id_token token`, `code token` and `code id_token token`), and a server aligned with it or with OAuth 2.1 refuses them.",
 		Test:        "Authorize with each of these response types, adding `nonce` for OIDC.",
 		Grades: []Grade{
 			{
@@ -847,7 +847,7 @@ var catalogue = []Check{
 			},
 			{
 				Verdict: "WARN",
-				When:    "an `access_token` comes back in the authorization response, under the BCP profile",
+				When:    "under the BCP profile, the authorization response carries an `access_token`",
 			},
 			{
 				Verdict: "FAIL",
@@ -934,7 +934,7 @@ var catalogue = []Check{
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
-				When:    "each gets `invalid_client` (401 when Basic was used) and no token",
+				When:    "each is refused with `invalid_client` (status 401 if Basic was tried), and no token comes back",
 			},
 			{
 				Verdict: "FAIL",
@@ -1007,7 +1007,7 @@ var catalogue = []Check{
 			"OAuth 2.1 §2.4.1",
 		},
 		Requirement: "RFC 6749 makes HTTP Basic mandatory for clients with a secret; OAuth 2.1 reverses this, requiring the credentials in the request body and leaving Basic optional.",
-		Test:        "Make a token request with HTTP Basic, then one with `client_id` and `client_secret` in the body.",
+		Test:        "Make one token request authenticated by HTTP Basic, then another carrying `client_id` and `client_secret` as form parameters.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
@@ -1015,7 +1015,7 @@ var catalogue = []Check{
 			},
 			{
 				Verdict: "FAIL",
-				When:    "Basic fails, under the RFC 6749 profile",
+				When:    "Basic fails, under the OAuth 2.0 and BCP profiles (RFC 6749)",
 			},
 			{
 				Verdict: "FAIL",
@@ -1037,7 +1037,7 @@ var catalogue = []Check{
 			"OAuth 2.1 §2.4.1",
 		},
 		Requirement: "In HTTP Basic, the client form-urlencodes `client_id` and secret before base64, and the server has to undo that encoding the same way (RFC 6749 Appendix B).",
-		Test:        "(a) For a fixture client whose secret holds reserved characters (such as `a:b+c%d/e f`), send `Basic base64(urlenc(id):urlenc(secret))`, and also the raw, unencoded form. (b) For any client, percent-encode one unreserved character of the `client_id` (`A` as `%41`). (c) A `+` in the encoded secret has to decode to a space.",
+		Test:        "(a) For a fixture client whose secret holds reserved characters (such as `a:b+c%d/e f`), send `Basic base64(urlenc(id):urlenc(secret))`, and also the raw, unencoded form. (b) For any client, write one unreserved character of the `client_id` percent-encoded (`%41` for `A`). (c) A `+` in the encoded secret has to come out as a space.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
@@ -1075,7 +1075,7 @@ var catalogue = []Check{
 			"OAuth 2.1 §2.4.1",
 		},
 		Requirement: "The server never accepts client credentials carried in the request URI.",
-		Test:        "`POST /token?client_id=A&client_secret=S` with the grant in the body and no other authentication.",
+		Test:        "Send `POST /token?client_id=A&client_secret=S`, with the grant parameters in the body and no other client authentication.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
@@ -1185,7 +1185,7 @@ var catalogue = []Check{
 			"RFC 8628 §3.2",
 		},
 		Requirement: "A server that throttles polling tells the client so with `slow_down`, instead of ignoring the pace or ending the session.",
-		Test:        "Without approving, poll clearly faster than the advertised `interval` (back to back, or at a quarter of it, but never at 1 s when the interval is 1 s) for up to about 15 s, stopping at the first `slow_down`.",
+		Test:        "Without approving, poll well above the advertised rate (back to back, or at a quarter of the interval, but never once a second when the interval is 1 s) for up to about 15 s, and stop as soon as `slow_down` arrives.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
@@ -1215,8 +1215,8 @@ var catalogue = []Check{
 			"RFC 8628 §3.5",
 			"RFC 8628 §3.2",
 		},
-		Requirement: "A client that follows the RFC (the interval plus 5 s for each `slow_down`, cumulatively) is not slowed down again, and a client polling exactly at the advertised interval never receives `slow_down`.",
-		Test:        "(a) From a fresh code, poll exactly every `interval` seconds, six times, timed on a monotonic clock. (b) Provoke n `slow_down` answers, then poll every interval + 5n seconds. (c) Fall back to the original interval. Any non-standard `interval` member in error responses is logged.",
+		Requirement: "A client that keeps to the RFC (the interval, plus 5 s more for every `slow_down`, cumulatively) is never throttled again, and one that keeps exactly to the advertised interval never sees `slow_down`.",
+		Test:        "(a) Take a fresh code and poll six times, precisely `interval` seconds apart on a monotonic clock. (b) Provoke n `slow_down` answers, then poll every interval + 5n seconds. (c) Fall back to the original interval. Any non-standard `interval` member in error responses is logged.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
@@ -1302,14 +1302,14 @@ var catalogue = []Check{
 		Flow:       "device",
 		Priority:   "P2",
 		Level:      "DERIVED",
-		LevelNote:  "By analogy with the single-use code of RFC 6749 §10.5; RFC 8628 says nothing explicit",
+		LevelNote:  "RFC 8628 is silent; inferred from the single-use authorization code of RFC 6749 §10.5",
 		Refs: []string{
 			"RFC 8628 §3.4",
 			"RFC 8628 §3.5",
 			"RFC 6749 §10.5",
 		},
 		Requirement: "A `device_code` that has produced tokens produces no more.",
-		Test:        "After approval and one successful poll, poll again with the same code; also race 10 parallel polls right after an approval.",
+		Test:        "Once the code is approved and one poll has redeemed it, poll the same code again; separately, fire 10 polls in parallel just after an approval.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
@@ -1421,7 +1421,7 @@ var catalogue = []Check{
 			"RFC 8628 §6.1",
 		},
 		Requirement: "Code entry ignores letter case and any punctuation outside the code's alphabet.",
-		Test:        "Enter the code in lower case and without its dash.",
+		Test:        "Type the code in lower-case letters and leave out its dash.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
@@ -1479,7 +1479,7 @@ var catalogue = []Check{
 			"OAuth 2.1 §4.3.1",
 			"RFC 6749 §6",
 		},
-		Requirement: "Unless refresh tokens are sender-constrained (DPoP or mTLS), each refresh returns a new refresh token.",
+		Requirement: "Every refresh hands out a fresh refresh token, unless refresh tokens are bound to their client by DPoP or mTLS (sender-constrained).",
 		Test:        "Public client P (with PKCE) obtains RT0 and refreshes.",
 		Grades: []Grade{
 			{
@@ -1510,7 +1510,7 @@ var catalogue = []Check{
 			"OAuth 2.1 §4.3.1",
 		},
 		Requirement: "Once rotated, the previous refresh token stops working.",
-		Test:        "After RT0 has been rotated to RT1, refresh with RT0 at 0 s, 5 s, 30 s and 65 s to probe for a grace window, and report the window observed.",
+		Test:        "Once RT0 has been rotated to RT1, present RT0 again after 0, 5, 30 and 65 s to find any grace window, and report the window seen.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
@@ -1564,7 +1564,7 @@ var catalogue = []Check{
 			"OAuth 2.1 §4.3.1",
 			"RFC 9700 §4.14.2",
 		},
-		Requirement: "When reuse is detected, the access tokens minted from the compromised family should be revoked as well.",
+		Requirement: "When reuse is detected, the access tokens issued from the compromised family should lose their validity too.",
 		Test:        "After REFRESH-REUSE-DETECTION, ask the token-validity oracle about AT1.",
 		Grades: []Grade{
 			{
@@ -1594,7 +1594,7 @@ var catalogue = []Check{
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
-				When:    "at most one succeeds, or every success returns the same new refresh token",
+				When:    "at most one succeeds, or all the successful ones return one and the same new refresh token",
 			},
 			{
 				Verdict: "FAIL",
@@ -1670,8 +1670,8 @@ var catalogue = []Check{
 			"OAuth 2.1 §4.3.1",
 			"OAuth 2.1 §4.3.3",
 		},
-		Requirement: "A refresh cannot add scope, and a new refresh token keeps the scope first granted.",
-		Test:        "Obtain a grant for `s1` and refresh asking for `s1 s2`, where s2 is allowed for the client but was not consented to. Then refresh asking for a subset (the access token narrows), and once more without `scope`.",
+		Requirement: "Refreshing never adds scope, and the refresh token issued in exchange retains the scope of the original grant.",
+		Test:        "Get a grant for `s1` and refresh asking for `s1 s2`, where s2 is permitted to the client but was never consented to. Next, request a narrower scope (the access token shrinks), and then refresh with no `scope` at all.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
@@ -1701,7 +1701,7 @@ var catalogue = []Check{
 			"OAuth 2.1 §4.3.3",
 		},
 		Requirement: "Refresh tokens may be revoked when the user logs out or changes the password, and should expire after a period without use.",
-		Test:        "(a) Log out at the AS in the browser, then refresh. (b) Only when a short idle lifetime is configured, leave a refresh token unused past it, then refresh.",
+		Test:        "(a) Sign out of the AS in the browser, then try a refresh. (b) Only when a short idle lifetime is configured, leave a refresh token unused past it, then refresh.",
 		Grades: []Grade{
 			{
 				Verdict: "INFO",
@@ -1735,8 +1735,8 @@ var catalogue = []Check{
 			"RFC 6749 §5.1",
 			"OAuth 2.1 §3.2.3",
 		},
-		Requirement: "Every response that carries tokens or credentials is marked as not to be cached.",
-		Test:        "Inspect `Cache-Control` and `Pragma` on every token response (code, refresh, client credentials, device), on the device authorization response and on introspection responses.",
+		Requirement: "No response that carries tokens or credentials may be cached, and each one says so in its headers.",
+		Test:        "Look at `Cache-Control` and `Pragma` on all token responses (authorization code, refresh, client credentials, device), on the device authorization response and on introspection responses.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
@@ -1769,7 +1769,7 @@ var catalogue = []Check{
 			"RFC 6749 §5.1",
 			"OAuth 2.1 §3.2.3",
 		},
-		Requirement: "A successful response is 200 `application/json` with `access_token` and `token_type`; it should carry `expires_in`, and has to carry `scope` when the granted scope differs from the requested one.",
+		Requirement: "A successful response is 200 `application/json` with `access_token` and `token_type`; it should hold `expires_in`, and needs a `scope` member if the scope granted is not the one requested.",
 		Test:        "Validate every successful token response of the run.",
 		Grades: []Grade{
 			{
@@ -1778,7 +1778,7 @@ var catalogue = []Check{
 			},
 			{
 				Verdict: "FAIL",
-				When:    "a REQUIRED member is missing, the body is not JSON, or the scope changed without a `scope` member",
+				When:    "the body is not JSON, it lacks a REQUIRED member, or the scope changed with no `scope` member",
 			},
 			{
 				Verdict: "WARN",
@@ -1825,7 +1825,7 @@ var catalogue = []Check{
 			"RFC 6749 §5.2",
 			"OAuth 2.1 §3.2.4",
 		},
-		Requirement: "When client authentication through the `Authorization` header fails, the answer is 401 with a `WWW-Authenticate` header for the same scheme.",
+		Requirement: "If a client fails to authenticate through the `Authorization` header, the server responds 401 and includes `WWW-Authenticate` with that scheme.",
 		Test:        "Authenticate with Basic and a wrong secret.",
 		Grades: []Grade{
 			{
@@ -1853,7 +1853,7 @@ var catalogue = []Check{
 			"OAuth 2.1 §3.2",
 		},
 		Requirement: "The token endpoint does not issue tokens in answer to a GET, since query strings, credentials included, end up in logs.",
-		Test:        "`GET /token?grant_type=client_credentials` with Basic, and a GET for the authorization code grant.",
+		Test:        "Use GET on the token endpoint: `GET /token?grant_type=client_credentials` with Basic credentials, and likewise for the authorization code grant.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
@@ -1913,7 +1913,7 @@ var catalogue = []Check{
 			"RFC 6749 §10.4",
 			"RFC 8628 §5.2",
 		},
-		Requirement: "Authorization codes, access tokens, refresh tokens and device codes cannot be guessed.",
+		Requirement: "No authorization code, access token, refresh token or device code can be guessed.",
 		Test:        "Collect at least 20 samples of each kind. For opaque values, estimate the bits as length × log2(alphabet size) and look for shared prefixes or counters; for JWTs, judge the random parts (`jti`), since the signature already prevents forgery. The estimate is an upper bound.",
 		Grades: []Grade{
 			{
@@ -2028,7 +2028,7 @@ var catalogue = []Check{
 			"RFC 7009 §2.1",
 		},
 		Requirement: "Revoking a refresh token should also invalidate the access tokens of the same grant, and revoking an access token may take the refresh token with it.",
-		Test:        "Revoke the refresh token and check the access token; separately, revoke the access token and check the refresh token.",
+		Test:        "(a) Revoke the refresh token, then test the access token of its grant. (b) Separately, revoke an access token, then test the refresh token of its grant.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
@@ -2077,12 +2077,12 @@ var catalogue = []Check{
 		Flow:       "revocation",
 		Priority:   "P2",
 		Level:      "MUST",
-		LevelNote:  "RFC 7009 §2.1: the AS MUST check that the token was issued to the requesting client",
+		LevelNote:  "RFC 7009 §2.1: the AS MUST verify that the token belongs to the client asking for its revocation",
 		Refs: []string{
 			"RFC 7009 §2.1",
 		},
 		Requirement: "The server checks that the token belongs to the client asking to revoke it, and refuses otherwise.",
-		Test:        "Client B, properly authenticated, revokes A's refresh token.",
+		Test:        "Authenticated correctly as client B, ask to revoke A's refresh token.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
@@ -2112,7 +2112,7 @@ var catalogue = []Check{
 			"RFC 7009 §2.2",
 		},
 		Requirement: "An unknown token still gets 200, and a misleading `token_type_hint` does not prevent revocation.",
-		Test:        "(a) Revoke a random string. (b) Revoke a refresh token with `token_type_hint=access_token`. (c) Send a GET to `/revoke`.",
+		Test:        "(a) Revoke a random string. (b) Revoke a refresh token while hinting `token_type_hint=access_token`. (c) Send a GET to `/revoke`.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
@@ -2145,7 +2145,7 @@ var catalogue = []Check{
 			"RFC 7662 §2.1",
 			"RFC 7662 §2.3",
 		},
-		Requirement: "The introspection endpoint demands client authentication or a bearer token, so that nobody can probe it for valid tokens.",
+		Requirement: "Callers of the introspection endpoint have to authenticate as a client or present a bearer token; otherwise anyone could use it to probe for valid tokens.",
 		Test:        "POST `token=AT` without credentials, and with wrong ones.",
 		Grades: []Grade{
 			{
@@ -2172,7 +2172,7 @@ var catalogue = []Check{
 			"RFC 7662 §2.3",
 		},
 		Requirement: "A token that is revoked, expired, unknown or not visible to the caller gets 200 `{\"active\":false}` and nothing else.",
-		Test:        "Introspect a random string, a revoked access token and an expired one.",
+		Test:        "Introspect three tokens: a random string, a revoked access token and an expired access token.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
@@ -2180,7 +2180,7 @@ var catalogue = []Check{
 			},
 			{
 				Verdict: "FAIL",
-				When:    "a 4xx for an unknown token, or `active:true` for a revoked one",
+				When:    "an unknown token gets a 4xx, or a revoked one is reported `active:true`",
 			},
 			{
 				Verdict: "WARN",
@@ -2202,7 +2202,7 @@ var catalogue = []Check{
 			"RFC 7662 §2.2",
 		},
 		Requirement: "An active token is reported with `active:true` and metadata that agrees with the token, and the endpoint takes form POSTs.",
-		Test:        "Introspect a fresh access token and compare `client_id`, `scope`, `exp` and `iss` (which has to be the issuer) with the token response; also send the request as a GET.",
+		Test:        "Introspect an access token just issued and check its `client_id`, `scope`, `exp` and `iss` (which has to be the issuer) against the token response; also try the request as a GET.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
@@ -2251,7 +2251,7 @@ var catalogue = []Check{
 			},
 			{
 				Verdict: "INFO",
-				When:    "`iss` is absent and the metadata flag is false: no `iss`-based mix-up defence",
+				When:    "no `iss`, and the metadata flag false: the server offers no `iss`-based mix-up defence",
 			},
 			{
 				Verdict: "WARN",
@@ -2280,7 +2280,7 @@ var catalogue = []Check{
 			},
 			{
 				Verdict: "FAIL",
-				When:    "`iss` is missing while the metadata flag is true",
+				When:    "the metadata flag is true, but an error redirect lacks `iss`",
 			},
 			{
 				Verdict: "INFO",
@@ -2341,7 +2341,7 @@ var catalogue = []Check{
 			},
 			{
 				Verdict: "WARN",
-				When:    "`iss` is sent but the flag is false or absent",
+				When:    "responses carry `iss` while the flag is false or missing",
 			},
 		},
 		Browser: "yes",
@@ -2394,7 +2394,7 @@ var catalogue = []Check{
 			"RFC 6819 §5.2.2.6",
 			"OAuth 2.1 §7.11",
 		},
-		Requirement: "Every page the AS shows the user (authorization, login, consent, device verification, errors) forbids framing by untrusted origins through CSP `frame-ancestors`, plus `X-Frame-Options` for older browsers.",
+		Requirement: "Every page the AS shows the user (authorization, login, consent, device verification, errors) forbids framing by untrusted origins, using CSP `frame-ancestors` with `X-Frame-Options` as a fallback for older browsers.",
 		Test:        "Record the headers of every document the browser loads during the flow, not only of the first 302.",
 		Grades: []Grade{
 			{
@@ -2424,7 +2424,7 @@ var catalogue = []Check{
 			"RFC 9700 §4.16",
 		},
 		Requirement: "The AS's pages do not render inside a frame of another origin: the behaviour that the framing headers are meant to bring about.",
-		Test:        "The harness serves `https://attacker.oauthcheck.test/f.html` (through a Chrome host-resolver rule) with iframes of the authorization URL and of `verification_uri`, watches the CDP frame events, and tries to reach the login form.",
+		Test:        "The harness serves `https://attacker.oauthcheck.test/f.html` (through a Chrome host-resolver rule), which embeds the authorization URL and `verification_uri` in iframes; it watches the CDP frame events and tries to reach the login form.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
@@ -2456,8 +2456,8 @@ var catalogue = []Check{
 			"RFC 9700 §4.11.2",
 			"OAuth 2.1 §2.3.5",
 		},
-		Requirement: "With an unknown or invalid `client_id`, or a `redirect_uri` that is not registered, the server never redirects to the URI it was given.",
-		Test:        "Send `client_id=does-not-exist&redirect_uri=https://evil.oauthcheck.test/x`, and a valid client with an unregistered URI, both through an HTTP client that does not follow redirects and through the browser.",
+		Requirement: "If the `client_id` is unknown or invalid, or the `redirect_uri` is not registered, the server never redirects to the URI supplied.",
+		Test:        "Request `client_id=does-not-exist&redirect_uri=https://evil.oauthcheck.test/x`, then a valid client with a URI it never registered, once through an HTTP client that does not follow redirects and once in the browser.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
@@ -2465,7 +2465,7 @@ var catalogue = []Check{
 			},
 			{
 				Verdict: "FAIL",
-				When:    "any redirect there, with or without error parameters",
+				When:    "a redirect to it of any kind, error parameters or not",
 			},
 		},
 		Browser: "partial",
@@ -2491,7 +2491,7 @@ var catalogue = []Check{
 			},
 			{
 				Verdict: "FAIL",
-				When:    "an immediate 302 to the redirect URI with `error`; many deployed servers do this, so it is reported on its own",
+				When:    "the server answers at once with a 302 to the redirect URI carrying `error`; many deployed servers do this, so it is reported on its own",
 			},
 		},
 		Browser: "no",
@@ -2509,8 +2509,8 @@ var catalogue = []Check{
 			"RFC 9700 §4.11.2",
 			"RFC 6749 §10.15",
 		},
-		Requirement: "The server's other endpoints (logout, the return-to parameters of its login, its error pages) do not forward to arbitrary URLs.",
-		Test:        "Call the end-session endpoint with `post_logout_redirect_uri=https://evil…`, without `id_token_hint` or with an unregistered URI. Call the login and error pages with `redirect`, `returnTo`, `next`, `continue`, `goto` and `target`, and with parameter names taken from the server's own HTML.",
+		Requirement: "The server's other endpoints (logout, the return-to parameters of its login, its error pages) never send the browser on to an arbitrary URL.",
+		Test:        "Call the end-session endpoint with `post_logout_redirect_uri=https://evil…`, without `id_token_hint` or with an unregistered URI. Probe the login and error pages with the parameters `redirect`, `returnTo`, `next`, `continue`, `goto` and `target`, and with parameter names taken from the server's own HTML.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
@@ -2547,7 +2547,7 @@ var catalogue = []Check{
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
-				When:    "the connection is refused, or redirected to https without any side effect (no token, code or metadata served)",
+				When:    "the connection is refused, or redirected to https with no side effect: neither token, code nor metadata is served",
 			},
 			{
 				Verdict: "FAIL",
@@ -2555,7 +2555,7 @@ var catalogue = []Check{
 			},
 			{
 				Verdict: "WARN",
-				When:    "port 80 answers token POSTs with a 301: the secret has already crossed in clear (HSTS helps)",
+				When:    "a token POST to port 80 is answered with a 301: the secret already travelled in clear (HSTS helps)",
 			},
 		},
 		Browser: "no",
@@ -2602,11 +2602,11 @@ var catalogue = []Check{
 		Flow:       "security",
 		Priority:   "P2",
 		Level:      "MUST",
-		LevelNote:  "RFC 6749 §10.9: the client MUST verify the server's certificate, so it has to verify",
+		LevelNote:  "RFC 6749 §10.9: clients MUST validate the AS's TLS certificate, which therefore has to be valid",
 		Refs: []string{
 			"RFC 6749 §10.9",
 		},
-		Requirement: "The certificate chains to a trusted root (or a configured lab CA), matches the host name and is within its validity period.",
+		Requirement: "The certificate verifies against a trusted root (or a lab CA named in the configuration), fits the host name, and has not expired.",
 		Test:        "Verify the certificate the standard way.",
 		Grades: []Grade{
 			{
@@ -2633,7 +2633,7 @@ var catalogue = []Check{
 			"RFC 9068 §4",
 		},
 		Requirement: "A JWT access token declares `typ` as `at+jwt` (or `application/at+jwt`).",
-		Test:        "When the access token parses as a JWS, inspect its header.",
+		Test:        "If the access token is a JWS, read `typ` from its header.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
@@ -2674,7 +2674,7 @@ var catalogue = []Check{
 			},
 			{
 				Verdict: "FAIL",
-				When:    "`alg=none`, an unknown `kid`, or a bad signature",
+				When:    "`alg=none`, a `kid` that is not in the JWK Set, or a signature that does not verify",
 			},
 			{
 				Verdict: "SKIP",
@@ -2706,7 +2706,7 @@ var catalogue = []Check{
 			},
 			{
 				Verdict: "FAIL",
-				When:    "a REQUIRED claim is missing, or `iss` is not the issuer",
+				When:    "a REQUIRED claim is absent, or `iss` differs from the issuer",
 			},
 			{
 				Verdict: "WARN",
