@@ -8,7 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/oauthcheck/oauthcheck/suites/check"
+	"github.com/oauthcheck/oauthcheck/suites/catalogue"
 )
 
 // ConsoleOptions shape the console summary.
@@ -72,17 +72,19 @@ func (p *printer) paint(style, s string) string {
 	return "\x1b[" + style + "m" + s + "\x1b[0m"
 }
 
-func verdictStyle(v check.Verdict) string {
+func verdictStyle(v catalogue.Verdict) string {
 	switch v {
-	case check.Pass:
+	case catalogue.Pass:
 		return "32"
-	case check.Fail:
+	case catalogue.Fail:
 		return "1;31"
-	case check.Warn:
+	case catalogue.Error:
+		return "1;35"
+	case catalogue.Warn:
 		return "33"
-	case check.Info:
+	case catalogue.Info:
 		return "36"
-	case check.Skip:
+	case catalogue.Skip:
 		return "34"
 	}
 	return ""
@@ -93,7 +95,7 @@ func (p *printer) table(results []Result) {
 	idWidth := len("ID")
 	for i := range results {
 		r := &results[i]
-		if r.Verdict == check.Pass && !r.Stale() {
+		if r.Verdict == catalogue.Pass && !r.Stale() {
 			continue
 		}
 		rows = append(rows, r)
@@ -105,7 +107,7 @@ func (p *printer) table(results []Result) {
 	// Worst first; unexpected before expected; then catalogue order.
 	sort.SliceStable(rows, func(i, j int) bool {
 		a, b := rows[i], rows[j]
-		if sa, sb := severity(a.Verdict), severity(b.Verdict); sa != sb {
+		if sa, sb := a.Verdict.Severity(), b.Verdict.Severity(); sa != sb {
 			return sa > sb
 		}
 		return !a.Expected && b.Expected

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/oauthcheck/oauthcheck/suites/check"
+	"github.com/oauthcheck/oauthcheck/suites/catalogue"
 )
 
 func TestSummaryGolden(t *testing.T) {
@@ -42,7 +42,7 @@ func TestSummary(t *testing.T) {
 			results: Results(loadFixture(t, "shard.json")),
 			meta:    MetaOf(loadFixture(t, "shard.json")),
 			opts:    ConsoleOptions{Quiet: true},
-			want:    "6 checks: 5 PASS, 0 FAIL, 1 WARN, 0 INFO, 0 SKIP (23.361s)\n",
+			want:    "6 checks: 5 PASS, 0 FAIL, 0 ERROR, 1 WARN, 0 INFO, 0 SKIP (23.361s)\n",
 		},
 		{
 			name:    "one flow: no table by flow",
@@ -50,18 +50,18 @@ func TestSummary(t *testing.T) {
 			meta:    MetaOf(loadFixture(t, "shard.json")),
 			want: "VERDICT  ID                   FINDING\n" +
 				"WARN     REVOKE-ACCESS-TOKEN  RFC 7009 §2: revoking the access token answered 200, but it is still active\n" +
-				"\n6 checks: 5 PASS, 0 FAIL, 1 WARN, 0 INFO, 0 SKIP (23.361s)\n",
+				"\n6 checks: 5 PASS, 0 FAIL, 0 ERROR, 1 WARN, 0 INFO, 0 SKIP (23.361s)\n",
 		},
 		{
 			name:    "nothing",
 			results: nil,
-			want:    "\n0 checks: 0 PASS, 0 FAIL, 0 WARN, 0 INFO, 0 SKIP\n",
+			want:    "\n0 checks: 0 PASS, 0 FAIL, 0 ERROR, 0 WARN, 0 INFO, 0 SKIP\n",
 		},
 		{
 			name:    "problems",
 			results: nil,
 			meta:    Meta{Problems: []string{"Suite Timeout Elapsed"}},
-			want:    "\nProblems outside the checks:\n  Suite Timeout Elapsed\n\n0 checks: 0 PASS, 0 FAIL, 0 WARN, 0 INFO, 0 SKIP\n",
+			want:    "\nProblems outside the checks:\n  Suite Timeout Elapsed\n\n0 checks: 0 PASS, 0 FAIL, 0 ERROR, 0 WARN, 0 INFO, 0 SKIP\n",
 		},
 	}
 	for _, tt := range tests {
@@ -79,7 +79,7 @@ func TestSummary(t *testing.T) {
 
 func TestSummaryLongFinding(t *testing.T) {
 	r := Result{ID: "AUTHCODE-CODE-REUSE", Flow: "authcode", Verdict: "FAIL"}
-	r.Findings = append(r.Findings, check.Finding{Verdict: check.Fail, Message: strings.Repeat("é", 300) + "\nsecond line"})
+	r.Findings = append(r.Findings, catalogue.Finding{Verdict: catalogue.Fail, Message: strings.Repeat("é", 300) + "\nsecond line"})
 	var b bytes.Buffer
 	if err := WriteSummary(&b, []Result{r}, Meta{}, ConsoleOptions{}); err != nil {
 		t.Fatal(err)

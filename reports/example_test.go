@@ -27,7 +27,7 @@ func Example() {
 	// VERDICT  ID                   FINDING
 	// WARN     REVOKE-ACCESS-TOKEN  RFC 7009 §2: revoking the access token answered 200, but it is still active
 	//
-	// 6 checks: 5 PASS, 0 FAIL, 1 WARN, 0 INFO, 0 SKIP (23.361s)
+	// 6 checks: 5 PASS, 0 FAIL, 0 ERROR, 1 WARN, 0 INFO, 0 SKIP (23.361s)
 	// fails under --fail-on must: false
 	// fails under --fail-on should: true
 }
@@ -93,5 +93,5 @@ func ExampleWriteJUnit() {
 	}
 	fmt.Println(reports.Count(results))
 	// Output:
-	// 14 checks: 7 PASS, 3 FAIL, 2 WARN, 0 INFO, 2 SKIP
+	// 14 checks: 7 PASS, 3 FAIL, 0 ERROR, 2 WARN, 0 INFO, 2 SKIP
 }

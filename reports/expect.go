@@ -5,9 +5,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/oauthcheck/oauthcheck/suites/catalogue"
 	"go.yaml.in/yaml/v3"
-
-	"github.com/oauthcheck/oauthcheck/suites/check"
 )
 
 // Expect is a file of expected deviations (`--expect FILE`): the checks a
@@ -25,9 +24,9 @@ type Expect struct {
 
 // Expectation is one expected deviation.
 type Expectation struct {
-	ID      string        `json:"id"`
-	Verdict check.Verdict `json:"verdict"`
-	Reason  string        `json:"reason"`
+	ID      string            `json:"id"`
+	Verdict catalogue.Verdict `json:"verdict"`
+	Reason  string            `json:"reason"`
 	// Line is where the entry starts in its file.
 	Line int `json:"-"`
 }
@@ -37,7 +36,7 @@ func (e Expectation) String() string {
 }
 
 // expectable are the verdicts an expectation may name: PASS needs none.
-var expectable = []check.Verdict{check.Fail, check.Warn, check.Info, check.Skip}
+var expectable = []catalogue.Verdict{catalogue.Fail, catalogue.Error, catalogue.Warn, catalogue.Info, catalogue.Skip}
 
 // LoadExpect reads an expectations file. Unknown IDs, verdicts and keys,
 // duplicate IDs and missing reasons are errors that name the file, the line
@@ -91,7 +90,7 @@ func ParseExpect(raw []byte, name string) (*Expect, error) {
 			case "id":
 				e.ID = strings.TrimSpace(v.Value)
 			case "verdict":
-				e.Verdict = check.Verdict(strings.ToUpper(strings.TrimSpace(v.Value)))
+				e.Verdict = catalogue.Verdict(strings.ToUpper(strings.TrimSpace(v.Value)))
 			case "reason":
 				e.Reason = strings.TrimSpace(v.Value)
 			default:
@@ -101,7 +100,7 @@ func ParseExpect(raw []byte, name string) (*Expect, error) {
 		if e.ID == "" {
 			return nil, fail(item.Line, "the entry has no id")
 		}
-		if _, ok := check.Lookup(e.ID); !ok {
+		if _, ok := catalogue.Lookup(e.ID); !ok {
 			return nil, fail(item.Line, "unknown check ID %q; %s", e.ID, validIDs(e.ID))
 		}
 		if prev, dup := seen[e.ID]; dup {
@@ -111,7 +110,7 @@ func ParseExpect(raw []byte, name string) (*Expect, error) {
 		switch {
 		case e.Verdict == "":
 			return nil, fail(item.Line, "%s: no verdict; valid: %s", e.ID, verdictList())
-		case e.Verdict == check.Pass:
+		case e.Verdict == catalogue.Pass:
 			return nil, fail(item.Line, "%s: verdict PASS needs no expectation; valid: %s", e.ID, verdictList())
 		case !expectableVerdict(e.Verdict):
 			return nil, fail(item.Line, "%s: unknown verdict %q; valid: %s", e.ID, string(e.Verdict), verdictList())
@@ -124,7 +123,7 @@ func ParseExpect(raw []byte, name string) (*Expect, error) {
 	return ex, nil
 }
 
-func expectableVerdict(v check.Verdict) bool {
+func expectableVerdict(v catalogue.Verdict) bool {
 	for _, x := range expectable {
 		if v == x {
 			return true
@@ -146,7 +145,7 @@ func verdictList() string {
 func validIDs(id string) string {
 	prefix, _, _ := strings.Cut(strings.ToUpper(id), "-")
 	var same, all []string
-	for _, c := range check.All() {
+	for _, c := range catalogue.All() {
 		all = append(all, c.ID)
 		if p, _, _ := strings.Cut(c.ID, "-"); p == prefix {
 			same = append(same, c.ID)
@@ -208,7 +207,7 @@ type Outcome struct {
 // instead.
 type StaleExpectation struct {
 	Expectation
-	Got check.Verdict
+	Got catalogue.Verdict
 }
 
 func (s StaleExpectation) String() string {
@@ -291,7 +290,18 @@ func (r *Result) Failing(failOn string, strictExpect bool) bool {
 	if r.Expected {
 		return false
 	}
-	return r.Verdict == check.Fail || (failOn == FailOnShould && r.Verdict == check.Warn)
+	return r.Verdict == catalogue.Fail || (failOn == FailOnShould && r.Verdict == catalogue.Warn)
+}
+
+// Errored tells whether the harness could not reach a verdict for some
+// check (exit code 4 when nothing failed): an ERROR not expected.
+func Errored(results []Result) bool {
+	for i := range results {
+		if r := &results[i]; r.Verdict == catalogue.Error && !r.Expected {
+			return true
+		}
+	}
+	return false
 }
 
 // Failed tells whether the run fails (exit code 1): whether any result is

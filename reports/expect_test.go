@@ -7,8 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-
-	"github.com/oauthcheck/oauthcheck/suites/check"
+	"github.com/oauthcheck/oauthcheck/suites/catalogue"
 )
 
 func TestParseExpect(t *testing.T) {
@@ -24,8 +23,8 @@ func TestParseExpect(t *testing.T) {
 			yaml: "- id: AUTHCODE-CODE-REUSE\n  verdict: FAIL\n  reason: vendor X reuses codes within 5 s\n" +
 				"- {id: PKCE-PLAIN-ACCEPTED, verdict: warn, reason: \"kept for an old app, see https://example.test/x\"}\n",
 			want: []Expectation{
-				{ID: "AUTHCODE-CODE-REUSE", Verdict: check.Fail, Reason: "vendor X reuses codes within 5 s", Line: 1},
-				{ID: "PKCE-PLAIN-ACCEPTED", Verdict: check.Warn, Reason: "kept for an old app, see https://example.test/x", Line: 4},
+				{ID: "AUTHCODE-CODE-REUSE", Verdict: catalogue.Fail, Reason: "vendor X reuses codes within 5 s", Line: 1},
+				{ID: "PKCE-PLAIN-ACCEPTED", Verdict: catalogue.Warn, Reason: "kept for an old app, see https://example.test/x", Line: 4},
 			},
 			reason: "verdicts are case-insensitive",
 		},
@@ -45,12 +44,12 @@ func TestParseExpect(t *testing.T) {
 		{
 			name:    "unknown verdict",
 			yaml:    "- {id: AUTHCODE-CODE-REUSE, verdict: FAILED, reason: r}\n",
-			wantErr: []string{"x.yaml:1", `unknown verdict "FAILED"`, "valid: FAIL, WARN, INFO, SKIP"},
+			wantErr: []string{"x.yaml:1", `unknown verdict "FAILED"`, "valid: FAIL, ERROR, WARN, INFO, SKIP"},
 		},
 		{
 			name:    "PASS",
 			yaml:    "- {id: AUTHCODE-CODE-REUSE, verdict: PASS, reason: r}\n",
-			wantErr: []string{"PASS needs no expectation", "valid: FAIL, WARN, INFO, SKIP"},
+			wantErr: []string{"PASS needs no expectation", "valid: FAIL, ERROR, WARN, INFO, SKIP"},
 		},
 		{name: "no verdict", yaml: "- {id: AUTHCODE-CODE-REUSE, reason: r}\n", wantErr: []string{"no verdict; valid: FAIL"}},
 		{name: "no reason", yaml: "- {id: AUTHCODE-CODE-REUSE, verdict: FAIL}\n", wantErr: []string{"AUTHCODE-CODE-REUSE: no reason"}},
@@ -118,7 +117,7 @@ func TestApply(t *testing.T) {
 	}
 	type mark struct {
 		ID       string
-		Verdict  check.Verdict
+		Verdict  catalogue.Verdict
 		Expected bool
 		Stale    bool
 	}
@@ -129,9 +128,9 @@ func TestApply(t *testing.T) {
 		}
 	}
 	want := []mark{
-		{"AUTHCODE-CODE-REUSE", check.Fail, true, false},
-		{"AUTHCODE-STATE-ECHO", check.Pass, false, true},
-		{"REFRESH-ROTATION", check.Fail, false, true},
+		{"AUTHCODE-CODE-REUSE", catalogue.Fail, true, false},
+		{"AUTHCODE-STATE-ECHO", catalogue.Pass, false, true},
+		{"REFRESH-ROTATION", catalogue.Fail, false, true},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("marks mismatch (-want +got):\n%s", diff)

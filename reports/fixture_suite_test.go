@@ -26,6 +26,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/oauthcheck/oauthcheck/drivers/evidence"
+	"github.com/oauthcheck/oauthcheck/suites/catalogue"
 	"github.com/oauthcheck/oauthcheck/suites/check"
 )
 
@@ -68,19 +69,19 @@ func runFixtureSuite(mode, jsonPath string) int {
 		defineFixtureChecks()
 	case "beforesuite":
 		ginkgo.BeforeSuite(func() { ginkgo.Fail("setup: discovery failed: the target answered 503") })
-		fixtureCheck("TOKEN-POST-ONLY", &check.Result{ID: "TOKEN-POST-ONLY", Verdict: check.Pass,
-			Findings: check.Findings{{Verdict: check.Pass, Message: "never reached"}}})
+		fixtureCheck("TOKEN-POST-ONLY", &check.Result{ID: "TOKEN-POST-ONLY", Verdict: catalogue.Pass,
+			Findings: catalogue.Findings{{Verdict: catalogue.Pass, Message: "never reached"}}})
 		fixtureCheck("TOKEN-ENTROPY", nil, ginkgo.Label("excluded"))
 	case "timeout":
 		suiteCfg.Timeout = time.Second
 		suiteCfg.GracePeriod = time.Second
 		ginkgo.Describe("in order", ginkgo.Ordered, ginkgo.ContinueOnFailure, func() {
-			chk, _ := check.Lookup("TOKEN-AT-LIFETIME")
+			chk, _ := catalogue.Lookup("TOKEN-AT-LIFETIME")
 			ginkgo.It(chk.ID+": "+chk.Requirement, ginkgo.Label(chk.Labels()...), func(ctx ginkgo.SpecContext) {
 				<-ctx.Done()
 			})
-			fixtureCheck("TOKEN-POST-ONLY", &check.Result{ID: "TOKEN-POST-ONLY", Verdict: check.Pass,
-				Findings: check.Findings{{Verdict: check.Pass, Message: "never reached"}}})
+			fixtureCheck("TOKEN-POST-ONLY", &check.Result{ID: "TOKEN-POST-ONLY", Verdict: catalogue.Pass,
+				Findings: catalogue.Findings{{Verdict: catalogue.Pass, Message: "never reached"}}})
 			fixtureCheck("TOKEN-ENTROPY", nil, ginkgo.Label("excluded"))
 		})
 	default:
@@ -94,7 +95,7 @@ func runFixtureSuite(mode, jsonPath string) int {
 // labels, the result attached, FAIL failing and SKIP skipping the spec.
 // A nil result attaches nothing.
 func fixtureCheck(id string, res *check.Result, decorators ...any) {
-	chk, ok := check.Lookup(id)
+	chk, ok := catalogue.Lookup(id)
 	if !ok {
 		panic("fixture: no check " + id)
 	}
@@ -105,9 +106,9 @@ func fixtureCheck(id string, res *check.Result, decorators ...any) {
 		}
 		check.Attach(res)
 		switch res.Verdict {
-		case check.Fail:
+		case catalogue.Fail:
 			ginkgo.Fail(res.Message())
-		case check.Skip:
+		case catalogue.Skip:
 			ginkgo.Skip(res.Message())
 		}
 	})
@@ -117,10 +118,10 @@ func fixtureCheck(id string, res *check.Result, decorators ...any) {
 func defineFixtureChecks() {
 	at := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	fixtureCheck("IMPLICIT-DISABLED", &check.Result{
-		ID: "IMPLICIT-DISABLED", Verdict: check.Fail,
-		Findings: check.Findings{
-			{Verdict: check.Pass, Message: "response_type=code id_token token was refused"},
-			{Verdict: check.Fail, Ref: "OAuth 2.1 §10.1", Message: "response_type=token returned an access_token in the fragment"},
+		ID: "IMPLICIT-DISABLED", Verdict: catalogue.Fail,
+		Findings: catalogue.Findings{
+			{Verdict: catalogue.Pass, Message: "response_type=code id_token token was refused"},
+			{Verdict: catalogue.Fail, Ref: "OAuth 2.1 §10.1", Message: "response_type=token returned an access_token in the fragment"},
 		},
 		Exchanges: []*evidence.Exchange{{
 			Note: "authorize with response_type=token", Method: "GET",
@@ -140,34 +141,34 @@ func defineFixtureChecks() {
 		},
 		Shots: []check.Screenshot{{Note: "the page after the authorization", PNG: fixturePNG()}},
 	})
-	fixtureCheck("IMPLICIT-NO-REFRESH-TOKEN", &check.Result{ID: "IMPLICIT-NO-REFRESH-TOKEN", Verdict: check.Info,
-		Findings: check.Findings{{Verdict: check.Info, Message: "the fragment held no refresh_token; the implicit grant is off for confidential clients"}}})
-	fixtureCheck("IMPLICIT-FRAGMENT-ONLY", &check.Result{ID: "IMPLICIT-FRAGMENT-ONLY", Verdict: check.Skip,
-		Findings: check.Findings{{Verdict: check.Skip, Message: "the server does not offer the implicit grant (response_types_supported has no token)"}}})
-	fixtureCheck("CC-NO-REFRESH-TOKEN", &check.Result{ID: "CC-NO-REFRESH-TOKEN", Verdict: check.Warn,
-		Findings: check.Findings{
-			{Verdict: check.Pass, Message: "the response has an access_token"},
-			{Verdict: check.Warn, Ref: "RFC 6749 §4.4.3", Message: "the client-credentials response has a refresh_token"},
-			{Verdict: check.Info, Message: "expires_in is 3600"},
+	fixtureCheck("IMPLICIT-NO-REFRESH-TOKEN", &check.Result{ID: "IMPLICIT-NO-REFRESH-TOKEN", Verdict: catalogue.Info,
+		Findings: catalogue.Findings{{Verdict: catalogue.Info, Message: "the fragment held no refresh_token; the implicit grant is off for confidential clients"}}})
+	fixtureCheck("IMPLICIT-FRAGMENT-ONLY", &check.Result{ID: "IMPLICIT-FRAGMENT-ONLY", Verdict: catalogue.Skip,
+		Findings: catalogue.Findings{{Verdict: catalogue.Skip, Message: "the server does not offer the implicit grant (response_types_supported has no token)"}}})
+	fixtureCheck("CC-NO-REFRESH-TOKEN", &check.Result{ID: "CC-NO-REFRESH-TOKEN", Verdict: catalogue.Warn,
+		Findings: catalogue.Findings{
+			{Verdict: catalogue.Pass, Message: "the response has an access_token"},
+			{Verdict: catalogue.Warn, Ref: "RFC 6749 §4.4.3", Message: "the client-credentials response has a refresh_token"},
+			{Verdict: catalogue.Info, Message: "expires_in is 3600"},
 		}})
-	chk, _ := check.Lookup("CC-CLIENT-AUTH-REQUIRED")
+	chk, _ := catalogue.Lookup("CC-CLIENT-AUTH-REQUIRED")
 	ginkgo.It(chk.ID+": panics", ginkgo.Label(chk.Labels()...), func() {
 		var m map[string]int
 		m["boom"]++ // a harness bug: a panic outside check.Run
 	})
-	chk, _ = check.Lookup("CC-PUBLIC-CLIENT-REJECTED")
+	chk, _ = catalogue.Lookup("CC-PUBLIC-CLIENT-REJECTED")
 	ginkgo.It(chk.ID+": "+chk.Requirement, ginkgo.Label(chk.Labels()...), func() {
 		ginkgo.GinkgoWriter.Println("check: looking up the environment")
 		ginkgo.Fail("check: no environment: the suite must call check.SetEnv in BeforeSuite")
 	})
-	fixtureCheck("TOKEN-POST-ONLY", &check.Result{ID: "TOKEN-POST-ONLY", Verdict: check.Pass,
-		Findings: check.Findings{{Verdict: check.Pass, Message: "GET to the token endpoint: 405"}}}, ginkgo.SpecTimeout(time.Minute))
+	fixtureCheck("TOKEN-POST-ONLY", &check.Result{ID: "TOKEN-POST-ONLY", Verdict: catalogue.Pass,
+		Findings: catalogue.Findings{{Verdict: catalogue.Pass, Message: "GET to the token endpoint: 405"}}}, ginkgo.SpecTimeout(time.Minute))
 	ginkgo.It("flow introspection crashed", ginkgo.Label("flow:introspection"), func() {
 		ginkgo.GinkgoWriter.Println("panic: runtime error: invalid memory address\ngoroutine 1 [running]:")
 		ginkgo.Fail("oauthcheck: the flow's process ended without a report: exit status 2; the other flows went on")
 	})
-	fixtureCheck("INTROSPECT-AUTH-REQUIRED", &check.Result{ID: "INTROSPECT-AUTH-REQUIRED", Verdict: check.Pass,
-		Findings: check.Findings{{Verdict: check.Pass, Message: "left out by the label filter"}}}, ginkgo.Label("excluded"))
+	fixtureCheck("INTROSPECT-AUTH-REQUIRED", &check.Result{ID: "INTROSPECT-AUTH-REQUIRED", Verdict: catalogue.Pass,
+		Findings: catalogue.Findings{{Verdict: catalogue.Pass, Message: "left out by the label filter"}}}, ginkgo.Label("excluded"))
 	ginkgo.It("a helper spec that is no check", func() {})
 }
 

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/oauthcheck/oauthcheck/suites/check"
+	"github.com/oauthcheck/oauthcheck/suites/catalogue"
 )
 
 //go:embed html/report.html.tmpl html/report.css html/report.js
@@ -79,7 +79,7 @@ type htmlData struct {
 	Failed   bool
 	Status   string
 	Counts   Counts
-	Verdicts []check.Verdict
+	Verdicts []catalogue.Verdict
 	Totals   []htmlCell
 	ByFlow   []htmlRow
 	ByLevel  []htmlRow
@@ -88,7 +88,7 @@ type htmlData struct {
 }
 
 type htmlCell struct {
-	Verdict check.Verdict
+	Verdict catalogue.Verdict
 	N       int
 }
 
@@ -117,7 +117,7 @@ type htmlResult struct {
 }
 
 type htmlFinding struct {
-	Verdict check.Verdict
+	Verdict catalogue.Verdict
 	Ref     string
 	URL     string
 	Message string
@@ -174,7 +174,7 @@ func newHTMLData(results []Result, meta Meta) htmlData {
 	if meta.Issuer != "" {
 		title += " " + meta.Issuer
 	}
-	d.Title = fmt.Sprintf("%s: %d FAIL, %d WARN of %d checks", title, counts.ByVerdict[check.Fail], counts.ByVerdict[check.Warn], counts.Total)
+	d.Title = fmt.Sprintf("%s: %d FAIL, %d ERROR, %d WARN of %d checks", title, counts.ByVerdict[catalogue.Fail], counts.ByVerdict[catalogue.Error], counts.ByVerdict[catalogue.Warn], counts.Total)
 	for _, v := range Verdicts {
 		d.Totals = append(d.Totals, htmlCell{Verdict: v, N: counts.ByVerdict[v]})
 	}
@@ -276,7 +276,7 @@ func newHTMLResult(r *Result, i int) htmlResult {
 		h.Tags = append(h.Tags, r.Duration.Round(time.Millisecond).String())
 	}
 	for _, f := range r.Findings {
-		h.HTMLFindings = append(h.HTMLFindings, htmlFinding{Verdict: f.Verdict, Ref: f.Ref, URL: check.RefURL(f.Ref), Message: f.Message})
+		h.HTMLFindings = append(h.HTMLFindings, htmlFinding{Verdict: f.Verdict, Ref: f.Ref, URL: catalogue.RefURL(f.Ref), Message: f.Message})
 	}
 	for i := range r.Exchanges {
 		h.Transcripts = append(h.Transcripts, r.Exchanges[i].Transcript())

@@ -14,8 +14,7 @@ import (
 	"github.com/go-rod/rod/lib/launcher"
 	"github.com/go-rod/rod/lib/proto"
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/oauthcheck/oauthcheck/suites/check"
+	"github.com/oauthcheck/oauthcheck/suites/catalogue"
 )
 
 // shotsEnv names a folder where TestHTMLInChromium saves what it saw, for
@@ -182,7 +181,7 @@ func TestHTMLInChromium(t *testing.T) {
 	// The filter by verdict: hide PASS with its checkbox, then show only
 	// problems, then all.
 	page.MustElement("#show-PASS").MustClick()
-	if got, want := visible(".check"), want.Total-want.ByVerdict[check.Pass]; got != want {
+	if got, want := visible(".check"), want.Total-want.ByVerdict[catalogue.Pass]; got != want {
 		t.Errorf("after unchecking PASS: %d checks visible, want %d", got, want)
 	}
 	if visible(".check.v-PASS") != 0 {
@@ -190,7 +189,7 @@ func TestHTMLInChromium(t *testing.T) {
 	}
 	page.MustElement("#show-all").MustClick()
 	page.MustElement("#only-problems").MustClick()
-	if got := visible(".check.v-PASS"); got != 0 || visible(".check.v-FAIL") != want.ByVerdict[check.Fail] {
+	if got := visible(".check.v-PASS"); got != 0 || visible(".check.v-FAIL") != want.ByVerdict[catalogue.Fail] {
 		t.Errorf("only problems: %d PASS and %d FAIL visible", got, visible(".check.v-FAIL"))
 	}
 	page.MustElement("#show-all").MustClick()

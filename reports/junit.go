@@ -9,9 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oauthcheck/oauthcheck/suites/catalogue"
 	"github.com/onsi/ginkgo/v2/reporters"
-
-	"github.com/oauthcheck/oauthcheck/suites/check"
 )
 
 // WriteJUnit writes results as JUnit XML, in the shape Jenkins, GitLab and
@@ -23,6 +22,8 @@ import (
 //     meta.StrictExpect) is a <failure> whose message gives the
 //     requirement, the observed behaviour and the section, and whose body
 //     lists the findings.
+//   - ERROR (the harness could not reach a verdict) is an <error>, never a
+//     <failure>: it is not the server's fault.
 //   - SKIP is <skipped message="the reason">.
 //   - The evidence (the redacted HTTP transcripts, the browser steps) is in
 //     <system-out>.
@@ -59,6 +60,9 @@ func WriteJUnit(w io.Writer, results []Result, meta Meta) error {
 			ts.Tests++
 			if tc.Failure != nil {
 				ts.Failures++
+			}
+			if tc.Error != nil {
+				ts.Errors++
 			}
 			if tc.Skipped != nil {
 				ts.Skipped++
@@ -162,9 +166,9 @@ func junitCase(r *Result, flow string, meta Meta) reporters.JUnitTestCase {
 	}
 	for _, f := range r.Findings {
 		switch f.Verdict {
-		case check.Warn:
+		case catalogue.Warn:
 			props = append(props, prop("warning", findingLine(f)))
-		case check.Info:
+		case catalogue.Info:
 			props = append(props, prop("info", findingLine(f)))
 		}
 	}
@@ -178,7 +182,7 @@ func junitCase(r *Result, flow string, meta Meta) reporters.JUnitTestCase {
 
 	failOn := failOnOf(meta)
 	switch {
-	case !r.Expected && (r.Verdict == check.Fail || r.Verdict == check.Warn && failOn == FailOnShould):
+	case !r.Expected && (r.Verdict == catalogue.Fail || r.Verdict == catalogue.Warn && failOn == FailOnShould):
 		tc.Failure = &reporters.JUnitFailure{Type: string(r.Verdict), Message: oneLine(failureLine(r)), Description: failureBody(r)}
 	case meta.StrictExpect && r.Stale():
 		e := r.Expectation
@@ -187,7 +191,10 @@ func junitCase(r *Result, flow string, meta Meta) reporters.JUnitTestCase {
 				r.ID, e.Verdict, e.Reason, r.Verdict)),
 			Description: failureBody(r)}
 	}
-	if r.Verdict == check.Skip {
+	if r.Verdict == catalogue.Error && !r.Expected {
+		tc.Error = &reporters.JUnitError{Type: string(r.Verdict), Message: oneLine(failureLine(r)), Description: failureBody(r)}
+	}
+	if r.Verdict == catalogue.Skip {
 		tc.Skipped = &reporters.JUnitSkipped{Message: firstNonEmpty(r.Headline(), "skipped")}
 	}
 	return tc
@@ -196,7 +203,7 @@ func junitCase(r *Result, flow string, meta Meta) reporters.JUnitTestCase {
 // failureLine is a failure's message: the ID and level, the section, the
 // requirement, and what was observed.
 func failureLine(r *Result) string {
-	var f *check.Finding
+	var f *catalogue.Finding
 	for i := range r.Findings {
 		if r.Findings[i].Verdict == r.Verdict {
 			f = &r.Findings[i]
@@ -280,14 +287,14 @@ func problemsSuite(meta Meta, stamp string) reporters.JUnitTestSuite {
 	}
 }
 
-func findingLine(f check.Finding) string {
+func findingLine(f catalogue.Finding) string {
 	if f.Ref != "" {
 		return f.Ref + ": " + oneLine(f.Message)
 	}
 	return oneLine(f.Message)
 }
 
-func countVerdict(fs check.Findings, v check.Verdict) int {
+func countVerdict(fs catalogue.Findings, v catalogue.Verdict) int {
 	n := 0
 	for _, f := range fs {
 		if f.Verdict == v {

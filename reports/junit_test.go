@@ -112,7 +112,7 @@ func TestJUnitContent(t *testing.T) {
 		t.Errorf("an expected FAIL is no failure and carries the expectation: %+v", reuse)
 	}
 	rot := cases["REFRESH-ROTATION"]
-	for _, want := range []string{"REFRESH-ROTATION", "[MUST, RFC 9700 §4.14.2]", "every refresh issues a new refresh token",
+	for _, want := range []string{"REFRESH-ROTATION", "[MUST, RFC 9700 §4.14.2]", "Every refresh hands out a fresh refresh token",
 		"Observed: the public client oauthcheck-p got no new refresh token"} {
 		if !strings.Contains(rot.Failure.Message, want) {
 			t.Errorf("failure message %q lacks %q", rot.Failure.Message, want)

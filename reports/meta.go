@@ -5,9 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oauthcheck/oauthcheck/suites/catalogue"
 	"github.com/onsi/ginkgo/v2/types"
-
-	"github.com/oauthcheck/oauthcheck/suites/check"
 )
 
 // EntryMeta is the name of the report entry that records a run's [Meta] in
@@ -79,10 +78,10 @@ func FlowsOf(results []Result) []string {
 		have[results[i].flowName()] = true
 	}
 	var out []string
-	for _, f := range check.Flows {
-		if have[f] {
-			out = append(out, f)
-			delete(have, f)
+	for _, f := range catalogue.Flows {
+		if have[string(f)] {
+			out = append(out, string(f))
+			delete(have, string(f))
 		}
 	}
 	var other []string

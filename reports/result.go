@@ -11,11 +11,11 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/oauthcheck/oauthcheck/drivers/evidence"
-	"github.com/oauthcheck/oauthcheck/suites/check"
+	"github.com/oauthcheck/oauthcheck/suites/catalogue"
 )
 
 // Verdicts lists the verdicts in the order reports count them.
-var Verdicts = []check.Verdict{check.Pass, check.Fail, check.Warn, check.Info, check.Skip}
+var Verdicts = catalogue.Verdicts
 
 // Result is one check's outcome as a report shows it.
 type Result struct {
@@ -32,11 +32,11 @@ type Result struct {
 	LevelText   string
 	Requirement string
 	Refs        []Ref
-	Verdict     check.Verdict
+	Verdict     catalogue.Verdict
 	// Findings are the observations behind the verdict, in the order the
 	// check made them. A spec that failed without a verdict (a panic, a
 	// crashed flow) has one FAIL finding with ginkgo's failure message.
-	Findings    check.Findings
+	Findings    catalogue.Findings
 	Exchanges   []evidence.Exchange
 	Browser     []evidence.Step
 	Screenshots []Screenshot
@@ -134,8 +134,8 @@ func Results(r types.Report) []Result {
 			if r.SuiteSucceeded || filter == nil || !filter(s.Labels()) {
 				continue // left out by the filter, not a check of this run
 			}
-			res.Verdict = check.Fail
-			res.Findings = check.Findings{{Verdict: check.Fail, Message: "not run: " + notRun}}
+			res.Verdict = catalogue.Fail
+			res.Findings = catalogue.Findings{{Verdict: catalogue.Fail, Message: "not run: " + notRun}}
 		}
 		key := res.ID
 		if key == "" {
@@ -148,7 +148,7 @@ func Results(r types.Report) []Result {
 			keys = append(keys, key)
 			byKey[key] = c
 		case c.ran && !old.ran,
-			c.ran == old.ran && severity(c.res.Verdict) > severity(old.res.Verdict),
+			c.ran == old.ran && c.res.Verdict.Severity() > old.res.Verdict.Severity(),
 			c.ran == old.ran && c.res.Verdict == old.res.Verdict && c.end.After(old.end):
 			byKey[key] = c
 		}
@@ -162,35 +162,21 @@ func Results(r types.Report) []Result {
 }
 
 // severity orders verdicts from the best to the worst.
-func severity(v check.Verdict) int {
-	switch v {
-	case check.Pass:
-		return 0
-	case check.Info:
-		return 1
-	case check.Skip:
-		return 2
-	case check.Warn:
-		return 3
-	}
-	return 4
-}
-
 var catalogueIndex = func() map[string]int {
 	m := map[string]int{}
-	for i, c := range check.All() {
+	for i, c := range catalogue.All() {
 		m[c.ID] = i
 	}
 	return m
 }()
 
 func flowIndex(flow string) int {
-	for i, f := range check.Flows {
-		if f == flow {
+	for i, f := range catalogue.Flows {
+		if string(f) == flow {
 			return i
 		}
 	}
-	return len(check.Flows)
+	return len(catalogue.Flows)
 }
 
 // sortResults puts results in catalogue order; checks the catalogue does
@@ -233,14 +219,14 @@ func notRunReason(r types.Report) string {
 func suiteNodeResult(r types.Report, s types.SpecReport) Result {
 	res := Result{
 		Requirement: fmt.Sprintf("%s of the suite %q", s.LeafNodeType, r.SuiteDescription),
-		Verdict:     check.Fail,
-		Findings:    check.Findings{{Verdict: check.Fail, Message: fmt.Sprintf("%s %s: %s", s.LeafNodeType, s.State, failureMessage(s))}},
+		Verdict:     catalogue.Fail,
+		Findings:    catalogue.Findings{{Verdict: catalogue.Fail, Message: fmt.Sprintf("%s %s: %s", s.LeafNodeType, s.State, failureMessage(s))}},
 		Output:      failureOutput(s),
 		Duration:    s.RunTime,
 	}
-	for _, f := range check.Flows {
-		if r.SuiteDescription == f {
-			res.Flow = f // a flow's own process
+	for _, f := range catalogue.Flows {
+		if r.SuiteDescription == string(f) {
+			res.Flow = string(f) // a flow's own process
 		}
 	}
 	return res
@@ -272,15 +258,15 @@ func resultOf(s types.SpecReport) (res Result, ran, ok bool) {
 		}
 		return ""
 	}
-	var ve *check.VerdictEntry
+	var ve *catalogue.VerdictEntry
 	for _, e := range s.ReportEntries {
 		switch e.Name {
-		case check.EntryVerdict:
-			var v check.VerdictEntry
+		case catalogue.EntryVerdict:
+			var v catalogue.VerdictEntry
 			if decodeEntry(e, &v) == nil {
 				ve = &v
 			}
-		case check.EntryExchanges:
+		case catalogue.EntryExchanges:
 			var xs []evidence.Exchange
 			if decodeEntry(e, &xs) == nil {
 				for i := range xs {
@@ -288,7 +274,7 @@ func resultOf(s types.SpecReport) (res Result, ran, ok bool) {
 				}
 				res.Exchanges = xs
 			}
-		case check.EntryBrowser:
+		case catalogue.EntryBrowser:
 			var ss []evidence.Step
 			if decodeEntry(e, &ss) == nil {
 				for i := range ss {
@@ -296,8 +282,8 @@ func resultOf(s types.SpecReport) (res Result, ran, ok bool) {
 				}
 				res.Browser = ss
 			}
-		case check.EntryScreenshot:
-			var sh check.ScreenshotEntry
+		case catalogue.EntryScreenshot:
+			var sh catalogue.ScreenshotEntry
 			if decodeEntry(e, &sh) == nil {
 				if png, err := base64.StdEncoding.DecodeString(sh.PNG); err == nil && isPNG(png) {
 					res.Screenshots = append(res.Screenshots, Screenshot{Note: sh.Note, PNG: png})
@@ -315,8 +301,8 @@ func resultOf(s types.SpecReport) (res Result, ran, ok bool) {
 	}
 	ran = !neverRan(s)
 
-	if chk, found := check.Lookup(res.ID); found {
-		res.Flow, res.Priority, res.Level, res.LevelText = chk.Flow, chk.Priority, chk.KeyLevel(), chk.Level
+	if chk, found := catalogue.Lookup(res.ID); found {
+		res.Flow, res.Priority, res.Level, res.LevelText = string(chk.Flow), string(chk.Priority), string(chk.Level), chk.LevelNote
 		res.Requirement = chk.Requirement
 		res.Refs = refsOf(chk.Refs)
 	} else {
@@ -334,19 +320,19 @@ func resultOf(s types.SpecReport) (res Result, ran, ok bool) {
 	switch {
 	case ve != nil:
 		res.Verdict = ve.Verdict
-		res.Findings = append(check.Findings(nil), ve.Findings...)
+		res.Findings = append(catalogue.Findings(nil), ve.Findings...)
 		// A spec can fail after its check ended (a cleanup, the spec's
 		// timeout); a verdict that does not fail the spec is then wrong.
-		if failed && res.Verdict != check.Fail && res.Verdict != check.Warn {
-			res.Verdict = check.Fail
-			res.Findings = append(res.Findings, check.Finding{Verdict: check.Fail,
+		if failed && res.Verdict != catalogue.Fail && res.Verdict != catalogue.Warn {
+			res.Verdict = catalogue.Fail
+			res.Findings = append(res.Findings, catalogue.Finding{Verdict: catalogue.Fail,
 				Message: fmt.Sprintf("the spec %s after the check's verdict: %s", s.State, failureMessage(s))})
 		}
 	case failed:
-		res.Verdict = check.Fail
-		res.Findings = check.Findings{{Verdict: check.Fail, Message: failureMessage(s)}}
+		res.Verdict = catalogue.Fail
+		res.Findings = catalogue.Findings{{Verdict: catalogue.Fail, Message: failureMessage(s)}}
 	case s.State.Is(types.SpecStateSkipped | types.SpecStatePending):
-		res.Verdict = check.Skip
+		res.Verdict = catalogue.Skip
 		msg := strings.TrimSpace(s.Failure.Message)
 		if s.State == types.SpecStatePending {
 			msg = "the spec is pending"
@@ -354,9 +340,9 @@ func resultOf(s types.SpecReport) (res Result, ran, ok bool) {
 		if msg == "" {
 			msg = "skipped"
 		}
-		res.Findings = check.Findings{{Verdict: check.Skip, Message: msg}}
+		res.Findings = catalogue.Findings{{Verdict: catalogue.Skip, Message: msg}}
 	default:
-		res.Verdict = check.Pass
+		res.Verdict = catalogue.Pass
 	}
 	if failed && (ve == nil || res.Verdict != ve.Verdict) {
 		res.Output = failureOutput(s)
@@ -420,7 +406,7 @@ func decodeEntry(e types.ReportEntry, v any) error {
 func refsOf(names []string) []Ref {
 	out := make([]Ref, 0, len(names))
 	for _, n := range names {
-		out = append(out, Ref{Name: n, URL: check.RefURL(n)})
+		out = append(out, Ref{Name: n, URL: catalogue.RefURL(n)})
 	}
 	return out
 }
@@ -437,7 +423,7 @@ func oneLine(s string) string {
 // Counts are the numbers of results by verdict.
 type Counts struct {
 	Total     int
-	ByVerdict map[check.Verdict]int
+	ByVerdict map[catalogue.Verdict]int
 	// Expected counts the results whose verdict was expected and not
 	// PASS; Stale the expectations that did not happen.
 	Expected int
@@ -446,7 +432,7 @@ type Counts struct {
 
 // Count counts results by verdict.
 func Count(results []Result) Counts {
-	c := Counts{ByVerdict: map[check.Verdict]int{}}
+	c := Counts{ByVerdict: map[catalogue.Verdict]int{}}
 	for _, v := range Verdicts {
 		c.ByVerdict[v] = 0
 	}

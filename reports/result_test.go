@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/oauthcheck/oauthcheck/suites/catalogue"
 	"github.com/oauthcheck/oauthcheck/suites/check"
 )
 
@@ -41,7 +42,7 @@ func loadFixture(t *testing.T, name string) types.Report {
 type verdictRow struct {
 	ID      string
 	Flow    string
-	Verdict check.Verdict
+	Verdict catalogue.Verdict
 }
 
 func verdictRows(rs []Result) []verdictRow {
@@ -59,20 +60,20 @@ func TestResultsWeakened(t *testing.T) {
 	// the two flow processes were left out by the label filters.
 	got := Results(loadFixture(t, "weakened.json"))
 	want := []verdictRow{
-		{"AUTHCODE-CODE-REUSE", "authcode", check.Fail},
-		{"AUTHCODE-REUSE-REVOKES-TOKENS", "authcode", check.Warn},
-		{"AUTHCODE-CONCURRENT-REDEEM", "authcode", check.Fail},
-		{"AUTHCODE-REDIRECT-EXACT-MATCH", "authcode", check.Pass},
-		{"AUTHCODE-STATE-ECHO", "authcode", check.Pass},
-		{"REFRESH-ROTATION", "refresh", check.Fail},
-		{"REFRESH-OLD-RT-INVALIDATED", "refresh", check.Skip},
-		{"REFRESH-REUSE-DETECTION", "refresh", check.Skip},
+		{"AUTHCODE-CODE-REUSE", "authcode", catalogue.Fail},
+		{"AUTHCODE-REUSE-REVOKES-TOKENS", "authcode", catalogue.Warn},
+		{"AUTHCODE-CONCURRENT-REDEEM", "authcode", catalogue.Fail},
+		{"AUTHCODE-REDIRECT-EXACT-MATCH", "authcode", catalogue.Pass},
+		{"AUTHCODE-STATE-ECHO", "authcode", catalogue.Pass},
+		{"REFRESH-ROTATION", "refresh", catalogue.Fail},
+		{"REFRESH-OLD-RT-INVALIDATED", "refresh", catalogue.Skip},
+		{"REFRESH-REUSE-DETECTION", "refresh", catalogue.Skip},
 	}
 	if diff := cmp.Diff(want, verdictRows(got)); diff != "" {
 		t.Errorf("results mismatch (-want +got):\n%s", diff)
 	}
 	r := got[0]
-	if r.Level != "MUST" || r.Priority != "P1" || !strings.HasPrefix(r.Requirement, "A code can be exchanged once") {
+	if r.Level != "MUST" || r.Priority != "P1" || !strings.HasPrefix(r.Requirement, "An authorization code is good for a single exchange") {
 		t.Errorf("catalogue fields of %s: level %q priority %q requirement %q", r.ID, r.Level, r.Priority, r.Requirement)
 	}
 	if len(r.Refs) == 0 || r.Refs[0] != (Ref{Name: "RFC 6749 §4.1.2", URL: "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2"}) {
@@ -97,7 +98,7 @@ func TestResultsFixtureSuite(t *testing.T) {
 	got := Results(report)
 	type row struct {
 		ID, Flow    string
-		Verdict     check.Verdict
+		Verdict     catalogue.Verdict
 		Headline    string
 		Shots       int
 		HasOutput   bool
@@ -113,20 +114,20 @@ func TestResultsFixtureSuite(t *testing.T) {
 		rows = append(rows, row{r.ID, r.Flow, r.Verdict, r.Headline(), len(r.Screenshots), r.Output != "", len(r.Exchanges), req})
 	}
 	want := []row{
-		{ID: "IMPLICIT-DISABLED", Flow: "implicit", Verdict: check.Fail, Shots: 1, Exchanges: 1,
+		{ID: "IMPLICIT-DISABLED", Flow: "implicit", Verdict: catalogue.Fail, Shots: 1, Exchanges: 1,
 			Headline: "OAuth 2.1 §10.1: response_type=token returned an access_token in the fragment"},
-		{ID: "IMPLICIT-NO-REFRESH-TOKEN", Flow: "implicit", Verdict: check.Info,
+		{ID: "IMPLICIT-NO-REFRESH-TOKEN", Flow: "implicit", Verdict: catalogue.Info,
 			Headline: "the fragment held no refresh_token; the implicit grant is off for confidential clients"},
-		{ID: "IMPLICIT-FRAGMENT-ONLY", Flow: "implicit", Verdict: check.Skip,
+		{ID: "IMPLICIT-FRAGMENT-ONLY", Flow: "implicit", Verdict: catalogue.Skip,
 			Headline: "the server does not offer the implicit grant (response_types_supported has no token)"},
-		{ID: "CC-CLIENT-AUTH-REQUIRED", Flow: "clientcreds", Verdict: check.Fail, HasOutput: true,
+		{ID: "CC-CLIENT-AUTH-REQUIRED", Flow: "clientcreds", Verdict: catalogue.Fail, HasOutput: true,
 			Headline: "the spec panicked: assignment to entry in nil map"},
-		{ID: "CC-PUBLIC-CLIENT-REJECTED", Flow: "clientcreds", Verdict: check.Fail, HasOutput: true,
+		{ID: "CC-PUBLIC-CLIENT-REJECTED", Flow: "clientcreds", Verdict: catalogue.Fail, HasOutput: true,
 			Headline: "check: no environment: the suite must call check.SetEnv in BeforeSuite"},
-		{ID: "CC-NO-REFRESH-TOKEN", Flow: "clientcreds", Verdict: check.Warn,
+		{ID: "CC-NO-REFRESH-TOKEN", Flow: "clientcreds", Verdict: catalogue.Warn,
 			Headline: "RFC 6749 §4.4.3: the client-credentials response has a refresh_token"},
-		{ID: "TOKEN-POST-ONLY", Flow: "tokenendpoint", Verdict: check.Pass, Headline: "GET to the token endpoint: 405"},
-		{Flow: "introspection", Verdict: check.Fail, HasOutput: true, Requirement: "flow introspection crashed",
+		{ID: "TOKEN-POST-ONLY", Flow: "tokenendpoint", Verdict: catalogue.Pass, Headline: "GET to the token endpoint: 405"},
+		{Flow: "introspection", Verdict: catalogue.Fail, HasOutput: true, Requirement: "flow introspection crashed",
 			Headline: "oauthcheck: the flow's process ended without a report: exit status 2; the other flows went on"},
 	}
 	if diff := cmp.Diff(want, rows); diff != "" {
@@ -163,13 +164,13 @@ func TestResultsSuiteEndedEarly(t *testing.T) {
 	}{
 		{
 			mode:         "beforesuite",
-			want:         []verdictRow{{"", "", check.Fail}},
+			want:         []verdictRow{{"", "", catalogue.Fail}},
 			wantHeadline: []string{"BeforeSuite failed: setup: discovery failed: the target answered 503"},
 			reason:       "ginkgo reports no spec after a failed BeforeSuite, so the BeforeSuite itself is the failing result",
 		},
 		{
 			mode: "timeout",
-			want: []verdictRow{{"TOKEN-POST-ONLY", "tokenendpoint", check.Fail}, {"TOKEN-AT-LIFETIME", "tokenendpoint", check.Fail}},
+			want: []verdictRow{{"TOKEN-POST-ONLY", "tokenendpoint", catalogue.Fail}, {"TOKEN-AT-LIFETIME", "tokenendpoint", catalogue.Fail}},
 			wantHeadline: []string{
 				"not run: the suite ended before this check started (Suite Timeout Elapsed)",
 				"A suite timeout occurred",
@@ -237,14 +238,14 @@ func TestResultsInProcess(t *testing.T) {
 				for j, e := range s.ReportEntries {
 					var v any
 					switch e.Name {
-					case check.EntryVerdict:
-						v = new(check.VerdictEntry)
-					case check.EntryExchanges:
+					case catalogue.EntryVerdict:
+						v = new(catalogue.VerdictEntry)
+					case catalogue.EntryExchanges:
 						v = new(check.Exchanges)
-					case check.EntryBrowser:
+					case catalogue.EntryBrowser:
 						v = new(check.Steps)
-					case check.EntryScreenshot:
-						v = new(check.ScreenshotEntry)
+					case catalogue.EntryScreenshot:
+						v = new(catalogue.ScreenshotEntry)
 					case EntryMeta:
 						v = new(Meta)
 					default:
@@ -268,10 +269,10 @@ func TestResultsInProcess(t *testing.T) {
 
 func TestCount(t *testing.T) {
 	c := Count(Results(loadFixture(t, "weakened.json")))
-	if got, want := c.String(), "8 checks: 2 PASS, 3 FAIL, 1 WARN, 0 INFO, 2 SKIP"; got != want {
+	if got, want := c.String(), "8 checks: 2 PASS, 3 FAIL, 0 ERROR, 1 WARN, 0 INFO, 2 SKIP"; got != want {
 		t.Errorf("Count = %q, want %q", got, want)
 	}
-	if got, want := Count(nil).String(), "0 checks: 0 PASS, 0 FAIL, 0 WARN, 0 INFO, 0 SKIP"; got != want {
+	if got, want := Count(nil).String(), "0 checks: 0 PASS, 0 FAIL, 0 ERROR, 0 WARN, 0 INFO, 0 SKIP"; got != want {
 		t.Errorf("Count(nil) = %q, want %q", got, want)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/oauthcheck/oauthcheck/suites/catalogue"
 	"github.com/oauthcheck/oauthcheck/suites/check"
 )
 
@@ -22,12 +23,12 @@ func newListCmd() *cobra.Command {
 				registered[id] = true
 			}
 			type row struct {
-				check.Check
+				catalogue.Check
 				Implemented bool     `json:"implemented"`
 				Labels      []string `json:"labels"`
 			}
 			var rows []row
-			for _, c := range check.All() {
+			for _, c := range catalogue.All() {
 				rows = append(rows, row{Check: c, Implemented: registered[c.ID], Labels: c.Labels()})
 			}
 			out := cmd.OutOrStdout()
@@ -47,7 +48,7 @@ func newListCmd() *cobra.Command {
 				if len(req) > 90 {
 					req = req[:87] + "..."
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Flow, r.Priority, r.KeyLevel(), built, req)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Flow, r.Priority, r.Level, built, req)
 			}
 			return tw.Flush()
 		},

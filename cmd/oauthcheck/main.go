@@ -19,6 +19,7 @@ const (
 	exitFailed      = 1 // checks failed
 	exitUsage       = 2 // usage or configuration error
 	exitUnreachable = 3 // target unreachable or discovery failed
+	exitError       = 4 // no check failed, but some could not reach a verdict (ERROR)
 )
 
 // version is set at build time with -ldflags "-X main.version=…".

@@ -21,6 +21,7 @@ import (
 	"github.com/oauthcheck/oauthcheck/drivers/target/reftarget"
 	"github.com/oauthcheck/oauthcheck/reports"
 	_ "github.com/oauthcheck/oauthcheck/suites/all"
+	"github.com/oauthcheck/oauthcheck/suites/catalogue"
 	"github.com/oauthcheck/oauthcheck/suites/check"
 )
 
@@ -60,7 +61,9 @@ with its RFC section and the exchange behind it.
 --target reference runs them against the bundled reference server, started in-process.
 
 Exit codes: 0 nothing at or above --fail-on failed; 1 checks failed; 2 usage or
-configuration error; 3 target unreachable or discovery failed.`,
+configuration error; 3 target unreachable or discovery failed; 4 no check failed,
+but some could not reach a verdict (ERROR: the harness could not log in, a step or
+the network failed, a deadline passed).`,
 		Example: `  oauthcheck run --target reference
   oauthcheck run --target https://idp.example.com/realms/test --config oauthcheck.yaml
   oauthcheck run --target reference --flows authcode,pkce --label-filter 'priority: containsAny P1'`,
@@ -74,7 +77,7 @@ configuration error; 3 target unreachable or discovery failed.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.target, "target", "", "issuer URL of the server under test, or \"reference\" for the bundled one")
 	fl.StringVar(&f.config, "config", "", "config `FILE` with clients, user and login (DESIGN.md, \"The config file\")")
-	fl.StringVar(&f.flows, "flows", "", "comma-separated flows to run (default all): "+strings.Join(check.Flows, ", "))
+	fl.StringVar(&f.flows, "flows", "", "comma-separated flows to run (default all): "+strings.Join(flowNames(), ", "))
 	fl.StringVar(&f.labelFilter, "label-filter", "", "ginkgo label filter, e.g. 'level: containsAny MUST'")
 	fl.StringVar(&f.profile, "profile", "", "requirement profile: oauth2, bcp or oauth2.1 (default: the config's, else bcp)")
 	fl.StringVar(&f.browserBin, "browser", "", "Chromium binary (default: found on the system; never downloaded)")
@@ -107,12 +110,8 @@ func (f runFlags) labelFilterExpr() (string, error) {
 		var flows []string
 		for _, fl := range strings.Split(f.flows, ",") {
 			fl = strings.TrimSpace(fl)
-			known := false
-			for _, k := range check.Flows {
-				known = known || k == fl
-			}
-			if !known {
-				return "", usagef("run: unknown flow %q in --flows; valid: %s", fl, strings.Join(check.Flows, ", "))
+			if _, err := catalogue.ParseFlow(fl); err != nil {
+				return "", usagef("run: unknown flow %q in --flows; valid: %s", fl, strings.Join(flowNames(), ", "))
 			}
 			if !slices.Contains(runFlags{}.selectedFlows(), fl) {
 				return "", usagef("run: flow %q has no checks built yet; built: %s", fl, strings.Join(runFlags{}.selectedFlows(), ", "))
@@ -286,8 +285,11 @@ func writeReports(report types.Report, meta reports.Meta, expect *reports.Expect
 	if err := reports.WriteSummary(stdout, results, meta, reports.ConsoleOptions{Color: color, Quiet: out.quiet}); err != nil {
 		return err
 	}
-	if reports.Failed(results, meta.FailOn, meta.StrictExpect) || len(meta.Problems) > 0 {
+	switch {
+	case reports.Failed(results, meta.FailOn, meta.StrictExpect) || len(meta.Problems) > 0:
 		return exitCode(exitFailed)
+	case reports.Errored(results):
+		return exitCode(exitError)
 	}
 	return nil
 }

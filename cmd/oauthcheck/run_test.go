@@ -18,6 +18,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/oauthcheck/oauthcheck/drivers/target"
+	"github.com/oauthcheck/oauthcheck/suites/catalogue"
 	"github.com/oauthcheck/oauthcheck/suites/check"
 )
 
@@ -25,7 +26,7 @@ import (
 // in order, and which of them are built, as a table and as JSON.
 func TestListCatalogue(t *testing.T) {
 	t.Parallel()
-	all := check.All()
+	all := catalogue.All()
 	if len(all) != 92 {
 		t.Errorf("catalogue has %d checks, want 92", len(all))
 	}
@@ -64,7 +65,7 @@ func TestListCatalogue(t *testing.T) {
 			if built[c.ID] {
 				wantBuilt = "yes"
 			}
-			if got, want := f[:5], []string{c.ID, c.Flow, c.Priority, c.KeyLevel(), wantBuilt}; !cmp.Equal(got, want) {
+			if got, want := f[:5], []string{c.ID, string(c.Flow), string(c.Priority), string(c.Level), wantBuilt}; !cmp.Equal(got, want) {
 				t.Errorf("row %d columns = %q, want %q", i+1, got, want)
 			}
 		}
@@ -90,7 +91,7 @@ func TestListCatalogue(t *testing.T) {
 		}
 		for i, c := range all {
 			r := rows[i]
-			if r.ID != c.ID || r.Flow != c.Flow || r.Priority != c.Priority || !cmp.Equal(r.Refs, c.Refs) {
+			if r.ID != c.ID || r.Flow != string(c.Flow) || r.Priority != string(c.Priority) || !cmp.Equal(r.Refs, c.Refs) {
 				t.Errorf("object %d = %s %s %s %q, want %s %s %s %q", i, r.ID, r.Flow, r.Priority, r.Refs, c.ID, c.Flow, c.Priority, c.Refs)
 			}
 			if r.Implemented == nil {
@@ -101,7 +102,7 @@ func TestListCatalogue(t *testing.T) {
 			if diff := cmp.Diff(c.Labels(), r.Labels); diff != "" {
 				t.Errorf("%s: labels mismatch (-want +got):\n%s", c.ID, diff)
 			}
-			if len(r.Labels) < 3 || r.Labels[0] != "id:"+c.ID || r.Labels[1] != "flow:"+c.Flow || !strings.HasPrefix(r.Labels[2], "level:") {
+			if len(r.Labels) < 3 || r.Labels[0] != "id:"+c.ID || r.Labels[1] != "flow:"+string(c.Flow) || !strings.HasPrefix(r.Labels[2], "level:") {
 				t.Errorf("%s: labels = %q, want id:, flow: and level: first", c.ID, r.Labels)
 			}
 		}
@@ -139,7 +140,7 @@ func TestRunUsageErrors(t *testing.T) {
 			name:       "unknown flow",
 			args:       []string{"run", "--target", "reference", "--flows", "authcode, oidc"},
 			wantCode:   exitUsage,
-			wantStderr: []string{`"oidc"`, "--flows", "valid: " + strings.Join(check.Flows, ", ")},
+			wantStderr: []string{`"oidc"`, "--flows", "valid: " + strings.Join(flowNames(), ", ")},
 			reason:     "an unknown flow is named with the valid ones",
 		},
 		{
@@ -280,11 +281,11 @@ func TestRunExitCodesOfVerdicts(t *testing.T) {
 		wantCode int
 		wantLine string
 	}{
-		{"warn passes", warn, exitOK, "\n1 check: 0 PASS, 0 FAIL, 1 WARN, 0 INFO, 0 SKIP ("},
+		{"warn passes", warn, exitOK, "\n1 check: 0 PASS, 0 FAIL, 0 ERROR, 1 WARN, 0 INFO, 0 SKIP ("},
 		{"warn fails with fail-on should", append(warn[:len(warn):len(warn)], "--fail-on", "should"), exitFailed,
-			"\n1 check: 0 PASS, 0 FAIL, 1 WARN, 0 INFO, 0 SKIP ("},
+			"\n1 check: 0 PASS, 0 FAIL, 0 ERROR, 1 WARN, 0 INFO, 0 SKIP ("},
 		{"skips pass", []string{"run", "--target", "reference", "--no-browser", "--flows", "pkce"}, exitOK,
-			"\n10 checks: 0 PASS, 0 FAIL, 0 WARN, 0 INFO, 10 SKIP ("},
+			"\n10 checks: 0 PASS, 0 FAIL, 0 ERROR, 0 WARN, 0 INFO, 10 SKIP ("},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -367,7 +368,7 @@ func TestRunKeepsSecrets(t *testing.T) {
 		t.Errorf("run: exit %d, want %d (code reuse fails)\nstdout:\n%s\nstderr:\n%s", res.code, exitFailed, res.stdout, res.stderr)
 	}
 	for _, w := range []string{"\nFAIL     AUTHCODE-CODE-REUSE ", " RFC 6749 §4.1.2: ", "# replay the same code",
-		"> POST " + cfg.Issuer + "/token\n", "\n2 checks: 1 PASS, 1 FAIL, 0 WARN, 0 INFO, 0 SKIP ("} {
+		"> POST " + cfg.Issuer + "/token\n", "\n2 checks: 1 PASS, 1 FAIL, 0 ERROR, 0 WARN, 0 INFO, 0 SKIP ("} {
 		if !strings.Contains(res.stdout, w) {
 			t.Errorf("stdout does not contain %q:\n%s", w, res.stdout)
 		}
@@ -395,12 +396,12 @@ func TestRunKeepsSecrets(t *testing.T) {
 	verdicts := map[string]check.Verdict{}
 	for _, s := range reports[0].SpecReports {
 		for _, e := range s.ReportEntries {
-			if e.Name != check.EntryVerdict {
+			if e.Name != catalogue.EntryVerdict {
 				continue
 			}
-			var v check.VerdictEntry
+			var v catalogue.VerdictEntry
 			if err := json.Unmarshal([]byte(e.Value.AsJSON), &v); err != nil {
-				t.Errorf("%s entry of %q: %v", check.EntryVerdict, s.LeafNodeText, err)
+				t.Errorf("%s entry of %q: %v", catalogue.EntryVerdict, s.LeafNodeText, err)
 			}
 			verdicts[v.ID] = v.Verdict
 		}

@@ -24,6 +24,7 @@ import (
 	"github.com/oauthcheck/oauthcheck/drivers/client"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/reports"
+	"github.com/oauthcheck/oauthcheck/suites/catalogue"
 	"github.com/oauthcheck/oauthcheck/suites/check"
 )
 
@@ -328,12 +329,21 @@ func runningList(m map[string]bool) string {
 		return "none"
 	}
 	var out []string
-	for _, f := range check.Flows {
+	for _, f := range flowNames() {
 		if m[f] {
 			out = append(out, f)
 		}
 	}
 	return strings.Join(out, ", ")
+}
+
+// flowNames are the flows of the catalogue, in its order.
+func flowNames() []string {
+	out := make([]string, len(catalogue.Flows))
+	for i, f := range catalogue.Flows {
+		out[i] = string(f)
+	}
+	return out
 }
 
 // selectedFlows are the flows of --flows, or every flow with checks.
@@ -343,12 +353,12 @@ func (f runFlags) selectedFlows() []string {
 	}
 	built := map[string]bool{}
 	for _, id := range check.Registered() {
-		if c, ok := check.Lookup(id); ok {
-			built[c.Flow] = true
+		if c, ok := catalogue.Lookup(id); ok {
+			built[string(c.Flow)] = true
 		}
 	}
 	var out []string
-	for _, fl := range check.Flows {
+	for _, fl := range flowNames() {
 		if built[fl] {
 			out = append(out, fl)
 		}
@@ -367,7 +377,7 @@ func notSelected(s types.SpecReport) bool {
 // from its state.
 func progressOf(s types.SpecReport) (check.Verdict, string) {
 	for _, e := range s.ReportEntries {
-		if v, ok := e.Value.GetRawValue().(check.VerdictEntry); ok && e.Name == check.EntryVerdict {
+		if v, ok := e.Value.GetRawValue().(catalogue.VerdictEntry); ok && e.Name == catalogue.EntryVerdict {
 			return v.Verdict, v.ID
 		}
 	}

@@ -18,7 +18,7 @@ import (
 
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/reports"
-	"github.com/oauthcheck/oauthcheck/suites/check"
+	"github.com/oauthcheck/oauthcheck/suites/catalogue"
 )
 
 func newVendorCmd() *cobra.Command {
@@ -134,7 +134,11 @@ func vendorTable(out string) (string, error) {
 		return "", usagef("vendor table: no reports under %s; run 'oauthcheck vendor run' first", out)
 	}
 	var b bytes.Buffer
-	b.WriteString("| vendor | flow | PASS | FAIL | WARN | INFO | SKIP | expected |\n|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| vendor | flow |")
+	for _, v := range catalogue.Verdicts {
+		b.WriteString(" " + string(v) + " |")
+	}
+	b.WriteString(" expected |\n|---|---|" + strings.Repeat("---|", len(catalogue.Verdicts)+1) + "\n")
 	for _, p := range paths {
 		reps, err := reports.Load(p)
 		if err != nil {
@@ -150,21 +154,25 @@ func vendorTable(out string) (string, error) {
 				results = reports.Apply(results, ex).Results
 			}
 		}
-		for _, flow := range check.Flows {
-			var n [5]int
+		for _, flow := range catalogue.Flows {
+			n := map[catalogue.Verdict]int{}
 			expected, any := 0, false
 			for _, r := range results {
-				if r.Flow != flow {
+				if r.Flow != string(flow) {
 					continue
 				}
 				any = true
-				n[map[check.Verdict]int{check.Pass: 0, check.Fail: 1, check.Warn: 2, check.Info: 3, check.Skip: 4}[r.Verdict]]++
+				n[r.Verdict]++
 				if r.Expected {
 					expected++
 				}
 			}
 			if any {
-				fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %d | %d | %d |\n", name, flow, n[0], n[1], n[2], n[3], n[4], expected)
+				fmt.Fprintf(&b, "| %s | %s |", name, flow)
+				for _, v := range catalogue.Verdicts {
+					fmt.Fprintf(&b, " %d |", n[v])
+				}
+				fmt.Fprintf(&b, " %d |\n", expected)
 			}
 		}
 	}

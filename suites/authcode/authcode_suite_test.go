@@ -3,8 +3,8 @@ package authcode
 import (
 	"testing"
 
-	"github.com/oauthcheck/oauthcheck/suites/check"
 	"github.com/oauthcheck/oauthcheck/drivers/target/reftarget"
+	"github.com/oauthcheck/oauthcheck/suites/check"
 	"github.com/oauthcheck/oauthcheck/suites/internal/suitetest"
 )
 

@@ -285,6 +285,15 @@ func (v VerdictEntry) String() string {
 	return fmt.Sprintf("%s %s\n%s", v.Verdict, v.ID, v.Findings)
 }
 
+// ScreenshotEntry is the payload of the EntryScreenshot report entry: a
+// PNG, base64-encoded in the JSON report.
+type ScreenshotEntry struct {
+	Note string `json:"note"`
+	PNG  string `json:"png_base64"`
+}
+
+func (s ScreenshotEntry) String() string { return "screenshot: " + s.Note }
+
 // Markdown is the catalogue as a markdown table, one row per check: its ID,
 // flow, priority, level, references and requirement. The README's
 // catalogue section holds it.

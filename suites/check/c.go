@@ -7,6 +7,7 @@ import (
 
 	"github.com/oauthcheck/oauthcheck/drivers/browser"
 	"github.com/oauthcheck/oauthcheck/drivers/client"
+	"github.com/oauthcheck/oauthcheck/suites/catalogue"
 )
 
 // Wait sleeps d as the protocol forces (an expiry, a polling interval),
@@ -29,7 +30,7 @@ func (c *C) Wait(d time.Duration, why string) {
 // from the body's own goroutine.
 type C struct {
 	context.Context
-	Check *Check
+	Check *catalogue.Check
 	Env   *Env
 	// HTTP records every exchange of this check as evidence.
 	HTTP *client.Client

@@ -6,28 +6,9 @@ import (
 	"strings"
 
 	"github.com/oauthcheck/oauthcheck/drivers/evidence"
+	"github.com/oauthcheck/oauthcheck/suites/catalogue"
 	"github.com/onsi/ginkgo/v2"
 )
-
-// The names of the report entries a check attaches; reports read them.
-const (
-	EntryVerdict    = "oauthcheck.verdict"
-	EntryExchanges  = "oauthcheck.exchanges"
-	EntryBrowser    = "oauthcheck.browser"
-	EntryScreenshot = "oauthcheck.screenshot"
-)
-
-// VerdictEntry is the report entry of a check's verdict.
-type VerdictEntry struct {
-	ID       string   `json:"id"`
-	Verdict  Verdict  `json:"verdict"`
-	Findings Findings `json:"findings"`
-	Refs     []string `json:"refs"`
-}
-
-func (v VerdictEntry) String() string {
-	return fmt.Sprintf("%s %s\n%s", v.Verdict, v.ID, v.Findings)
-}
 
 // Exchanges is the report entry of a check's HTTP exchanges.
 type Exchanges []*evidence.Exchange
@@ -58,31 +39,23 @@ func (ss Steps) String() string {
 	return strings.Join(lines, "\n")
 }
 
-// ScreenshotEntry is a PNG, base64-encoded in the JSON report.
-type ScreenshotEntry struct {
-	Note string `json:"note"`
-	PNG  string `json:"png_base64"`
-}
-
-func (s ScreenshotEntry) String() string { return "screenshot: " + s.Note }
-
 // Attach adds a result to the current spec's report entries.
 func Attach(res *Result) {
-	chk, _ := Lookup(res.ID)
+	chk, _ := catalogue.Lookup(res.ID)
 	var refs []string
 	if chk != nil {
 		refs = chk.Refs
 	}
 	vis := ginkgo.ReportEntryVisibilityFailureOrVerbose
-	ginkgo.AddReportEntry(EntryVerdict, VerdictEntry{ID: res.ID, Verdict: res.Verdict, Findings: res.Findings, Refs: refs}, vis)
+	ginkgo.AddReportEntry(catalogue.EntryVerdict, catalogue.VerdictEntry{ID: res.ID, Verdict: res.Verdict, Findings: res.Findings, Refs: refs}, vis)
 	if len(res.Exchanges) > 0 {
-		ginkgo.AddReportEntry(EntryExchanges, Exchanges(res.Exchanges), vis)
+		ginkgo.AddReportEntry(catalogue.EntryExchanges, Exchanges(res.Exchanges), vis)
 	}
 	if len(res.Steps) > 0 {
-		ginkgo.AddReportEntry(EntryBrowser, Steps(res.Steps), vis)
+		ginkgo.AddReportEntry(catalogue.EntryBrowser, Steps(res.Steps), vis)
 	}
 	for _, s := range res.Shots {
-		ginkgo.AddReportEntry(EntryScreenshot, ScreenshotEntry{Note: s.Note, PNG: base64.StdEncoding.EncodeToString(s.PNG)},
+		ginkgo.AddReportEntry(catalogue.EntryScreenshot, catalogue.ScreenshotEntry{Note: s.Note, PNG: base64.StdEncoding.EncodeToString(s.PNG)},
 			ginkgo.ReportEntryVisibilityNever)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/oauthcheck/oauthcheck/suites/catalogue"
 	"github.com/onsi/ginkgo/v2"
 )
 
@@ -40,7 +41,7 @@ func FailOnShould(on bool) { failOnWarn = on }
 // (id:, flow:, level:, priority:, ref:). A FAIL fails the spec; a SKIP
 // skips it with the reason; WARN and INFO pass with report entries.
 func It(id string, body func(*C), decorators ...any) bool {
-	chk, ok := Lookup(id)
+	chk, ok := catalogue.Lookup(id)
 	if !ok {
 		regErrors = append(regErrors, fmt.Sprintf("check.It(%q): no such ID in the catalogue", id))
 		return true

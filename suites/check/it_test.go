@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/oauthcheck/oauthcheck/suites/catalogue"
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/types"
 )
@@ -110,7 +111,7 @@ func TestIt(t *testing.T) {
 				t.Errorf("%s: no spec in the report", tt.id)
 				continue
 			}
-			chk, _ := Lookup(tt.id)
+			chk, _ := catalogue.Lookup(tt.id)
 			if s.LeafNodeText != chk.ID+": "+chk.Requirement {
 				t.Errorf("%s: spec text %q, want the ID and the requirement", tt.id, s.LeafNodeText)
 			}
@@ -125,10 +126,10 @@ func TestIt(t *testing.T) {
 					t.Errorf("%s: labels %v lack %s", tt.id, s.LeafNodeLabels, l)
 				}
 			}
-			var entry *VerdictEntry
+			var entry *catalogue.VerdictEntry
 			for _, e := range s.ReportEntries {
-				if e.Name == EntryVerdict {
-					if v, ok := e.GetRawValue().(VerdictEntry); ok {
+				if e.Name == catalogue.EntryVerdict {
+					if v, ok := e.GetRawValue().(catalogue.VerdictEntry); ok {
 						entry = &v
 					}
 				}

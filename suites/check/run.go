@@ -8,6 +8,7 @@ import (
 
 	"github.com/oauthcheck/oauthcheck/drivers/client"
 	"github.com/oauthcheck/oauthcheck/drivers/evidence"
+	"github.com/oauthcheck/oauthcheck/suites/catalogue"
 )
 
 // Result is the outcome of one check against one target.
@@ -24,7 +25,7 @@ type Result struct {
 // Message is the one-paragraph summary of a result for a failure message:
 // the requirement, what was observed and the sections.
 func (r *Result) Message() string {
-	chk, _ := Lookup(r.ID)
+	chk, _ := catalogue.Lookup(r.ID)
 	msg := r.ID
 	if chk != nil {
 		msg += ": " + chk.Requirement
@@ -43,7 +44,7 @@ func (r *Result) Message() string {
 func Run(ctx context.Context, id string, env *Env) *Result {
 	start := time.Now()
 	res := &Result{ID: id}
-	chk, ok := Lookup(id)
+	chk, ok := catalogue.Lookup(id)
 	body := bodies[id]
 	if !ok || body == nil {
 		res.Verdict = Fail

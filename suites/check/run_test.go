@@ -15,6 +15,7 @@ import (
 	"github.com/oauthcheck/oauthcheck/drivers/client"
 	"github.com/oauthcheck/oauthcheck/drivers/evidence"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
+	"github.com/oauthcheck/oauthcheck/suites/catalogue"
 )
 
 const testSecret = "registered-client-secret"
@@ -42,7 +43,7 @@ func testEnv(t *testing.T, p Profile) *Env {
 // check.It does, without registering a ginkgo spec.
 func withBody(t *testing.T, id string, body func(*C)) {
 	t.Helper()
-	if _, ok := Lookup(id); !ok {
+	if _, ok := catalogue.Lookup(id); !ok {
 		t.Fatalf("%s is not in the catalogue", id)
 	}
 	if bodies[id] != nil {
@@ -248,7 +249,7 @@ func TestWait(t *testing.T) {
 }
 
 func TestResultMessage(t *testing.T) {
-	chk, _ := Lookup("AUTHCODE-CODE-REUSE")
+	chk, _ := catalogue.Lookup("AUTHCODE-CODE-REUSE")
 	res := &Result{ID: chk.ID, Verdict: Fail, Findings: Findings{
 		{Verdict: Pass, Message: "first exchange worked"},
 		{Verdict: Fail, Ref: "RFC 6749 §4.1.2", Message: "the replay got 200"},

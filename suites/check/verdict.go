@@ -1,61 +1,43 @@
 package check
 
-import (
-	"fmt"
-	"strings"
-)
+import "github.com/oauthcheck/oauthcheck/suites/catalogue"
 
-// Verdict is the outcome of a check.
-type Verdict string
+// Verdict is the outcome of a check; the catalogue defines the verdicts,
+// their order and their severity.
+type Verdict = catalogue.Verdict
 
-// The verdicts (DESIGN.md, "A check").
+// The verdicts, as the check bodies write them.
 const (
-	Pass Verdict = "PASS" // the requirement holds
-	Fail Verdict = "FAIL" // a MUST, MUST NOT or BCP-MUST is broken
-	Warn Verdict = "WARN" // a SHOULD is broken, or a MUST that only a stricter profile demands
-	Info Verdict = "INFO" // an observation
-	Skip Verdict = "SKIP" // the target does not offer what the check needs
+	Pass  = catalogue.Pass  // the server was seen doing the right thing
+	Fail  = catalogue.Fail  // the exchange shows that the server broke a rule
+	Error = catalogue.Error // the harness could not reach a verdict
+	Warn  = catalogue.Warn  // a SHOULD is broken, or a MUST of a stricter profile
+	Info  = catalogue.Info  // an observation
+	Skip  = catalogue.Skip  // the target does not offer what the check needs
 )
 
 // Finding is one observation behind a verdict.
-type Finding struct {
-	Verdict Verdict `json:"verdict"`
-	// Ref is the RFC section the finding is about.
-	Ref     string `json:"ref,omitempty"`
-	Message string `json:"message"`
-}
-
-func (f Finding) String() string {
-	if f.Ref != "" {
-		return fmt.Sprintf("%s (%s): %s", f.Verdict, f.Ref, f.Message)
-	}
-	return fmt.Sprintf("%s: %s", f.Verdict, f.Message)
-}
+type Finding = catalogue.Finding
 
 // Findings is a list of findings, attached to the report as one entry.
-type Findings []Finding
+type Findings = catalogue.Findings
 
-func (fs Findings) String() string {
-	var lines []string
-	for _, f := range fs {
-		lines = append(lines, f.String())
-	}
-	return strings.Join(lines, "\n")
-}
-
-// verdictOf is the verdict of a list of findings: FAIL if any failed, else
-// WARN if any warned, else SKIP, PASS, and INFO only when nothing else was
-// found. A check that found nothing at all is a defect: FAIL.
+// verdictOf is the verdict of a list of findings: the most severe one,
+// where INFO findings count only when nothing else was found (an
+// observation does not hide a PASS). A check that found nothing at all, or
+// a finding with no known verdict, is a harness defect: ERROR.
 func verdictOf(fs []Finding) Verdict {
 	if len(fs) == 0 {
-		return Fail
+		return Error
 	}
-	for _, v := range []Verdict{Fail, Warn, Skip, Pass, Info} {
-		for _, f := range fs {
-			if f.Verdict == v {
-				return v
-			}
+	out := Info
+	for _, f := range fs {
+		if _, err := catalogue.ParseVerdict(string(f.Verdict)); err != nil {
+			return Error
+		}
+		if f.Verdict != Info && (out == Info || f.Verdict.Severity() > out.Severity()) {
+			out = f.Verdict
 		}
 	}
-	return Fail
+	return out
 }

@@ -18,7 +18,7 @@ func TestVerdictOf(t *testing.T) {
 		want     Verdict
 		reason   string
 	}{
-		{"nothing", nil, Fail, "a check that found nothing is a defect"},
+		{"nothing", nil, Error, "a check that found nothing is a harness defect"},
 		{"pass", f(Pass), Pass, ""},
 		{"info only", f(Info, Info), Info, "INFO only when nothing else was found"},
 		{"pass and info", f(Info, Pass, Info), Pass, "an observation does not hide a PASS"},
@@ -28,7 +28,9 @@ func TestVerdictOf(t *testing.T) {
 		{"warn and skip", f(Skip, Warn), Warn, "WARN outranks SKIP"},
 		{"fail last", f(Pass, Warn, Skip, Info, Fail), Fail, "FAIL outranks everything"},
 		{"fail first", f(Fail, Pass), Fail, ""},
-		{"unknown verdict", []Finding{{Verdict: "MAYBE"}}, Fail, "a finding with no known verdict is a defect"},
+		{"unknown verdict", []Finding{{Verdict: "MAYBE"}}, Error, "a finding with no known verdict is a harness defect"},
+		{"error and warn", f(Warn, Error, Pass), Error, "a check that could not finish gives no WARN of its own"},
+		{"fail and error", f(Error, Fail), Fail, "a FAIL the exchange showed stands"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

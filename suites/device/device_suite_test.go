@@ -8,6 +8,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/oauthcheck/oauthcheck/reference"
+	"github.com/oauthcheck/oauthcheck/suites/catalogue"
 	"github.com/oauthcheck/oauthcheck/suites/check"
 	"github.com/oauthcheck/oauthcheck/suites/internal/suitetest"
 )
@@ -59,7 +60,7 @@ var _ = DescribeTable("skips without the device grant",
 	func(ctx SpecContext, strip func(*check.Env), reason string) {
 		env := suitetest.Reference(ctx, nil)
 		strip(env)
-		for _, c := range check.All() {
+		for _, c := range catalogue.All() {
 			if c.Flow != "device" {
 				continue
 			}
@@ -84,7 +85,7 @@ var _ = It("gives INFO for DEVICE-USER-CODE-NORMALISATION under the oauth2 profi
 
 var _ = It("registers every check of catalogue group 6", func() {
 	Expect(check.RegistrationErrors()).To(BeEmpty())
-	for _, c := range check.All() {
+	for _, c := range catalogue.All() {
 		if c.Flow == "device" {
 			Expect(check.Registered()).To(ContainElement(c.ID))
 		}

@@ -7,6 +7,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/oauthcheck/oauthcheck/reference"
+	"github.com/oauthcheck/oauthcheck/suites/catalogue"
 	"github.com/oauthcheck/oauthcheck/suites/check"
 	"github.com/oauthcheck/oauthcheck/suites/internal/suitetest"
 )
@@ -37,7 +38,7 @@ var _ = Describe("negative controls", Label("negative"), func() {
 
 var _ = It("registers every check of catalogue group 4", func() {
 	Expect(check.RegistrationErrors()).To(BeEmpty())
-	for _, c := range check.All() {
+	for _, c := range catalogue.All() {
 		if c.Flow == "implicit" {
 			Expect(check.Registered()).To(ContainElement(c.ID))
 		}

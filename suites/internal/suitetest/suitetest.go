@@ -17,6 +17,7 @@ import (
 	"github.com/oauthcheck/oauthcheck/drivers/client"
 	"github.com/oauthcheck/oauthcheck/drivers/target/reftarget"
 	"github.com/oauthcheck/oauthcheck/reference"
+	"github.com/oauthcheck/oauthcheck/suites/catalogue"
 	"github.com/oauthcheck/oauthcheck/suites/check"
 )
 
@@ -131,8 +132,8 @@ func Suite(flow string, cfg Config, controls ...TableEntry) bool {
 	})
 	It("registers every check of the flow "+flow, func() {
 		Expect(check.RegistrationErrors()).To(BeEmpty())
-		for _, c := range check.All() {
-			if c.Flow == flow && !NotBuilt[c.ID] {
+		for _, c := range catalogue.All() {
+			if string(c.Flow) == flow && !NotBuilt[c.ID] {
 				Expect(check.Registered()).To(ContainElement(c.ID))
 			}
 		}
