@@ -228,6 +228,9 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 			return nil, err
 		}
 	}
+	if s.weak[ImplicitGrant] {
+		s.cfg.Implicit = true
+	}
 	if s.signingKey == nil {
 		key, err := rsa.GenerateKey(rand.Reader, 2048)
 		if err != nil {

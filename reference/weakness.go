@@ -80,6 +80,7 @@ const (
 	IntrospectNoAuth        Weakness = "introspect-no-auth"
 	IntrospectVerbose       Weakness = "introspect-inactive-verbose"
 	IntrospectWrongClient   Weakness = "introspect-wrong-client-id"
+	ImplicitGrant           Weakness = "implicit-grant"
 	ImplicitRefreshToken    Weakness = "implicit-refresh-token"
 	ImplicitQuery           Weakness = "implicit-query"
 	IssMismatch             Weakness = "iss-mismatch"
@@ -165,6 +166,7 @@ var weaknesses = []WeaknessInfo{
 	{IntrospectNoAuth, "introspection needs client authentication (RFC 7662 §2.1)", []string{"INTROSPECT-AUTH-REQUIRED"}},
 	{IntrospectVerbose, "an inactive token gets {\"active\":false} and nothing more (RFC 7662 §2.2)", []string{"INTROSPECT-INACTIVE-MINIMAL"}},
 	{IntrospectWrongClient, "introspection names the token's own client_id (RFC 7662 §2.2)", []string{"INTROSPECT-ACTIVE-RESPONSE"}},
+	{ImplicitGrant, "the implicit grant (response_type=token) is off (RFC 9700 §2.1.2)", []string{"IMPLICIT-DISABLED"}},
 	{ImplicitRefreshToken, "the implicit grant issues no refresh token (RFC 6749 §4.2.2)", []string{"IMPLICIT-NO-REFRESH-TOKEN"}},
 	{ImplicitQuery, "tokens are never sent in the query (RFC 6749 §4.2.2)", []string{"IMPLICIT-FRAGMENT-ONLY"}},
 	{IssMismatch, "the iss of an authorization response is the issuer, byte for byte (RFC 9207 §2)", []string{"ISS-VALUE-MATCHES-ISSUER"}},

@@ -618,6 +618,12 @@ var weaknessProbes = []weaknessProbe{{
 		return e.introspect(t, tok.AccessToken)["client_id"] == e.client(t, reference.RolePublic).ID
 	},
 }, {
+	weakness: reference.ImplicitGrant,
+	reason:   "RFC 9700 §2.1.2: the implicit grant is off",
+	probe: func(t *testing.T, e *env) bool {
+		return !strings.Contains(e.get(t, "/.well-known/oauth-authorization-server").String(), `"token"`)
+	},
+}, {
 	weakness: reference.ImplicitRefreshToken,
 	reason:   "RFC 6749 §4.2.2: the implicit grant issues no refresh token",
 	probe: func(t *testing.T, e *env) bool {

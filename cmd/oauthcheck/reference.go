@@ -58,7 +58,7 @@ server's secrets, printed nowhere else. --write-config writes the oauthcheck con
 that tests it like any vendor:
 
   oauthcheck reference --addr 127.0.0.1:9443 --write-config ref.yaml &
-  oauthcheck run --target http://127.0.0.1:9443 --config ref.yaml`,
+  oauthcheck run --target http://127.0.0.1:9443 --config ref.yaml` + weaknessHelp(),
 		Example: "  oauthcheck reference --weaken code-reuse,pkce-optional --write-config ref.yaml",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -135,104 +135,26 @@ func (f runFlags) labelFilterExpr() (string, error) {
 	return strings.Join(parts, " && "), nil
 }
 
+// runChecks is the run command: validate what was asked, open the target
+// and the browser, run the flows, and write the reports.
 func runChecks(ctx context.Context, f runFlags, stdout, stderr io.Writer) error {
-	if f.target == "" && f.config != "" {
-		// The config's issuer, as DESIGN.md has it: --target overrides it.
-		if cfg, err := target.LoadConfig(f.config); err == nil && cfg.Issuer != "" {
-			f.target = cfg.Issuer
-		}
-	}
-	if f.target == "" {
-		return usagef("run: --target is required: an issuer URL, or \"reference\" (or a --config with an issuer)")
-	}
-	if f.failOn != "must" && f.failOn != "should" {
-		return usagef("run: --fail-on %q: valid: must, should", f.failOn)
-	}
-	if f.profile != "" {
-		if _, err := check.ParseProfile(f.profile); err != nil {
-			return usageError{err}
-		}
-	}
-	filter, err := f.labelFilterExpr()
+	plan, err := f.validate()
 	if err != nil {
 		return err
 	}
-	var expect *reports.Expect
-	if f.expect != "" {
-		if expect, err = reports.LoadExpect(f.expect); err != nil {
-			return usagef("run: --expect %s: %v", f.expect, err)
-		}
-	}
-	if errs := check.RegistrationErrors(); len(errs) > 0 {
-		return fmt.Errorf("run: the check registry is broken (a harness bug): %s", strings.Join(errs, "; "))
-	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
-
-	issuer := f.target
-	var cfg *target.Config
-	if f.config != "" {
-		if cfg, err = target.LoadConfig(f.config); err != nil {
-			return usagef("run: --config %s: %v", f.config, err)
-		}
-	}
-	if !f.noBrowser {
-		// Before anything starts, so that a missing browser is one line.
-		if _, err := browser.Find(f.browserBin); err != nil {
-			if errors.Is(err, browser.ErrNoChromium) {
-				return usageError{err}
-			}
-			return usagef("%v; install Chromium (Debian: apt-get install -y chromium) and pass --browser the path of its binary, or --no-browser", err)
-		}
-	}
-	if f.target == "reference" {
-		srv, err := reftarget.Start(reftarget.Options{Weaknesses: splitList(f.weaken)})
-		if err != nil {
-			return usageError{err}
-		}
-		defer srv.Close()
-		issuer, cfg = srv.URL, reftarget.TargetConfig(srv.Ref)
-		fmt.Fprintf(stderr, "oauthcheck: reference server at %s\n", srv.URL)
-	} else if f.weaken != "" {
-		return usagef("run: --weaken needs --target reference")
-	}
-
-	var b *browser.Browser
-	if !f.noBrowser {
-		b, err = browser.Launch(ctx, browser.Options{Bin: f.browserBin, AllowHosts: browser.HostsOf(issuer)})
-		if err != nil {
-			if errors.Is(err, browser.ErrNoChromium) {
-				return usageError{err}
-			}
-			return err
-		}
-		defer b.Close()
-	}
-	env, err := check.Open(ctx, issuer, cfg, b, client.Options{CAFile: f.caFile, InsecureSkipVerify: f.insecure})
+	env, stop, err := openTarget(ctx, f, plan.config, stderr)
 	if err != nil {
-		if errors.Is(err, target.ErrUnreachable) {
-			fmt.Fprintln(stderr, "oauthcheck: "+oneLine(err.Error()))
-			return exitCode(exitUnreachable)
-		}
-		return usageError{err}
+		return err
 	}
-	if f.profile != "" {
-		env.Profile, _ = check.ParseProfile(f.profile)
-	}
+	defer stop()
 	fmt.Fprintf(stderr, "oauthcheck: running checks against %s (profile %s)\n", env.Target.Issuer, env.Profile)
 	flows := f.selectedFlows()
-	parallel := f.parallel
-	if parallel <= 0 || parallel > len(flows) {
-		parallel = len(flows)
-	}
-	controlURL := ""
-	if b != nil {
-		controlURL = b.ControlURL()
-	}
 	start := time.Now()
 	reps, err := runFlows(ctx, flowRun{
-		flows: flows, parallel: parallel, config: env.Target.Config, controlURL: controlURL,
-		profile: env.Profile.String(), filter: filter, flags: f, progress: progressWriter(stderr, f.quiet),
+		flows: flows, parallel: f.parallelism(len(flows)), config: env.Target.Config, controlURL: controlURL(env.Browser),
+		profile: env.Profile.String(), filter: plan.filter, flags: f, progress: progressWriter(stderr, f.quiet),
 	})
 	if err != nil {
 		return err
@@ -243,7 +165,133 @@ func runChecks(ctx context.Context, f runFlags, stdout, stderr io.Writer) error 
 	meta := reports.MetaOf(report)
 	meta.Issuer, meta.Profile, meta.Version, meta.Flows = env.Target.Issuer, env.Profile.String(), versionString(), flows
 	meta.FailOn, meta.StrictExpect = f.failOn, f.strictExpect
-	return writeReports(report, meta, expect, reportOutputs{json: f.jsonOut, junit: f.junitOut, html: f.htmlOut, quiet: f.quiet}, stdout)
+	return writeReports(report, meta, plan.expect, reportOutputs{json: f.jsonOut, junit: f.junitOut, html: f.htmlOut, quiet: f.quiet}, stdout)
+}
+
+// runPlan is what the flags and files of a run resolve to.
+type runPlan struct {
+	config *target.Config // nil without --config
+	filter string         // the label filter of every flow
+	expect *reports.Expect
+}
+
+// validate checks the flags and reads the files they name, before anything
+// is started or sent: every mistake is one line and exit code 2.
+func (f *runFlags) validate() (runPlan, error) {
+	var plan runPlan
+	if f.config != "" {
+		cfg, err := target.LoadConfig(f.config)
+		if err != nil {
+			return plan, usagef("run: --config %s: %v", f.config, err)
+		}
+		plan.config = cfg
+		if f.target == "" {
+			f.target = cfg.Issuer // DESIGN.md: --target overrides the config's issuer
+		}
+	}
+	if f.target == "" {
+		return plan, usagef("run: --target is required: an issuer URL, or \"reference\" (or a --config with an issuer)")
+	}
+	if f.target != "reference" && f.weaken != "" {
+		return plan, usagef("run: --weaken needs --target reference")
+	}
+	if f.failOn != "must" && f.failOn != "should" {
+		return plan, usagef("run: --fail-on %q: valid: must, should", f.failOn)
+	}
+	if f.timeout <= 0 {
+		return plan, usagef("run: --timeout %s: give a positive duration, such as 10m", f.timeout)
+	}
+	if f.profile != "" {
+		if _, err := check.ParseProfile(f.profile); err != nil {
+			return plan, usageError{err}
+		}
+	}
+	var err error
+	if plan.filter, err = f.labelFilterExpr(); err != nil {
+		return plan, err
+	}
+	if f.expect != "" {
+		if plan.expect, err = reports.LoadExpect(f.expect); err != nil {
+			return plan, usagef("run: --expect %s: %v", f.expect, err)
+		}
+	}
+	if errs := check.RegistrationErrors(); len(errs) > 0 {
+		return plan, fmt.Errorf("run: the check registry is broken (a harness bug): %s", strings.Join(errs, "; "))
+	}
+	if !f.noBrowser {
+		if _, err := browser.Find(f.browserBin); err != nil {
+			if errors.Is(err, browser.ErrNoChromium) {
+				return plan, usageError{err}
+			}
+			return plan, usagef("%v; install Chromium (Debian: apt-get install -y chromium) and pass --browser the path of its binary, or --no-browser", err)
+		}
+	}
+	return plan, nil
+}
+
+// openTarget starts the reference when it is the target, launches the
+// browser, and discovers the target: the environment every flow's process
+// rebuilds. stop stops what it started.
+func openTarget(ctx context.Context, f runFlags, cfg *target.Config, stderr io.Writer) (env *check.Env, stop func(), err error) {
+	var stops []func()
+	stop = func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}
+	defer func() {
+		if err != nil {
+			stop()
+		}
+	}()
+	issuer := f.target
+	if f.target == "reference" {
+		srv, err := reftarget.Start(reftarget.Options{Weaknesses: splitList(f.weaken)})
+		if err != nil {
+			return nil, nil, usageError{err}
+		}
+		stops = append(stops, srv.Close)
+		issuer, cfg = srv.URL, reftarget.TargetConfig(srv.Ref)
+		fmt.Fprintf(stderr, "oauthcheck: reference server at %s\n", srv.URL)
+	}
+	var b *browser.Browser
+	if !f.noBrowser {
+		b, err = browser.Launch(ctx, browser.Options{Bin: f.browserBin, AllowHosts: browser.HostsOf(issuer)})
+		if err != nil {
+			if errors.Is(err, browser.ErrNoChromium) {
+				return nil, nil, usageError{err}
+			}
+			return nil, nil, err
+		}
+		stops = append(stops, b.Close)
+	}
+	env, err = check.Open(ctx, issuer, cfg, b, client.Options{CAFile: f.caFile, InsecureSkipVerify: f.insecure})
+	if err != nil {
+		if errors.Is(err, target.ErrUnreachable) {
+			fmt.Fprintln(stderr, "oauthcheck: "+oneLine(err.Error()))
+			return nil, nil, exitCode(exitUnreachable)
+		}
+		return nil, nil, usageError{err}
+	}
+	if f.profile != "" {
+		env.Profile, _ = check.ParseProfile(f.profile)
+	}
+	return env, stop, nil
+}
+
+// parallelism is how many of n flows run at once.
+func (f runFlags) parallelism(n int) int {
+	if f.parallel <= 0 || f.parallel > n {
+		return n
+	}
+	return f.parallel
+}
+
+func controlURL(b *browser.Browser) string {
+	if b == nil {
+		return ""
+	}
+	return b.ControlURL()
 }
 
 // reportOutputs are the report files asked for.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/oauthcheck/oauthcheck/drivers/browser"
+	"github.com/oauthcheck/oauthcheck/drivers/evidence"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/suites/check"
 	"github.com/oauthcheck/oauthcheck/suites/internal/steps"
@@ -32,7 +33,7 @@ var _ = check.It("AUTHCODE-STATE-ECHO", func(c *check.C) {
 	default:
 		c.Pass("a state of %d characters with reserved and non-ASCII characters came back unchanged", len([]rune(r.State)))
 	}
-})
+}, check.Control("state-truncated", check.Fail))
 
 // RFC 6749 §4.1.2.1: with a valid client and redirect URI, errors are
 // redirected to the client with error and the state, and without a code.
@@ -52,9 +53,9 @@ var _ = check.It("AUTHCODE-ERROR-RESPONSE", func(c *check.C) {
 		r := steps.NewAuthRequest(c, target.RoleConfidential)
 		t.edit(r)
 		c.Note("error trigger: %s", t.name)
-		denials := countActions(c, "deny")
+		denials := countActions(c, browser.ActDeny)
 		cb, err := steps.Authorize(c, r, t.deny)
-		if t.deny && err == nil && countActions(c, "deny") == denials {
+		if t.deny && err == nil && countActions(c, browser.ActDeny) == denials {
 			c.Info("%s: the server asked for no consent, so there was nothing to deny", t.name)
 			continue
 		}
@@ -91,13 +92,13 @@ var _ = check.It("AUTHCODE-ERROR-RESPONSE", func(c *check.C) {
 			c.Pass("%s: redirected with error=%s and the state", t.name, e)
 		}
 	}
-})
+}, check.Control("error-no-state", check.Fail))
 
 // countActions counts the browser actions of a kind in the check's session.
-func countActions(c *check.C, action string) int {
+func countActions(c *check.C, action browser.Action) int {
 	n := 0
 	for _, st := range c.Session().Steps() {
-		if st.Kind == "action" && st.Action == action {
+		if st.Kind == evidence.StepAction && st.Action == string(action) {
 			n++
 		}
 	}
@@ -156,7 +157,7 @@ var _ = check.It("AUTHCODE-PARAM-HYGIENE", func(c *check.C) {
 	default:
 		c.Warn("RFC 6749 §3.1", "scope= (empty) was refused with error=%s", cb.Param("error"))
 	}
-})
+}, check.Control("repeated-params-allowed", check.Fail))
 
 func errParam(cb *browser.Callback) string {
 	if cb == nil {
@@ -172,7 +173,7 @@ var _ = check.It("AUTHCODE-NO-307", func(c *check.C) {
 	steps.Code(c, r) // in a fresh session: the login and consent forms are posted
 	posts := 0
 	for _, st := range c.Session().Steps() {
-		if st.Kind != "redirect" || !st.FromPost {
+		if st.Kind != evidence.StepRedirect || !st.FromPost {
 			continue
 		}
 		posts++
@@ -188,4 +189,4 @@ var _ = check.It("AUTHCODE-NO-307", func(c *check.C) {
 	if posts == 0 {
 		c.Info("no form POST was answered with a redirect (the server may use script redirects)")
 	}
-})
+}, check.Control("redirect-307", check.Fail))

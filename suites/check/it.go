@@ -40,7 +40,10 @@ func FailOnShould(on bool) { failOnWarn = on }
 // spec's text is the ID and the requirement; its labels are the check's
 // (id:, flow:, level:, priority:, ref:). A FAIL fails the spec; a SKIP
 // skips it with the reason; WARN and INFO pass with report entries.
+// Decorators are ginkgo's, and the check's reference cases ([Control],
+// [Quirk]), which its suite's test runs.
 func It(id string, body func(*C), decorators ...any) bool {
+	ginkgo.GinkgoHelper() // the spec's location is its check.It line
 	chk, ok := catalogue.Lookup(id)
 	if !ok {
 		regErrors = append(regErrors, fmt.Sprintf("check.It(%q): no such ID in the catalogue", id))
@@ -51,7 +54,19 @@ func It(id string, body func(*C), decorators ...any) bool {
 		return true
 	}
 	bodies[id] = body
-	args := append([]any{ginkgo.Label(chk.Labels()...)}, decorators...)
+	args := []any{ginkgo.Label(chk.Labels()...)}
+	for _, d := range decorators {
+		rc, ok := d.(RefCase)
+		if !ok {
+			args = append(args, d)
+			continue
+		}
+		if why := rc.valid(); why != "" {
+			regErrors = append(regErrors, fmt.Sprintf("check.It(%q): the case of %s %s", id, rc.Name(), why))
+			continue
+		}
+		cases[id] = append(cases[id], rc)
+	}
 	args = append(args, func(ctx ginkgo.SpecContext) {
 		envMu.RLock()
 		e := env

@@ -59,7 +59,7 @@ var _ = check.It("CC-CLIENT-AUTH-REQUIRED", func(c *check.C) {
 			c.Warn("RFC 6749 §5.2", "%s: refused with %s, not invalid_client", try.name, steps.Describe(t.Response))
 		}
 	}
-})
+}, check.Control("cc-no-client-auth", check.Fail))
 
 // RFC 6749 §4.4: "The client credentials grant type MUST only be used by
 // confidential clients."
@@ -74,7 +74,7 @@ var _ = check.It("CC-PUBLIC-CLIENT-REJECTED", func(c *check.C) {
 	default:
 		c.Warn("RFC 6749 §5.2", "the public client was refused with %s, not unauthorized_client or invalid_client", steps.Describe(t.Response))
 	}
-})
+}, check.Control("cc-public-client", check.Fail))
 
 // RFC 6749 §4.4.3: "A refresh token SHOULD NOT be included."
 var _ = check.It("CC-NO-REFRESH-TOKEN", func(c *check.C) {
@@ -87,7 +87,7 @@ var _ = check.It("CC-NO-REFRESH-TOKEN", func(c *check.C) {
 	default:
 		c.Pass("the client_credentials response has no refresh token")
 	}
-})
+}, check.Control("cc-refresh-token", check.Warn))
 
 // RFC 6749 §2.3.1: the server "MUST support the HTTP Basic authentication
 // scheme"; OAuth 2.1 §2.4.1 makes client_secret_post the one to support.
@@ -113,7 +113,7 @@ var _ = check.It("CLIENTAUTH-METHODS-SUPPORTED", func(c *check.C) {
 	default:
 		c.Pass("client_secret_basic works: %v; client_secret_post works: %v", works[steps.AuthBasic], works[steps.AuthPost])
 	}
-})
+}, check.Control("no-basic-auth", check.Fail))
 
 // RFC 6749 §2.3.1: the client identifier and password are "encoded using
 // the application/x-www-form-urlencoded encoding algorithm" before Basic.
@@ -148,7 +148,7 @@ var _ = check.It("CLIENTAUTH-BASIC-FORM-ENCODING", func(c *check.C) {
 	} else {
 		c.Warn("RFC 6749 §2.3.1", "the client_id %s was not form-decoded to %s: %s", id, cl.ID, steps.Describe(resp))
 	}
-})
+}, check.Control("basic-no-form-decoding", check.Fail))
 
 // encodeOne percent-encodes the first letter or digit of id.
 func encodeOne(id string) string {
@@ -187,7 +187,7 @@ var _ = check.It("CLIENTAUTH-NO-SECRET-IN-URI", func(c *check.C) {
 	default:
 		c.Warn("RFC 6749 §5.2", "client credentials in the request URI were refused with %s", steps.Describe(resp))
 	}
-})
+}, check.Control("secret-in-uri", check.Fail))
 
 // RFC 6749 §2.3.1, §10.10: the server "MUST protect any endpoint utilizing
 // it against brute force attacks". Intrusive: it may lock a client out, so
@@ -227,4 +227,4 @@ var _ = check.It("CLIENTAUTH-BRUTEFORCE-THROTTLE", func(c *check.C) {
 		return
 	}
 	c.Warn("RFC 6749 §10.10", "50 wrong secrets in a row were each answered at once (first 5: %s, last 5: %s), with no throttling", first, last)
-}, check.Intrusive)
+}, check.Intrusive, check.Control("no-client-auth-throttle", check.Warn))

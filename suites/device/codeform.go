@@ -80,7 +80,7 @@ func (f *codeForm) send(c *check.C, method, target, body string) *client.Respons
 	}
 	var r *client.Response
 	if method == http.MethodPost {
-		h.Set("Origin", origin(f.Page))
+		h.Set("Origin", steps.Origin(f.Page))
 		r, err = c.HTTP.PostForm(c, target, body, h)
 	} else {
 		r, err = c.HTTP.Get(c, target, h)

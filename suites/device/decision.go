@@ -3,7 +3,6 @@ package device
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -51,7 +50,7 @@ var _ = check.It("DEVICE-ACCESS-DENIED", func(c *check.C) {
 		got = append(got, t.OAuthError())
 	}
 	c.Pass("%d later polls got no tokens (%s)", laterPolls, strings.Join(got, ", "))
-})
+}, check.Control("device-deny-ignored", check.Fail))
 
 // RFC 8628 says nothing explicit about reuse of a device_code (the
 // catalogue's level is DERIVED); by analogy with RFC 6749 §10.5, "The
@@ -123,7 +122,7 @@ var _ = check.It("DEVICE-CODE-SINGLE-USE", func(c *check.C) {
 	default:
 		c.Info("none of 10 polls at once of an approved device_code got tokens (%s)", tally(answers))
 	}
-})
+}, check.Control("device-code-reuse", check.Fail))
 
 // tally renders counted answers, most frequent first.
 func tally(m map[string]int) string {
@@ -176,7 +175,7 @@ var _ = check.It("DEVICE-CODE-CLIENT-BINDING", func(c *check.C) {
 	} else {
 		c.Info("%s itself then got %s (a server may end a device_code that another client tried)", d.Client.ID, steps.Describe(t.Response))
 	}
-})
+}, check.Control("device-not-client-bound", check.Fail))
 
 // RFC 8628 §3.3.1: clients "MUST still display the "user_code", as the
 // authorization server will require the user to confirm it to
@@ -194,7 +193,7 @@ var _ = check.It("DEVICE-VERIFICATION-URI-COMPLETE", func(c *check.C) {
 		c.Skipf("the device authorization response has no verification_uri_complete (it is OPTIONAL, RFC 8628 §3.2)")
 	}
 	steps.RequireHTTPS(c, "RFC 6749 §3.1", "verification_uri_complete", uri)
-	if o, v := origin(uri), origin(d.VerificationURI); o != v {
+	if o, v := steps.Origin(uri), steps.Origin(d.VerificationURI); o != v {
 		c.Warn("RFC 8628 §5.4", "verification_uri_complete is on %s, verification_uri on %s: the person cannot tell the server's own page by its address", o, v)
 	}
 
@@ -234,14 +233,4 @@ var _ = check.It("DEVICE-VERIFICATION-URI-COMPLETE", func(c *check.C) {
 	} else {
 		c.Warn("RFC 8628 §5.4", "the page of verification_uri_complete did not show the user code %s, so the person cannot check that the device in hand asked (remote phishing)", d.UserCode)
 	}
-})
-
-// origin is scheme://host[:port] of a URL, or the URL itself when it does
-// not parse.
-func origin(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return raw
-	}
-	return strings.ToLower(u.Scheme + "://" + u.Host)
-}
+}, check.Control("device-complete-auto-approve", check.Fail))

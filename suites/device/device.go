@@ -70,7 +70,7 @@ var _ = check.It("DEVICE-AUTHZ-RESPONSE", func(c *check.C) {
 	if complete {
 		c.Pass("200 JSON with device_code, user_code, verification_uri %s and expires_in %v s", m["verification_uri"], m["expires_in"])
 	}
-})
+}, check.Control("device-authz-incomplete", check.Fail))
 
 // describeMember says what a response member is, for a finding: missing,
 // or its JSON type and value (never a secret: the device_code is only
@@ -114,4 +114,4 @@ var _ = check.It("DEVICE-AUTHORIZATION-PENDING", func(c *check.C) {
 	default:
 		c.Fail("RFC 8628 §3.5", "while the person had not answered, a poll one interval after the authorization got %s, not authorization_pending: an RFC 8628 client stops polling at any other error", steps.Describe(t.Response))
 	}
-})
+}, check.Control("device-no-pending", check.Fail))

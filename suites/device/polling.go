@@ -63,7 +63,7 @@ var _ = check.It("DEVICE-SLOW-DOWN-EMITTED", func(c *check.C) {
 		c.Fail("RFC 8628 §3.5", "polling every %s (a quarter of the %s interval), poll %d got %s: an RFC 8628 client stops at any error but authorization_pending and slow_down, so throttling this way breaks the flow instead of slowing it (budget %s)",
 			period, d.Interval, p.Polls, steps.Describe(t.Response), budget)
 	}
-})
+}, check.Control("device-no-slow-down", check.Warn))
 
 // intervalPlan is how DEVICE-SLOW-DOWN-INTERVAL (b) fits in the codes'
 // lifetime: n slow_downs provoked, then k polls at interval+5n s, then one
@@ -144,7 +144,7 @@ var _ = check.It("DEVICE-SLOW-DOWN-INTERVAL", func(c *check.C) {
 		c.Pass("(a) %d polls exactly %s apart, the advertised interval, all got authorization_pending", len(aResponses), a.Interval)
 	}
 	noteIntervalMembers(c, append(aResponses, bResponses...))
-})
+}, check.Control("device-slow-down-strict", check.Fail).With(check.RefOptions{DeviceTTL: 12 * time.Second}))
 
 // complyAfterSlowDown provokes slow_down on b (twice when the codes live
 // long enough), polls at interval + 5 s per slow_down, and records the
@@ -268,4 +268,4 @@ var _ = check.It("DEVICE-EXPIRED-TOKEN", func(c *check.C) {
 	default:
 		c.Info("the expired user code could not be tried in the browser: %v", err)
 	}
-}, check.Slow)
+}, check.Slow, check.Control("device-no-expiry", check.Fail).With(check.RefOptions{DeviceTTL: time.Second}))

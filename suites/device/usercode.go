@@ -74,7 +74,7 @@ var _ = check.It("DEVICE-USER-CODE-ENTROPY", func(c *check.C) {
 	if st.Confusable != "" {
 		c.Info("the alphabet holds characters that are easily confused (%s), which RFC 8628 §6.1 recommends avoiding", st.Confusable)
 	}
-})
+}, check.Control("device-weak-user-code", check.Warn))
 
 // codeStats is what a sample of user codes shows.
 type codeStats struct {
@@ -258,7 +258,7 @@ var _ = check.It("DEVICE-USER-CODE-RATE-LIMIT", func(c *check.C) {
 	}
 	c.Warn("RFC 8628 §5.1", "%d wrong user codes in %s were each answered as an ordinary mistake: user code attempts are not rate-limited",
 		wrongCodeAttempts, time.Since(start).Round(time.Millisecond))
-}, ginkgo.SpecPriority(-1), ginkgo.Serial)
+}, ginkgo.SpecPriority(-1), ginkgo.Serial, check.Control("device-no-rate-limit", check.Warn))
 
 const (
 	// wrongCodeAttempts is how many wrong codes DEVICE-USER-CODE-RATE-LIMIT
@@ -303,4 +303,4 @@ var _ = check.It("DEVICE-USER-CODE-NORMALISATION", func(c *check.C) {
 	default:
 		c.Fatalf("entering the user code in the browser failed: %v", err)
 	}
-})
+}, check.Control("device-no-normalisation", check.Warn))

@@ -52,7 +52,7 @@ var _ = check.It("META-WELLKNOWN", func(c *check.C) {
 	if published == 0 {
 		c.Warn("RFC 9700 §2.6", "no metadata document is published at %s or %s", a, b)
 	}
-})
+}, check.Control("metadata-not-json", check.Fail))
 
 // RFC 8414 §3.3: the issuer value returned "MUST be identical to the
 // authorization server's issuer identifier value into which the well-known
@@ -73,7 +73,7 @@ var _ = check.It("META-ISSUER-IDENTICAL", func(c *check.C) {
 	case steps.RequireHTTPS(c, "RFC 8414 §2", "issuer", md.Issuer):
 		c.Pass("the metadata's issuer is identical to %q", want)
 	}
-})
+}, check.Control("issuer-mismatch", check.Fail))
 
 // RFC 8414 §2 names the REQUIRED members; OIDC Discovery §3 adds
 // jwks_uri, subject_types_supported and id_token_signing_alg_values_supported.
@@ -122,7 +122,7 @@ var _ = check.It("META-REQUIRED-FIELDS", func(c *check.C) {
 	if ok {
 		c.Pass("every REQUIRED member is present (%s)", strings.Join(need, ", "))
 	}
-})
+}, check.Control("metadata-incomplete", check.Fail))
 
 // RFC 9700 §2.1.1: authorization servers "MUST provide a way to detect
 // their support for PKCE"; publishing code_challenge_methods_supported is
@@ -149,7 +149,7 @@ var _ = check.It("META-PKCE-ADVERTISED", func(c *check.C) {
 	if tok.Issued() {
 		c.Pass("S256 is advertised and a PKCE S256 code flow works")
 	}
-})
+}, check.Control("pkce-not-advertised", check.Warn))
 
 var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 
@@ -187,7 +187,7 @@ var _ = check.It("META-JWKS-PUBLIC-ONLY", func(c *check.C) {
 	if leaks == 0 {
 		c.Pass("the %d keys at %s hold public material only", len(set.Keys), u)
 	}
-})
+}, check.Control("jwks-private-key", check.Fail))
 
 // RFC 8414 §2 and RFC 9700 §2.1.2, §2.4: what the metadata advertises
 // works, and deprecated modes are not advertised.
@@ -238,4 +238,4 @@ var _ = check.It("META-MATCHES-BEHAVIOUR", func(c *check.C) {
 		}
 	}
 	c.Pass("the advertised grant types and client authentication methods were accepted by the token endpoint")
-})
+}, check.Control("password-grant", check.Warn))

@@ -73,7 +73,7 @@ var _ = check.It("IMPLICIT-DISABLED", func(c *check.C) {
 			}
 		}
 	}
-})
+}, check.Control("implicit-grant", check.Warn))
 
 // RFC 6749 §4.2.2: "The authorization server MUST NOT issue a refresh
 // token."
@@ -84,7 +84,7 @@ var _ = check.It("IMPLICIT-NO-REFRESH-TOKEN", func(c *check.C) {
 		return
 	}
 	c.Pass("the implicit grant returned an access token and no refresh token")
-})
+}, check.Control("implicit-refresh-token", check.Fail).With(check.RefOptions{Implicit: true}))
 
 // RFC 6749 §4.2.2: the access token is added "to the fragment component
 // of the redirection URI"; a token in the query ends up in logs.
@@ -110,4 +110,4 @@ var _ = check.It("IMPLICIT-FRAGMENT-ONLY", func(c *check.C) {
 	} else {
 		c.Pass("response_mode=query did not put the token in the query")
 	}
-})
+}, check.Control("implicit-query", check.Fail).With(check.RefOptions{Implicit: true}))

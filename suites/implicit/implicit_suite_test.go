@@ -7,7 +7,6 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/oauthcheck/oauthcheck/reference"
-	"github.com/oauthcheck/oauthcheck/suites/catalogue"
 	"github.com/oauthcheck/oauthcheck/suites/check"
 	"github.com/oauthcheck/oauthcheck/suites/internal/suitetest"
 )
@@ -20,30 +19,10 @@ func TestImplicit(t *testing.T) {
 }
 
 // The suite runs against a reference with the implicit grant on, so that
-// its checks really execute; IMPLICIT-DISABLED, which must then warn, is
-// skipped here and judged by the spec below.
-var _ = BeforeSuite(func(ctx SpecContext) {
-	suitetest.Strict(ctx, withImplicit)
-})
-
-var _ = Describe("negative controls", Label("negative"), func() {
-	DescribeTable("a weakened reference fails the check",
-		func(ctx SpecContext, weakness, id string, want ...check.Verdict) {
-			suitetest.ExpectFails(ctx, withImplicit, weakness, id, want...)
-		},
-		Entry(nil, "implicit-refresh-token", "IMPLICIT-NO-REFRESH-TOKEN", check.Fail),
-		Entry(nil, "implicit-query", "IMPLICIT-FRAGMENT-ONLY", check.Fail),
-	)
-})
-
-var _ = It("registers every check of catalogue group 4", func() {
-	Expect(check.RegistrationErrors()).To(BeEmpty())
-	for _, c := range catalogue.All() {
-		if c.Flow == "implicit" {
-			Expect(check.Registered()).To(ContainElement(c.ID))
-		}
-	}
-})
+// its checks really execute; IMPLICIT-DISABLED, which must then warn (its
+// negative control), is left out of the strict run and judged by the spec
+// below.
+var _ = suitetest.Suite("implicit", withImplicit)
 
 // withImplicit switches the implicit grant on, so that the checks that
 // need it really execute; the strict default has it off.

@@ -52,7 +52,7 @@ var _ = check.It("INTROSPECT-AUTH-REQUIRED", func(c *check.C) {
 			c.Warn("RFC 7662 §2.1", "introspection with %s answered %s, not 401", try.name, steps.Describe(r))
 		}
 	}
-})
+}, check.Control("introspect-no-auth", check.Fail))
 
 // RFC 7662 §2.2: for an inactive token "the authorization server MUST
 // return ... "active" ... false", and "SHOULD NOT include any additional
@@ -88,7 +88,7 @@ var _ = check.It("INTROSPECT-INACTIVE-MINIMAL", func(c *check.C) {
 			c.Pass("%s: exactly {\"active\":false}", name)
 		}
 	}
-})
+}, check.Control("introspect-inactive-verbose", check.Warn))
 
 // RFC 7662 §2.2: an active token gives active:true with metadata
 // consistent with the token: client_id, scope, exp, iss.
@@ -147,4 +147,4 @@ var _ = check.It("INTROSPECT-ACTIVE-RESPONSE", func(c *check.C) {
 	if ok {
 		c.Pass("active:true with client_id, iss and scope consistent with the token")
 	}
-})
+}, check.Control("introspect-wrong-client-id", check.Warn))

@@ -5,7 +5,6 @@ package pkce
 import (
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"golang.org/x/oauth2"
@@ -19,26 +18,18 @@ import (
 // redeem exchanges code for r with the given code_verifier ("" sends
 // none).
 func redeem(c *check.C, r *steps.AuthRequest, code, verifier string) *steps.TokenResponse {
-	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {r.RedirectURI}}
+	form := r.ExchangeForm(code)
+	form.Del("code_verifier")
 	if verifier != "" {
 		form.Set("code_verifier", verifier)
 	}
 	return steps.ParseToken(c, steps.Token(c, r.Client, form, steps.AuthDefault))
 }
 
-// publicOr returns the public client's role, or the confidential one when
-// the config names no public client.
-func publicOr(c *check.C) string {
-	if cl, _ := c.Env.Target.Client(target.RolePublic); cl != nil {
-		return target.RolePublic
-	}
-	return target.RoleConfidential
-}
-
 // RFC 9700 §2.1.1: "Authorization servers MUST support PKCE"; RFC 7636
 // §4.2: S256 is mandatory to implement on the server.
 var _ = check.It("PKCE-S256-SUPPORTED", func(c *check.C) {
-	r := steps.NewAuthRequest(c, publicOr(c))
+	r := steps.NewAuthRequest(c, steps.PublicOr(c))
 	cb, err := steps.Authorize(c, r, false)
 	c.Require(err, "authorize with an S256 challenge")
 	if cb.Param("code") == "" {
@@ -52,24 +43,17 @@ var _ = check.It("PKCE-S256-SUPPORTED", func(c *check.C) {
 		return
 	}
 	c.Pass("a code bound to an S256 challenge was redeemed with its verifier")
-})
+}, check.Control("pkce-s256-unsupported", check.Fail))
 
 // RFC 7636 §4.6: "If the values are not equal, an error response
 // indicating "invalid_grant" ... MUST be returned."
 var _ = check.It("PKCE-VERIFIER-MISMATCH", func(c *check.C) {
-	r := steps.NewAuthRequest(c, publicOr(c))
+	r := steps.NewAuthRequest(c, steps.PublicOr(c))
 	code := steps.Code(c, r)
 	c.Note("redeem with another valid verifier")
 	t := redeem(c, r, code, oauth2.GenerateVerifier())
-	switch {
-	case t.Issued():
-		c.Fail("RFC 7636 §4.6", "a code bound to one verifier was redeemed with another: %s", steps.Describe(t.Response))
-	case t.OAuthError() == "invalid_grant":
-		c.Pass("a wrong code_verifier was refused with invalid_grant")
-	default:
-		c.Warn("RFC 7636 §4.6", "a wrong code_verifier was refused with %s, not invalid_grant", steps.Describe(t.Response))
-	}
-})
+	steps.Refused(c, t, "RFC 7636 §4.6", "a code bound to one verifier, redeemed with another,", "invalid_grant")
+}, check.Control("pkce-no-verify", check.Fail))
 
 // RFC 9700 §2.1.1: with a challenge in the authorization request, the
 // server "MUST enforce the correct usage of code_verifier at the token
@@ -87,7 +71,7 @@ var _ = check.It("PKCE-VERIFIER-MISSING", func(c *check.C) {
 	default:
 		c.Warn("RFC 6749 §5.2", "redeeming without code_verifier was refused with %s, not 400", steps.Describe(t.Response))
 	}
-})
+}, check.Control("pkce-verifier-optional", check.Fail))
 
 // RFC 9700 §4.8.2: a token request with a code_verifier for a code whose
 // authorization request had no code_challenge must be refused, or PKCE
@@ -111,25 +95,18 @@ var _ = check.It("PKCE-DOWNGRADE-NO-CHALLENGE", func(c *check.C) {
 	default:
 		c.Warn("RFC 6749 §5.2", "a code_verifier for a code without a challenge was refused with %s, not 400", steps.Describe(t.Response))
 	}
-})
+}, check.Control("pkce-downgrade", check.Fail))
 
 // RFC 7636 §4.6: the server verifies with the method bound at
 // authorization; an S256-bound code must not take the challenge itself.
 var _ = check.It("PKCE-PLAIN-DOWNGRADE", func(c *check.C) {
-	r := steps.NewAuthRequest(c, publicOr(c))
+	r := steps.NewAuthRequest(c, steps.PublicOr(c))
 	code := steps.Code(c, r)
 	challenge := oauth2.S256ChallengeFromVerifier(r.Verifier)
 	c.Note("redeem with the challenge as the verifier")
 	t := redeem(c, r, code, challenge)
-	switch {
-	case t.Issued():
-		c.Fail("RFC 7636 §4.6", "an S256-bound code was redeemed with the challenge as its verifier, as if the method were plain")
-	case t.OAuthError() == "invalid_grant":
-		c.Pass("the challenge as a verifier was refused with invalid_grant")
-	default:
-		c.Warn("RFC 7636 §4.6", "the challenge as a verifier was refused with %s, not invalid_grant", steps.Describe(t.Response))
-	}
-})
+	steps.Refused(c, t, "RFC 7636 §4.6", "an S256-bound code, redeemed with its challenge as the verifier (as if the method were plain),", "invalid_grant")
+}, check.Control("pkce-plain-downgrade", check.Fail))
 
 // refusedWithout authorizes as role without a code_challenge and reports
 // whether the server refused; when it issued a code, it says whether the
@@ -165,7 +142,7 @@ var _ = check.It("PKCE-REQUIRED-PUBLIC", func(c *check.C) {
 	default:
 		c.Violation(check.OAuth21, "OAuth 2.1 §4.1.2.1", "the public client got a code without code_challenge (it could not be redeemed)")
 	}
-})
+}, check.Control("pkce-optional", check.Warn))
 
 // OAuth 2.1 §4.1.2.1 and RFC 9700 §2.1.1: confidential clients should use
 // PKCE too, unless another injection defence is in place.
@@ -179,12 +156,12 @@ var _ = check.It("PKCE-REQUIRED-CONFIDENTIAL", func(c *check.C) {
 	default:
 		c.Info("the confidential client got a code without code_challenge")
 	}
-})
+}, check.Control("pkce-optional-confidential", check.Warn))
 
 // RFC 7636 §4.4.1: an unsupported code_challenge_method is answered with
 // invalid_request.
 var _ = check.It("PKCE-UNSUPPORTED-METHOD", func(c *check.C) {
-	r := steps.NewAuthRequest(c, publicOr(c))
+	r := steps.NewAuthRequest(c, steps.PublicOr(c))
 	r.Challenge, r.Method = oauth2.S256ChallengeFromVerifier(r.Verifier), "S512"
 	cb, err := steps.Authorize(c, r, false)
 	switch {
@@ -199,12 +176,12 @@ var _ = check.It("PKCE-UNSUPPORTED-METHOD", func(c *check.C) {
 	default:
 		c.Warn("RFC 7636 §4.4.1", "code_challenge_method=S512 was refused with error=%s, state %q", cb.Param("error"), cb.Param("state"))
 	}
-})
+}, check.Control("pkce-unknown-method", check.Fail))
 
 // RFC 7636 §4.1: code_verifier = 43*128unreserved; §4.2: an S256
 // challenge is 43 base64url characters.
 var _ = check.It("PKCE-VERIFIER-SYNTAX", func(c *check.C) {
-	role := publicOr(c)
+	role := steps.PublicOr(c)
 	for _, v := range []struct{ name, verifier string }{
 		{"20 characters", steps.Random(15)},
 		{"129 characters", strings.Repeat("a", 129)},
@@ -233,14 +210,14 @@ var _ = check.It("PKCE-VERIFIER-SYNTAX", func(c *check.C) {
 	} else {
 		c.Pass("an S256 challenge of 42 characters was refused")
 	}
-})
+}, check.Control("pkce-lax-syntax", check.Fail))
 
 // RFC 7636 §7.2: plain "SHOULD NOT be used"; a hardened server refuses it.
 var _ = check.It("PKCE-PLAIN-ACCEPTED", func(c *check.C) {
 	if target.Supports(steps.Metadata(c).CodeChallengeMethodsSupported, "plain") {
 		c.Warn("RFC 7636 §7.2", "code_challenge_methods_supported lists plain")
 	}
-	role := publicOr(c)
+	role := steps.PublicOr(c)
 	for _, method := range []string{"plain", ""} {
 		r := steps.NewAuthRequest(c, role)
 		r.Challenge, r.Method = r.Verifier, method
@@ -260,4 +237,4 @@ var _ = check.It("PKCE-PLAIN-ACCEPTED", func(c *check.C) {
 			c.Pass("%s gave a code that could not be redeemed", name)
 		}
 	}
-})
+}, check.Control("pkce-plain", check.Warn))

@@ -3,6 +3,7 @@ package security
 import (
 	"strings"
 
+	"github.com/oauthcheck/oauthcheck/drivers/evidence"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/suites/check"
 	"github.com/oauthcheck/oauthcheck/suites/internal/steps"
@@ -16,7 +17,7 @@ var _ = check.It("CLICKJACK-FRAMING-HEADERS", func(c *check.C) {
 	issuer := steps.Metadata(c).Issuer
 	pages, weak := 0, 0
 	for _, st := range c.Session().Steps() {
-		if st.Kind != "document" || st.Status != 200 || !sameHost(st.URL, issuer) {
+		if st.Kind != evidence.StepDocument || st.Status != 200 || !sameHost(st.URL, issuer) {
 			continue
 		}
 		pages++
@@ -36,7 +37,7 @@ var _ = check.It("CLICKJACK-FRAMING-HEADERS", func(c *check.C) {
 		c.Skipf("the browser saw no page of the server (the login may live elsewhere)")
 	}
 	c.Pass("%d pages of the server checked for framing headers", pages)
-})
+}, check.Control("framing-allowed", check.Fail))
 
 func sameHost(u, issuer string) bool {
 	host := func(s string) string {

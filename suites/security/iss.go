@@ -48,7 +48,7 @@ var _ = check.It("ISS-IN-SUCCESS-RESPONSE", func(c *check.C) {
 	default:
 		c.Info("no iss in authorization responses and no metadata flag: the server offers no iss-based mix-up defence (RFC 9700 §4.4.2.1)")
 	}
-})
+}, check.Control("no-iss", check.Fail))
 
 // RFC 9207 §2: iss is sent "in the authorization response, including error
 // responses".
@@ -65,7 +65,7 @@ var _ = check.It("ISS-IN-ERROR-RESPONSE", func(c *check.C) {
 	default:
 		c.Info("no iss in error responses, and the metadata flag is not set")
 	}
-})
+}, check.Control("no-iss", check.Fail))
 
 // RFC 9207 §2: iss is the issuer identifier of the AS, compared "using
 // simple string comparison".
@@ -87,7 +87,7 @@ var _ = check.It("ISS-VALUE-MATCHES-ISSUER", func(c *check.C) {
 	if !judged {
 		c.Skipf("the server sends no iss (see ISS-IN-SUCCESS-RESPONSE)")
 	}
-})
+}, check.Control("iss-mismatch", check.Fail))
 
 // RFC 9207 §3: the metadata flag tells clients to expect iss; when it is
 // true, iss is always present, and an AS that sends iss sets it.
@@ -106,4 +106,4 @@ var _ = check.It("ISS-METADATA-FLAG", func(c *check.C) {
 	default:
 		c.Info("no iss and no metadata flag")
 	}
-})
+}, check.Control("no-iss", check.Fail))

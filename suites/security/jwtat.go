@@ -57,7 +57,7 @@ var _ = check.It("JWTAT-TYP", func(c *check.C) {
 	default:
 		c.Fail("RFC 9068 §2.1", "the JWT access token is typed %q, not at+jwt", typ)
 	}
-})
+}, check.Control("jwt-typ-jwt", check.Fail))
 
 // RFC 9068 §2.1: JWT access tokens "MUST be signed", never with none, and
 // are verifiable with a key of the AS.
@@ -97,7 +97,7 @@ var _ = check.It("JWTAT-SIGNATURE", func(c *check.C) {
 		}
 	}
 	c.Fail("RFC 9068 §2.1", "the JWT access token's signature verifies with no key of jwks_uri")
-})
+}, check.Control("jwt-unknown-kid", check.Fail))
 
 // RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat and jti are REQUIRED,
 // and iss is the issuer.
@@ -124,4 +124,4 @@ var _ = check.It("JWTAT-REQUIRED-CLAIMS", func(c *check.C) {
 		return
 	}
 	c.Pass("the JWT access token has every REQUIRED claim, and iss is the issuer")
-})
+}, check.Control("jwt-no-jti", check.Fail))

@@ -42,7 +42,7 @@ var _ = check.It("OPENREDIR-INVALID-CLIENT", func(c *check.C) {
 		}
 		c.Pass("%s: no redirect to %s (%d)", tc.name, evil, resp.Status)
 	}
-})
+}, check.Control("open-redirect", check.Fail))
 
 // RFC 9700 §4.11.2: the AS must not redirect a user who has not logged in
 // straight back to the client with an error (phishing through a registered
@@ -67,4 +67,4 @@ var _ = check.It("OPENREDIR-ERROR-BEFORE-AUTH", func(c *check.C) {
 		}
 		c.Pass("%s: the server answered %d, not an error redirect (a login or error page first)", tc.name, resp.Status)
 	}
-})
+}, check.Control("error-before-login", check.Fail))

@@ -37,4 +37,4 @@ var _ = check.It("ROPC-DISABLED", func(c *check.C) {
 	if !tried {
 		c.Skipf("the config names no confidential or public client")
 	}
-})
+}, check.Control("password-grant", check.Fail))

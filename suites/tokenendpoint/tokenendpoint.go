@@ -67,7 +67,7 @@ var _ = check.It("TOKEN-CACHE-NO-STORE", func(c *check.C) {
 			}
 		}
 	}
-})
+}, check.Control("no-cache-headers", check.Fail))
 
 // RFC 6749 §5.1: a success is 200 application/json with access_token and
 // token_type (REQUIRED), expires_in (RECOMMENDED), and scope when it differs
@@ -100,7 +100,7 @@ var _ = check.It("TOKEN-RESPONSE-FORMAT", func(c *check.C) {
 		}
 		c.Pass("the %s token response is JSON with access_token, token_type %s and expires_in %v", grant, t.TokenType, t.ExpiresIn)
 	}
-})
+}, check.Control("token-response-incomplete", check.Fail))
 
 // RFC 6749 §5.2: errors are 400 (401 for invalid_client) JSON with an
 // error from the registered set.
@@ -153,7 +153,7 @@ var _ = check.It("TOKEN-ERROR-CODES", func(c *check.C) {
 	} else {
 		judgeError(c, "a JSON body", r, []string{"invalid_request", "unsupported_grant_type"})
 	}
-})
+}, check.Control("token-error-html", check.Fail))
 
 func judgeError(c *check.C, name string, r *client.Response, want []string) {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -195,7 +195,7 @@ var _ = check.It("TOKEN-INVALID-CLIENT-401", func(c *check.C) {
 	default:
 		c.Pass("a wrong secret in Basic: 401, WWW-Authenticate: %s, invalid_client", www)
 	}
-})
+}, check.Control("invalid-client-400", check.Fail))
 
 // RFC 6749 §3.2: "The client MUST use the HTTP "POST" method when making
 // access token requests"; a server that answers GET puts credentials and
@@ -214,7 +214,7 @@ var _ = check.It("TOKEN-POST-ONLY", func(c *check.C) {
 		return
 	}
 	c.Pass("a GET to the token endpoint was refused (%d)", r.Status)
-})
+}, check.Control("token-get-allowed", check.Fail))
 
 // RFC 6749 §3.2: unknown parameters are ignored, repeated ones refused;
 // §2.3: one authentication method per request; §3.2.1: a public client
@@ -264,7 +264,7 @@ var _ = check.It("TOKEN-PARAM-HYGIENE", func(c *check.C) {
 			c.Pass("without client_id the public client's code was refused (%s)", steps.Describe(t.Response))
 		}
 	}
-})
+}, check.Control("token-repeated-params", check.Fail))
 
 // RFC 6749 §10.10: "The probability of an attacker guessing generated
 // tokens (and other credentials not intended for handling by end-users)
@@ -310,7 +310,7 @@ var _ = check.It("TOKEN-ENTROPY", func(c *check.C) {
 	if judged == 0 {
 		c.Skipf("too few codes and tokens to judge")
 	}
-})
+}, check.Control("weak-tokens", check.Fail))
 
 // RFC 6750 §5.3: bearer tokens should be short-lived, one hour or less.
 var _ = check.It("TOKEN-AT-LIFETIME", func(c *check.C) {
@@ -329,4 +329,4 @@ var _ = check.It("TOKEN-AT-LIFETIME", func(c *check.C) {
 	if !judged {
 		c.Info("no token response has expires_in, so the lifetime is unknown")
 	}
-})
+}, check.Control("long-access-tokens", check.Warn))

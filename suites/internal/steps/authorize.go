@@ -127,13 +127,20 @@ func Code(c *check.C, r *AuthRequest) string {
 	return code
 }
 
-// Exchange redeems a code with the request's redirect URI and verifier.
-func Exchange(c *check.C, r *AuthRequest, code string) *TokenResponse {
+// ExchangeForm is the token request that redeems code for r (RFC 6749
+// §4.1.3): its redirect URI and, unless it sent no challenge, its
+// verifier.
+func (r *AuthRequest) ExchangeForm(code string) url.Values {
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {r.RedirectURI}}
 	if r.Verifier != "" && !r.NoPKCE {
 		form.Set("code_verifier", r.Verifier)
 	}
-	return ParseToken(c, Token(c, r.Client, form, AuthDefault))
+	return form
+}
+
+// Exchange redeems a code with the request's redirect URI and verifier.
+func Exchange(c *check.C, r *AuthRequest, code string) *TokenResponse {
+	return ParseToken(c, Token(c, r.Client, r.ExchangeForm(code), AuthDefault))
 }
 
 // Tokens gets a code for role and redeems it, ending the check with a

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"fmt"
 	"sync"
 	"time"
 
@@ -72,17 +73,40 @@ func Strict(ctx context.Context, cfg Config) {
 	check.SetEnv(Reference(ctx, cfg))
 }
 
-// ExpectFails runs check id against a reference server with the weakness
-// and expects one of the verdicts (FAIL or WARN).
-func ExpectFails(ctx context.Context, cfg Config, weakness, id string, want ...check.Verdict) *check.Result {
+// ExpectCase runs check id against a reference server with the case's
+// weakness or quirk, shaped by cfg and the case's options, and expects one
+// of the case's verdicts.
+func ExpectCase(ctx context.Context, cfg Config, id string, rc check.RefCase) *check.Result {
 	GinkgoHelper()
 	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
-	env := Reference(ctx, cfg, weakness)
+	env := Reference(ctx, shaped(cfg, rc.Ref), rc.Weakness)
 	res := check.Run(ctx, id, env)
 	check.Attach(res)
-	Expect(want).To(ContainElement(res.Verdict), "%s under weakness %s:\n%s", id, weakness, res.Message())
+	Expect(rc.Want).To(ContainElement(res.Verdict), "%s under %s:\n%s", id, rc.Name(), res.Message())
 	return res
+}
+
+// shaped is cfg followed by what a case's options change.
+func shaped(cfg Config, o check.RefOptions) Config {
+	return func(c *reference.Config) {
+		if cfg != nil {
+			cfg(c)
+		}
+		if o.Implicit {
+			c.Implicit = true
+		}
+		for _, d := range []struct {
+			to *time.Duration
+			v  time.Duration
+		}{
+			{&c.CodeTTL, o.CodeTTL}, {&c.DeviceTTL, o.DeviceTTL}, {&c.RefreshTTL, o.RefreshTTL},
+		} {
+			if d.v > 0 {
+				*d.to = d.v
+			}
+		}
+	}
 }
 
 // Timeout is the time one negative control may take.
@@ -105,37 +129,35 @@ func Run(t GinkgoTestingT, flow string) {
 	RunSpecs(t, flow, Label("flow:"+flow))
 }
 
-// Control is a negative control: under the weakness, the check must end
-// with one of the verdicts (FAIL or WARN).
-func Control(weakness, id string, want ...check.Verdict) TableEntry {
-	args := []any{weakness, id}
-	for _, v := range want {
-		args = append(args, v)
-	}
-	return Entry(nil, args...)
-}
-
 // Suite declares what every suite's test asserts: in BeforeSuite the
 // suite's checks are pointed at a strict reference (with cfg), where each
-// must pass; each control's check must fail under its weakness; and every
-// catalogue check of the flow is registered.
-func Suite(flow string, cfg Config, controls ...TableEntry) bool {
+// must pass; each check's reference cases, declared in its check.It, give
+// their verdicts (a negative control FAILs or WARNs under its weakness);
+// and every catalogue check of the flow is registered.
+func Suite(flow string, cfg Config) bool {
 	BeforeSuite(func(ctx SpecContext) { Strict(ctx, cfg) })
-	args := []any{func(ctx SpecContext, weakness, id string, want ...check.Verdict) {
-		ExpectFails(ctx, cfg, weakness, id, want...)
-	}}
-	for _, c := range controls {
-		args = append(args, c)
-	}
-	Describe("negative controls", Label("negative"), func() {
-		DescribeTable("a weakened reference fails the check", args...)
+	Describe("reference cases", Label("negative"), func() {
+		// Built when ginkgo builds the tree, once every check.It of the
+		// package has registered its cases.
+		args := []any{func(ctx SpecContext, id string, rc check.RefCase) { ExpectCase(ctx, cfg, id, rc) }}
+		for _, c := range catalogue.All() {
+			if string(c.Flow) != flow {
+				continue
+			}
+			for _, rc := range check.Cases(c.ID) {
+				args = append(args, Entry(fmt.Sprintf("%s under %s: %v", c.ID, rc.Name(), rc.Want), c.ID, rc))
+			}
+		}
+		DescribeTable("the check under a weakness or quirk of the reference", args...)
 	})
-	It("registers every check of the flow "+flow, func() {
+	It("registers every check of the flow "+flow+", each with a negative control", func() {
 		Expect(check.RegistrationErrors()).To(BeEmpty())
 		for _, c := range catalogue.All() {
-			if string(c.Flow) == flow && !NotBuilt[c.ID] {
-				Expect(check.Registered()).To(ContainElement(c.ID))
+			if string(c.Flow) != flow || NotBuilt[c.ID] {
+				continue
 			}
+			Expect(check.Registered()).To(ContainElement(c.ID))
+			Expect(check.Cases(c.ID)).To(ContainElement(HaveField("Weakness", Not(BeEmpty()))), "%s has no negative control", c.ID)
 		}
 	})
 	return true

@@ -1,0 +1,78 @@
+package steps
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/oauthcheck/oauthcheck/suites/check"
+)
+
+// Refused judges the answer to a token request that the server must
+// refuse, what naming the request ("a replayed code"):
+//   - tokens issued break the rule: FAIL under ref;
+//   - an error with one of the codes in want is the right refusal: PASS;
+//   - any other refusal kept the protection but answered with the wrong
+//     error: WARN under RFC 6749 §5.2.
+//
+// It reports whether the server refused.
+func Refused(c *check.C, t *TokenResponse, ref, what string, want ...string) bool {
+	e := t.OAuthError()
+	switch {
+	case t.Issued():
+		c.Fail(ref, "%s got tokens: %s", what, Describe(t.Response))
+		return false
+	case slices.Contains(want, e):
+		c.Pass("%s was refused with %d %s", what, t.Status, e)
+	default:
+		c.Warn("RFC 6749 §5.2", "%s was refused, but with %s instead of %s", what, Describe(t.Response), strings.Join(want, " or "))
+	}
+	return true
+}
+
+// AwaitRevoked asks the token-validity oracle whether an access token has
+// stopped working, again and again until it has or the config's
+// settle_time has passed (a clustered server's time to spread a
+// revocation). It returns at once when the token is inactive; known is
+// false when no oracle can tell.
+func AwaitRevoked(c *check.C, accessToken string) (revoked, known bool) {
+	deadline := time.Now().Add(c.Env.Target.Config.SettleTime)
+	for {
+		active, known := Active(c, accessToken)
+		if !known || !active {
+			return !active, known
+		}
+		if time.Now().After(deadline) {
+			return false, true
+		}
+		c.Wait(min(250*time.Millisecond, time.Until(deadline)+time.Millisecond), "a revocation to spread (settle_time)")
+	}
+}
+
+// Settle waits the config's settle_time before a probe that uses a token
+// up (a refresh), so that a clustered server has spread a revocation.
+func Settle(c *check.C) {
+	if d := c.Env.Target.Config.SettleTime; d > 0 {
+		c.Wait(d, "a revocation to spread (settle_time)")
+	}
+}
+
+// PublicOr is the public client's role, or the confidential one when the
+// config names no public client.
+func PublicOr(c *check.C) string {
+	if cl, _ := c.Env.Target.Client("public"); cl != nil {
+		return "public"
+	}
+	return "confidential"
+}
+
+// Origin is scheme://host[:port] of a URL, lower-cased, or the URL itself
+// when it has no host.
+func Origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return raw
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host)
+}
