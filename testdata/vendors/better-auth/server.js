@@ -53,8 +53,13 @@ const secretS = process.env.OAUTHCHECK_S_SECRET || 'oauthcheck s:secret+/%&=?#lo
 const USER_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
 const M2M_SCOPE = 'oauthcheck:m2m';
 
-// Lifetimes, short where oauthcheck waits on them (README.md, "Lifetimes").
-const CODE_TTL = 10; // s; package default codeExpiresIn 600
+// Lifetimes (README.md, "Lifetimes"). The authorization code keeps the
+// package default, codeExpiresIn 600 s: the same option also bounds the
+// signed query that carries the request through the sign-in and consent
+// pages (signParams: exp = now + codeExpiresIn), so a short one breaks a
+// slow login. The refresh token is short, so that REFRESH-LIFECYCLE can
+// wait for its idle expiry; every rotation gives the new token a fresh
+// lifetime (resolveResourceGrantIssuance: iat + refreshTokenExpiresIn).
 const REFRESH_TTL = 24; // s; package default refreshTokenExpiresIn 2592000
 const DEVICE_TTL = '20s'; // package default expiresIn "30m"
 
@@ -89,7 +94,6 @@ const options = {
       loginPage: '/sign-in',
       consentPage: '/consent',
       scopes: [...USER_SCOPES, M2M_SCOPE],
-      codeExpiresIn: CODE_TTL,
       refreshTokenExpiresIn: REFRESH_TTL,
       generateClientId: () => nextClient?.id,
       generateClientSecret: () => nextClient?.secret,
@@ -228,7 +232,14 @@ async function readForm(req) {
 // Calls a better-auth endpoint as a Response; returns its status, JSON body
 // and Set-Cookie values.
 async function call(endpoint, args) {
-  const resp = await endpoint({ ...args, asResponse: true });
+  let resp;
+  try {
+    resp = await endpoint({ ...args, asResponse: true });
+  } catch (err) {
+    // A hook's APIError is thrown even with asResponse.
+    if (err?.statusCode && err?.body) return { status: err.statusCode, ok: false, json: err.body, cookies: [] };
+    throw err;
+  }
   let json = null;
   try {
     json = await resp.json();
@@ -259,7 +270,8 @@ async function signIn(req, res, url) {
     // The provider sends the browser here with the signed authorization
     // request as the query (redirectWithPromptCode); it goes back with the
     // form as oauth_query.
-    return signInForm(res, 200, { oauthQuery: url.search.slice(1), next: safeNext(url.searchParams.get('next')) });
+    const oauthQuery = url.searchParams.has('sig') ? url.search.slice(1) : '';
+    return signInForm(res, 200, { oauthQuery, next: safeNext(url.searchParams.get('next')) });
   }
   const form = await readForm(req);
   const oauthQuery = form.get('oauth_query') || '';
