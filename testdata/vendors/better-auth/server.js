@@ -397,6 +397,14 @@ const server = http.createServer(async (req, res) => {
   }
 });
 
+// Node closes an idle keep-alive connection after 5 s by default; a client
+// that sends a POST on it at that moment gets ECONNRESET (POSTs are not
+// retried). Keep idle connections longer than oauthcheck's client does
+// (IdleConnTimeout 60 s in drivers/client/client.go), so the client closes
+// them first.
+server.keepAliveTimeout = 75_000;
+server.headersTimeout = 80_000;
+
 await seed();
 server.listen(PORT, HOST, () => {
   console.log(`better-auth listening on ${ORIGIN}, metadata at ${ORIGIN}/.well-known/oauth-authorization-server`);
