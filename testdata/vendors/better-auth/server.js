@@ -100,6 +100,10 @@ const options = {
       // Managed clients get client_credentials scopes only when this says
       // so (assertClientPrivileges, action configure-client-credentials-scopes).
       clientPrivileges: () => true,
+      // Open dynamic registration (RFC 7591) at /api/auth/oauth2/register,
+      // as MCP servers run it: MCP clients register themselves.
+      allowDynamicClientRegistration: true,
+      allowUnauthenticatedClientRegistration: true,
       // Discovery lists "none" only with open registration or client
       // discovery; these clients are registered here, so say it outright.
       advertisedMetadata: {
