@@ -59,10 +59,19 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any, noStore boo
 }
 
 // writeError writes a token-style error (RFC 6749 §5.2). A 401 names the
-// Basic scheme in WWW-Authenticate.
+// Basic scheme in WWW-Authenticate. A 429 lockout is a 403 HTML page under
+// the lockout-403 quirk.
 func (s *Server) writeError(w http.ResponseWriter, e *oauthError) {
-	if e.status == http.StatusUnauthorized {
+	if e.status == http.StatusTooManyRequests && s.quirked(QuirkLockout403) {
+		// A lockout as a WAF or an edge answers it (the lockout-403 quirk).
+		s.errorPage(w, http.StatusForbidden, "Access blocked: too many failed attempts. Try again later.")
+		return
+	}
+	switch e.status {
+	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Basic realm="oauthcheck-reference"`)
+	case http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", "60")
 	}
 	s.writeJSON(w, e.status, e, true)
 }

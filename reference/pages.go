@@ -21,6 +21,10 @@ type pageData struct {
 	CSRF, ReqID, Return   string
 	Client, Scope         string
 	UserCode              string
+	// NoDeny leaves the Deny button off (the consent-no-deny quirk).
+	NoDeny bool
+	// State is the JSON state of a page of the js-login app.
+	State string
 }
 
 const (
@@ -64,6 +68,16 @@ func (s *Server) csrfFor(v string) string {
 	m := hmac.New(sha256.New, s.csrfKey)
 	m.Write([]byte(v))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// csrfHeaderValid reports whether a request of the js-login app carries
+// the token of its cookie in the X-CSRF-Token header.
+func (s *Server) csrfHeaderValid(r *http.Request) bool {
+	c, err := r.Cookie(csrfCookie)
+	if err != nil || c.Value == "" {
+		return false
+	}
+	return hmac.Equal([]byte(r.Header.Get(csrfHeader)), []byte(s.csrfFor(c.Value)))
 }
 
 // csrfValid reports whether a posted form carries the token of its cookie.

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -46,14 +47,7 @@ type Client struct {
 // Public reports whether the client has no secret.
 func (c *Client) Public() bool { return c.Secret == "" }
 
-func (c *Client) allowsGrant(grant string) bool {
-	for _, g := range c.GrantTypes {
-		if g == grant {
-			return true
-		}
-	}
-	return false
-}
+func (c *Client) allowsGrant(grant string) bool { return slices.Contains(c.GrantTypes, grant) }
 
 // User is a resource owner who can log in at the reference server.
 type User struct {
@@ -81,6 +75,12 @@ type Config struct {
 	RefreshTTL     time.Duration // refresh token lifetime
 	DeviceTTL      time.Duration // device_code and user_code lifetime
 	DeviceInterval time.Duration // minimum polling interval (RFC 8628 §3.2)
+
+	// RefreshGrace keeps a rotated refresh token usable for this long after
+	// its rotation, as Auth0 and Okta do: a replay within it gets a fresh
+	// token pair and is not taken for reuse. Zero, the default, allows no
+	// grace (RFC 9700 §4.14.2). [QuirkRefreshGrace] sets it to 10 s.
+	RefreshGrace time.Duration
 
 	// Implicit switches the implicit grant (response_type=token) on. It is
 	// off by default, as RFC 9700 §2.1.2 asks.
@@ -150,6 +150,7 @@ var ClientRoles = map[string]string{
 type Server struct {
 	cfg        Config
 	weak       map[Weakness]bool
+	quirk      map[Quirk]bool
 	signingKey *rsa.PrivateKey
 	keyID      string
 	csrfKey    []byte
@@ -216,9 +217,12 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	if cfg.DefaultScope == "" {
 		cfg.DefaultScope = def.DefaultScope
 	}
+	cfg.Clients = cloneClients(cfg.Clients)
+	cfg.Scopes = slices.Clone(cfg.Scopes)
 	s := &Server{
 		cfg:     cfg,
 		weak:    map[Weakness]bool{},
+		quirk:   map[Quirk]bool{},
 		csrfKey: []byte(randomToken(32)),
 		now:     time.Now,
 		store:   newStore(),
@@ -240,13 +244,13 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		return nil, fmt.Errorf("reference: key id: %w", err)
 	}
 	s.keyID = thumb
+	s.applyQuirks()
 	seen := map[string]bool{}
-	for _, c := range cfg.Clients {
+	for _, c := range cloneClients(s.cfg.Clients) {
 		if c.ID == "" || seen[c.ID] {
 			return nil, fmt.Errorf("reference: client id %q is empty or repeated", c.ID)
 		}
 		seen[c.ID] = true
-		c := c
 		if c.AuthMethod == "" {
 			c.AuthMethod = "client_secret_basic"
 			if c.Public() {
@@ -262,6 +266,18 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	}
 	s.routes()
 	return s, nil
+}
+
+// cloneClients copies clients with their slices, so that the server never
+// shares them with its caller (DefaultConfig's clients share theirs).
+func cloneClients(cs []Client) []Client {
+	out := slices.Clone(cs)
+	for i := range out {
+		out[i].RedirectURIs = slices.Clone(out[i].RedirectURIs)
+		out[i].GrantTypes = slices.Clone(out[i].GrantTypes)
+		out[i].Scopes = slices.Clone(out[i].Scopes)
+	}
+	return out
 }
 
 // SetIssuer sets the issuer identifier, for servers whose address is known
@@ -319,6 +335,10 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /authorize/resume", s.authorizeResume)
 	m.HandleFunc("POST /login", s.login)
 	m.HandleFunc("POST /consent", s.consent)
+	m.HandleFunc("POST /api/login", s.apiLogin)
+	m.HandleFunc("POST /api/consent", s.apiConsent)
+	m.HandleFunc("GET /continue", s.continuePage)
+	m.HandleFunc("GET /assets/app.js", s.appScript)
 	m.HandleFunc("POST /token", s.token)
 	m.HandleFunc("/token", s.tokenOtherMethod)
 	m.HandleFunc("POST /device_authorization", s.deviceAuthorization)

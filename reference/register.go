@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -127,12 +126,9 @@ func checkRedirectURI(u string) string {
 		return "redirect URI " + u + " is not an absolute URL"
 	case p.Fragment != "" || strings.Contains(u, "#"):
 		return "redirect URI " + u + " has a fragment"
-	case p.Scheme == "https":
+	case p.Scheme == "https", loopbackRedirect(p):
 		return ""
 	case p.Scheme == "http":
-		if ip := net.ParseIP(p.Hostname()); (ip != nil && ip.IsLoopback()) || p.Hostname() == "localhost" {
-			return ""
-		}
 		return "redirect URI " + u + " uses http on a host that is not loopback"
 	}
 	return "redirect URI " + u + " has an unsupported scheme"

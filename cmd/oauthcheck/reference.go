@@ -33,12 +33,14 @@ type referenceFile struct {
 	RefreshTTL     time.Duration      `yaml:"refresh_ttl"`
 	DeviceTTL      time.Duration      `yaml:"device_ttl"`
 	DeviceInterval time.Duration      `yaml:"device_interval"`
+	RefreshGrace   time.Duration      `yaml:"refresh_grace"`
 	Implicit       bool               `yaml:"implicit"`
 }
 
 type referenceFlags struct {
 	addr        string
 	weaken      string
+	quirk       string
 	config      string
 	writeConfig string
 	implicit    bool
@@ -51,14 +53,18 @@ func newReferenceCmd() *cobra.Command {
 		Short: "Serve the bundled reference authorization server",
 		Long: `Serve the bundled reference authorization server on a local address. It is strict by
 default and passes every check; --weaken switches single protections off, so that the
-checks that test them must fail.
+checks that test them must fail. --quirk switches on behaviour that the RFCs allow and
+real servers show; under a quirk no check may fail.
 
 It prints its issuer, its test user and its clients with their secrets: a local test
 server's secrets, printed nowhere else. --write-config writes the oauthcheck config file
 that tests it like any vendor:
 
   oauthcheck reference --addr 127.0.0.1:9443 --write-config ref.yaml &
-  oauthcheck run --target http://127.0.0.1:9443 --config ref.yaml`,
+  oauthcheck run --target http://127.0.0.1:9443 --config ref.yaml
+
+Quirks:
+` + quirkHelp(),
 		Example: "  oauthcheck reference --weaken code-reuse,pkce-optional --write-config ref.yaml",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -70,6 +76,7 @@ that tests it like any vendor:
 	fl := cmd.Flags()
 	fl.StringVar(&f.addr, "addr", "127.0.0.1:9443", "address to listen on (host:port; port 0 picks a free one)")
 	fl.StringVar(&f.weaken, "weaken", "", "comma-separated weaknesses to switch on: "+strings.Join(reference.WeaknessNames(), ", "))
+	fl.StringVar(&f.quirk, "quirk", "", "comma-separated quirks to switch on (see Quirks above): "+strings.Join(reference.QuirkNames(), ", "))
 	fl.StringVar(&f.config, "config", "", "YAML file with users, clients, scopes and lifetimes (default: built-in clients and user)")
 	fl.StringVar(&f.writeConfig, "write-config", "", "write an oauthcheck config file for this server to `FILE`")
 	fl.BoolVar(&f.implicit, "implicit", false, "switch the implicit grant (response_type=token) on")
@@ -103,7 +110,7 @@ func buildReference(f referenceFlags) (*reference.Server, error) {
 			dst *time.Duration
 			v   time.Duration
 		}{{&cfg.CodeTTL, rf.CodeTTL}, {&cfg.AccessTTL, rf.AccessTTL}, {&cfg.RefreshTTL, rf.RefreshTTL},
-			{&cfg.DeviceTTL, rf.DeviceTTL}, {&cfg.DeviceInterval, rf.DeviceInterval}} {
+			{&cfg.DeviceTTL, rf.DeviceTTL}, {&cfg.DeviceInterval, rf.DeviceInterval}, {&cfg.RefreshGrace, rf.RefreshGrace}} {
 			if d.v > 0 {
 				*d.dst = d.v
 			}
@@ -123,6 +130,15 @@ func buildReference(f referenceFlags) (*reference.Server, error) {
 			return nil, usageError{err}
 		}
 		opts = append(opts, reference.WithWeakness(w))
+	}
+	for _, q := range strings.Split(f.quirk, ",") {
+		if strings.TrimSpace(q) == "" {
+			continue
+		}
+		if _, err := reference.ParseQuirk(q); err != nil {
+			return nil, usageError{err}
+		}
+		opts = append(opts, reference.WithQuirk(q))
 	}
 	srv, err := reference.New(cfg, opts...)
 	if err != nil {
@@ -206,6 +222,15 @@ func printReference(out io.Writer, srv *reference.Server, written string) {
 		weak = strings.Join(names, ", ")
 	}
 	fmt.Fprintf(out, "weaknesses: %s\n", weak)
+	quirks := "none"
+	if qs := srv.Quirks(); len(qs) > 0 {
+		var names []string
+		for _, q := range qs {
+			names = append(names, string(q))
+		}
+		quirks = strings.Join(names, ", ")
+	}
+	fmt.Fprintf(out, "quirks:     %s\n", quirks)
 	for _, u := range cfg.Users {
 		fmt.Fprintf(out, "user:       %s  password %s\n", u.Username, u.Password)
 	}
@@ -233,4 +258,22 @@ func printReference(out io.Writer, srv *reference.Server, written string) {
 		fmt.Fprintf(out, "config:     %s (oauthcheck run --target %s --config %s)\n", written, srv.Issuer(), written)
 	}
 	fmt.Fprintln(out, "Serving; stop with Ctrl-C.")
+}
+
+// quirkHelp lists the quirks with their behaviour, for the command's help.
+func quirkHelp() string {
+	var b strings.Builder
+	for _, q := range reference.AllQuirks() {
+		fmt.Fprintf(&b, "  %s\n", q.Name)
+		line := "     "
+		for _, w := range strings.Fields(q.Behaviour) {
+			if len(line)+1+len(w) > 90 {
+				b.WriteString(line + "\n")
+				line = "     "
+			}
+			line += " " + w
+		}
+		b.WriteString(line + "\n")
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
