@@ -48,8 +48,14 @@ func errAccessDenied(desc string) *oauthError {
 // credentials pass noStore, and get Cache-Control: no-store and
 // Pragma: no-cache (RFC 6749 §5.1) unless the no-cache-headers weakness is on.
 func (s *Server) writeJSON(w http.ResponseWriter, status int, v any, noStore bool) {
+	s.writeJSONAs(w, "application/json;charset=UTF-8", status, v, noStore)
+}
+
+// writeJSONAs is writeJSON with another Content-Type (the token-text-plain
+// weakness).
+func (s *Server) writeJSONAs(w http.ResponseWriter, contentType string, status int, v any, noStore bool) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json;charset=UTF-8")
+	h.Set("Content-Type", contentType)
 	if noStore && !s.weakened(NoCacheHeaders) {
 		h.Set("Cache-Control", "no-store")
 		h.Set("Pragma", "no-cache")

@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -44,6 +44,10 @@ type referenceFlags struct {
 	config      string
 	writeConfig string
 	implicit    bool
+	tls         bool
+	tlsCert     string
+	tlsKey      string
+	tlsCA       string
 }
 
 func newReferenceCmd() *cobra.Command {
@@ -63,6 +67,11 @@ that tests it like any vendor:
   oauthcheck reference --addr 127.0.0.1:9443 --write-config ref.yaml &
   oauthcheck run --target http://127.0.0.1:9443 --config ref.yaml
 
+--tls serves https (TLS 1.2 and 1.3) with a certificate from a CA made at start. The CA
+is written as ref-ca.pem beside the --write-config file (else to a temporary file, removed
+at stop), and the config's ca_file names it. --tls-cert and --tls-key serve a certificate
+of your own instead; --tls-ca then names the CA file to put in ca_file (it is not copied).
+
 Quirks:
 ` + quirkHelp(),
 		Example: "  oauthcheck reference --weaken code-reuse,pkce-optional --write-config ref.yaml",
@@ -80,6 +89,10 @@ Quirks:
 	fl.StringVar(&f.config, "config", "", "YAML file with users, clients, scopes and lifetimes (default: built-in clients and user)")
 	fl.StringVar(&f.writeConfig, "write-config", "", "write an oauthcheck config file for this server to `FILE`")
 	fl.BoolVar(&f.implicit, "implicit", false, "switch the implicit grant (response_type=token) on")
+	fl.BoolVar(&f.tls, "tls", false, "serve https with a certificate of a CA made at start (written as ref-ca.pem beside --write-config)")
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "serve https with the PEM certificate (chain) in `FILE`; needs --tls-key")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "the PEM private key of --tls-cert, in `FILE`")
+	fl.StringVar(&f.tlsCA, "tls-ca", "", "with --tls-cert: the CA certificate `FILE` to name as ca_file in --write-config")
 	return cmd
 }
 
@@ -152,39 +165,138 @@ func serveReference(ctx context.Context, f referenceFlags, out io.Writer) error 
 	if err != nil {
 		return err
 	}
+	if err := checkTLSFlags(f); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return usagef("reference: listen on %s: %v; pick another --addr", f.addr, err)
 	}
 	defer ln.Close()
-	if err := srv.SetIssuer("http://" + ln.Addr().String()); err != nil {
+	host, _, _ := net.SplitHostPort(f.addr)
+	rt, err := setupTLS(f, host)
+	if err != nil {
+		return err
+	}
+	defer rt.cleanup()
+	scheme := "http://"
+	if rt.cert != nil {
+		scheme = "https://"
+	}
+	if err := srv.SetIssuer(scheme + ln.Addr().String()); err != nil {
 		return err
 	}
 	if f.writeConfig != "" {
-		if err := writeTargetConfig(f.writeConfig, srv); err != nil {
+		if err := writeTargetConfig(f.writeConfig, srv, rt.caFile); err != nil {
 			return err
 		}
 	}
-	printReference(out, srv, f.writeConfig)
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	printReference(out, srv, f.writeConfig, rt.caFile)
+	v := srv.Serve(ln, reference.ServeOptions{Certificate: rt.cert})
 	select {
-	case err := <-errc:
-		return fmt.Errorf("reference: serve: %w", err)
+	case <-v.Done():
+		return fmt.Errorf("reference: serve: %w", v.Err())
 	case <-ctx.Done():
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = hs.Shutdown(shutdown)
+		if err := v.Shutdown(shutdown); err != nil {
+			_ = v.Close()
+		}
 		fmt.Fprintln(out, "reference server stopped")
 		return nil
 	}
 }
 
+// referenceTLS is how the reference serves https: its certificate (nil for
+// plain http) and the CA file that the config names.
+type referenceTLS struct {
+	cert    *tls.Certificate
+	caFile  string // absolute, or "" when none is known
+	tempDir string // removed at stop
+}
+
+func (rt *referenceTLS) cleanup() {
+	if rt.tempDir != "" {
+		_ = os.RemoveAll(rt.tempDir)
+	}
+}
+
+func checkTLSFlags(f referenceFlags) error {
+	switch {
+	case (f.tlsCert == "") != (f.tlsKey == ""):
+		return usagef("reference: --tls-cert and --tls-key go together")
+	case f.tlsCA != "" && f.tlsCert == "":
+		return usagef("reference: --tls-ca names the CA of --tls-cert; with --tls the CA is made at start")
+	}
+	return nil
+}
+
+// setupTLS loads or makes the certificate that the flags ask for. A CA
+// made at start is written beside the --write-config file as ref-ca.pem,
+// else into a temporary directory.
+func setupTLS(f referenceFlags, host string) (*referenceTLS, error) {
+	rt := &referenceTLS{}
+	if f.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(f.tlsCert, f.tlsKey)
+		if err != nil {
+			return nil, usagef("reference: load --tls-cert and --tls-key: %v", err)
+		}
+		rt.cert = &cert
+		if f.tlsCA != "" {
+			abs, err := filepath.Abs(f.tlsCA)
+			if err != nil {
+				return nil, usagef("reference: --tls-ca: %v", err)
+			}
+			if _, err := os.Stat(abs); err != nil {
+				return nil, usagef("reference: --tls-ca: %v", err)
+			}
+			rt.caFile = abs
+		}
+		return rt, nil
+	}
+	if !f.tls {
+		return rt, nil
+	}
+	ca, err := reference.NewCA()
+	if err != nil {
+		return nil, err
+	}
+	var hosts []string
+	if ip := net.ParseIP(host); host != "" && (ip == nil || !ip.IsUnspecified()) {
+		hosts = append(hosts, host)
+	}
+	cert, err := ca.Leaf(hosts...)
+	if err != nil {
+		return nil, err
+	}
+	rt.cert = &cert
+	dir := ""
+	if f.writeConfig != "" {
+		dir = filepath.Dir(f.writeConfig)
+	} else {
+		if rt.tempDir, err = os.MkdirTemp("", "oauthcheck-reference-"); err != nil {
+			return nil, fmt.Errorf("reference: write the CA: %w", err)
+		}
+		dir = rt.tempDir
+	}
+	path, err := filepath.Abs(filepath.Join(dir, "ref-ca.pem"))
+	if err == nil {
+		err = os.WriteFile(path, ca.PEM(), 0o644) // a certificate: public
+	}
+	if err != nil {
+		rt.cleanup()
+		return nil, usagef("reference: write the CA certificate %s: %v", path, err)
+	}
+	rt.caFile = path
+	return rt, nil
+}
+
 // writeTargetConfig writes the oauthcheck config file that tests srv,
 // atomically, so that a run waiting for the file never reads half of it.
-func writeTargetConfig(path string, srv *reference.Server) error {
-	raw, err := reftarget.TargetConfig(srv).Marshal()
+func writeTargetConfig(path string, srv *reference.Server, caFile string) error {
+	tc := reftarget.TargetConfig(srv)
+	tc.CAFile = caFile
+	raw, err := tc.Marshal()
 	if err != nil {
 		return err
 	}
@@ -208,7 +320,7 @@ func writeTargetConfig(path string, srv *reference.Server) error {
 	return nil
 }
 
-func printReference(out io.Writer, srv *reference.Server, written string) {
+func printReference(out io.Writer, srv *reference.Server, written, caFile string) {
 	cfg := srv.Config()
 	fmt.Fprintln(out, "oauthcheck reference server")
 	fmt.Fprintf(out, "issuer:     %s\n", srv.Issuer())
@@ -254,6 +366,9 @@ func printReference(out io.Writer, srv *reference.Server, written string) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", role, c.ID, secret, strings.Join(c.GrantTypes, " "))
 	}
 	tw.Flush()
+	if caFile != "" {
+		fmt.Fprintf(out, "ca:         %s\n", caFile)
+	}
 	if written != "" {
 		fmt.Fprintf(out, "config:     %s (oauthcheck run --target %s --config %s)\n", written, srv.Issuer(), written)
 	}
