@@ -99,7 +99,7 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusForbidden, "The form expired or was not sent from this site. Start again from the application.")
 		return
 	}
-	_, user := s.sessionUser(r)
+	sid, user := s.sessionUser(r)
 	s.store.mu.Lock()
 	ar := s.store.authRequests[r.PostFormValue("req")]
 	delete(s.store.authRequests, r.PostFormValue("req"))
@@ -108,7 +108,7 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusBadRequest, "This authorization request is unknown, expired or already answered.")
 		return
 	}
-	target, err := s.decide(ar, user, r.PostFormValue("action") == "approve", ar.scope)
+	target, err := s.decide(ar, sid, user, r.PostFormValue("action") == "approve", ar.scope)
 	if err != nil {
 		s.errorPage(w, http.StatusBadRequest, "The redirect_uri cannot be parsed.")
 		return
@@ -116,11 +116,11 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 	s.redirectAfterPost(w, r, target)
 }
 
-// decide answers an authorization request with the user's decision and
-// returns the redirect URI to send the browser to: with a code or tokens
-// for scope (which the caller has checked is within the request's), or with
-// access_denied.
-func (s *Server) decide(ar *authRequest, user string, approve bool, scope string) (string, error) {
+// decide answers an authorization request with the user's decision in
+// session sid and returns the redirect URI to send the browser to: with a
+// code or tokens for scope (which the caller has checked is within the
+// request's), or with access_denied.
+func (s *Server) decide(ar *authRequest, sid, user string, approve bool, scope string) (string, error) {
 	if !approve {
 		return s.responseURL(ar, errorParams(errAccessDenied("the user denied the request")))
 	}
@@ -135,12 +135,14 @@ func (s *Server) decide(ar *authRequest, user string, approve bool, scope string
 		}
 		s.store.codes[code] = &authCode{clientID: ar.clientID, redirectURI: sentURI, scope: scope,
 			username: user, nonce: ar.nonce, challenge: ar.challenge, method: ar.method,
-			expires: s.now().Add(s.cfg.CodeTTL)}
+			expires: s.now().Add(s.cfg.CodeTTL), sessionID: sid}
 		s.store.mu.Unlock()
 		params.Set("code", code)
 	case "token":
 		s.store.mu.Lock()
-		resp, err := s.issue(s.newGrant(ar.clientID, user, scope), scope, s.weakened(ImplicitRefreshToken), ar.nonce)
+		g := s.newGrant(ar.clientID, user, scope)
+		g.sessionID = sid
+		resp, err := s.issue(g, scope, s.weakened(ImplicitRefreshToken), ar.nonce)
 		s.store.mu.Unlock()
 		if err != nil {
 			return s.responseURL(ar, errorParams(newError(500, "server_error", "cannot issue a token")))

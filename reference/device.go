@@ -143,7 +143,9 @@ func (s *Server) grantDeviceCode(c *Client, form url.Values) (map[string]any, *o
 	d.redeemed = true
 	// The grant is the polling client's: the device_code's own client but
 	// under device-not-client-bound.
-	resp, err := s.issue(s.newGrant(c.ID, d.username, d.scope), d.scope, c.allowsGrant("refresh_token") && s.grantsRefresh(d.scope), "")
+	g := s.newGrant(c.ID, d.username, d.scope)
+	g.sessionID = d.sessionID
+	resp, err := s.issue(g, d.scope, c.allowsGrant("refresh_token") && s.grantsRefresh(d.scope), "")
 	if err != nil {
 		return nil, errServer(err)
 	}
@@ -167,7 +169,8 @@ func (s *Server) clientPoll(clientID string, now time.Time) *pollState {
 // the URL (verification_uri_complete) it shows the code for confirmation;
 // nothing is approved without the user's click.
 func (s *Server) devicePage(w http.ResponseWriter, r *http.Request) {
-	if _, user := s.sessionUser(r); user == "" {
+	sid, user := s.sessionUser(r)
+	if user == "" {
 		s.loginPage(w, r, r.URL.RequestURI(), "")
 		return
 	}
@@ -182,14 +185,13 @@ func (s *Server) devicePage(w http.ResponseWriter, r *http.Request) {
 	}
 	csrf := s.csrfToken(w, r)
 	if code := q.Get("user_code"); code != "" {
-		_, user := s.sessionUser(r)
 		if s.tooManyCodes(w, user, csrf) {
 			return
 		}
 		if d := s.pendingDevice(code); d != nil {
 			if s.weakened(DeviceCompleteAutoApprove) {
 				s.store.mu.Lock()
-				d.status, d.username = deviceApproved, user
+				d.status, d.username, d.sessionID = deviceApproved, user, sid
 				s.store.mu.Unlock()
 				http.Redirect(w, r, "/device?result=approved", http.StatusSeeOther)
 				return
@@ -273,7 +275,7 @@ func (s *Server) confirmDevice(w http.ResponseWriter, csrf string, d *deviceAuth
 
 // deviceDecide records the user's approval or denial.
 func (s *Server) deviceDecide(w http.ResponseWriter, r *http.Request) {
-	_, user := s.sessionUser(r)
+	sid, user := s.sessionUser(r)
 	if !s.csrfValid(r) || user == "" {
 		s.errorPage(w, http.StatusForbidden, "The form expired or you are not signed in. Open the verification page again.")
 		return
@@ -291,7 +293,7 @@ func (s *Server) deviceDecide(w http.ResponseWriter, r *http.Request) {
 	s.store.mu.Lock()
 	switch {
 	case r.PostFormValue("action") == "approve":
-		d.status, d.username, result = deviceApproved, user, "approved"
+		d.status, d.username, d.sessionID, result = deviceApproved, user, sid, "approved"
 	case !s.weakened(DeviceDenyIgnored):
 		d.status = deviceDenied
 	}

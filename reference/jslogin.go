@@ -177,7 +177,7 @@ func (s *Server) apiConsent(w http.ResponseWriter, r *http.Request) {
 	}
 	delete(s.store.authRequests, ar.id)
 	s.store.mu.Unlock()
-	target, err := s.decide(ar, user, approve, strings.Join(granted, " "))
+	target, err := s.decide(ar, sid, user, approve, strings.Join(granted, " "))
 	if err != nil {
 		s.jsonAnswer(w, http.StatusBadRequest, "error", "The redirect_uri cannot be parsed.")
 		return

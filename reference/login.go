@@ -22,16 +22,34 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, ret, errMsg s
 	})
 }
 
-// localPath reports whether p is a path on this server, so that the login
-// form's return parameter cannot send the browser elsewhere (RFC 9700 §4.11).
+// loginForm is the login page on its own, GET /login?return_to=PATH: after
+// login the browser goes to PATH if it is a path on this server.
+func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
+	s.loginPage(w, r, r.URL.Query().Get("return_to"), "")
+}
+
+// localPath reports whether p is a path on this server: it starts with a
+// single "/", and has no backslash or control character, which browsers
+// read as "/" or drop (so "/\\evil" and "/\t/evil" are "//evil"), so that
+// the login's return_to cannot send the browser elsewhere (RFC 9700
+// §4.11).
 func localPath(p string) bool {
-	return strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") && !strings.ContainsAny(p, "\\\r\n")
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
+		return false
+	}
+	for _, c := range p {
+		if c == '\\' || c < 0x20 || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // afterLogin is where the browser goes after logging in, given the return
-// path asked for: that path if it is local, else the home page.
+// path asked for: that path if it is local, else the home page. Under the
+// login-open-redirect weakness it is whatever was asked for.
 func (s *Server) afterLogin(ret string) string {
-	if localPath(ret) {
+	if localPath(ret) || (ret != "" && s.weakened(LoginOpenRedirect)) {
 		return ret
 	}
 	return "/"
@@ -68,7 +86,7 @@ func (s *Server) checkPassword(user, pass string) bool {
 func (s *Server) startSession(w http.ResponseWriter, user string) {
 	sid := randomToken(24)
 	s.store.mu.Lock()
-	s.store.sessions[sid] = user
+	s.store.sessions[sid] = &session{username: user, expires: s.now().Add(s.cfg.SessionTTL)}
 	s.store.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: sid, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Secure: strings.HasPrefix(s.Issuer(), "https:")})

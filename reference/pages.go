@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
+	"errors"
 	"html/template"
 	"net/http"
 	"strings"
@@ -52,6 +53,17 @@ func (s *Server) errorPage(w http.ResponseWriter, status int, msg string) {
 	s.renderPage(w, status, "message", pageData{Title: "Request refused", Message: msg})
 }
 
+// formTooLarge answers a form that could not be read: 413 when it is over
+// the body limit, else 400.
+func (s *Server) formTooLarge(w http.ResponseWriter, err error) {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		s.errorPage(w, http.StatusRequestEntityTooLarge, "The form is too large.")
+		return
+	}
+	s.errorPage(w, http.StatusBadRequest, "The form cannot be read.")
+}
+
 // csrfToken returns the anti-CSRF token of this browser, setting the cookie
 // it is derived from when the browser has none (signed double submit).
 func (s *Server) csrfToken(w http.ResponseWriter, r *http.Request) string {
@@ -97,7 +109,11 @@ func (s *Server) sessionUser(r *http.Request) (sid, username string) {
 	}
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
-	return c.Value, s.store.sessions[c.Value]
+	sess := s.store.sessions[c.Value]
+	if sess == nil || s.now().After(sess.expires) {
+		return "", ""
+	}
+	return c.Value, sess.username
 }
 
 // redirectAfterPost answers a form post with 303 See Other (RFC 9700 §4.12),

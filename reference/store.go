@@ -14,7 +14,7 @@ type store struct {
 
 	clients      map[string]*Client
 	authRequests map[string]*authRequest // by request id
-	sessions     map[string]string       // session id -> username
+	sessions     map[string]*session     // by session id, the cookie's value
 	codes        map[string]*authCode
 	grants       map[string]*grant
 	tokens       map[string]*token // access and refresh tokens by value
@@ -31,7 +31,7 @@ func newStore() *store {
 	return &store{
 		clients:       map[string]*Client{},
 		authRequests:  map[string]*authRequest{},
-		sessions:      map[string]string{},
+		sessions:      map[string]*session{},
 		codes:         map[string]*authCode{},
 		grants:        map[string]*grant{},
 		tokens:        map[string]*token{},
@@ -42,6 +42,12 @@ func newStore() *store {
 		clientPolls:   map[string]*pollState{},
 		continuations: map[string]*continuation{},
 	}
+}
+
+// session is a user's login in a browser.
+type session struct {
+	username string
+	expires  time.Time
 }
 
 // authRequest is a validated authorization request waiting for the user.
@@ -75,6 +81,7 @@ type authCode struct {
 	expires     time.Time
 	redeemed    bool
 	grantID     string // the grant its tokens belong to, once redeemed
+	sessionID   string // the browser session that approved it
 }
 
 // grant groups the tokens that come from one authorization: revoking it
@@ -84,6 +91,9 @@ type grant struct {
 	clientID string
 	username string // empty for client credentials
 	scope    string // what the user granted
+	// sessionID is the browser session whose user approved the grant;
+	// logging out of it revokes the grant's refresh tokens.
+	sessionID string
 	// revokedAt, when set, is when the grant and all its tokens stop
 	// working: at once, or later under the revocation-eventual quirk.
 	revokedAt time.Time
@@ -133,6 +143,7 @@ type deviceAuth struct {
 	poll       *pollState // its own, or its client's under throttle-per-client
 	status     deviceStatus
 	username   string
+	sessionID  string // the browser session that approved it
 	redeemed   bool
 }
 

@@ -53,6 +53,7 @@ func (s *Server) grantAuthorizationCode(c *Client, form url.Values) (map[string]
 	g := st.grants[code.grantID]
 	if g == nil {
 		g = s.newGrant(code.clientID, code.username, code.scope)
+		g.sessionID = code.sessionID
 		code.grantID = g.id
 	}
 	resp, err := s.issue(g, code.scope, c.allowsGrant("refresh_token") && s.grantsRefresh(code.scope), code.nonce)

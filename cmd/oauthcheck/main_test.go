@@ -213,6 +213,7 @@ func TestBuildReferenceConfigFile(t *testing.T) {
 		RefreshTTL:     def.RefreshTTL,
 		DeviceTTL:      def.DeviceTTL,
 		DeviceInterval: time.Second,
+		SessionTTL:     def.SessionTTL,
 		Implicit:       true,
 	}
 	if diff := cmp.Diff(want, srv.Config()); diff != "" {

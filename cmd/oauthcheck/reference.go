@@ -34,6 +34,7 @@ type referenceFile struct {
 	DeviceTTL      time.Duration      `yaml:"device_ttl"`
 	DeviceInterval time.Duration      `yaml:"device_interval"`
 	RefreshGrace   time.Duration      `yaml:"refresh_grace"`
+	SessionTTL     time.Duration      `yaml:"session_ttl"`
 	Implicit       bool               `yaml:"implicit"`
 }
 
@@ -123,7 +124,8 @@ func buildReference(f referenceFlags) (*reference.Server, error) {
 			dst *time.Duration
 			v   time.Duration
 		}{{&cfg.CodeTTL, rf.CodeTTL}, {&cfg.AccessTTL, rf.AccessTTL}, {&cfg.RefreshTTL, rf.RefreshTTL},
-			{&cfg.DeviceTTL, rf.DeviceTTL}, {&cfg.DeviceInterval, rf.DeviceInterval}, {&cfg.RefreshGrace, rf.RefreshGrace}} {
+			{&cfg.DeviceTTL, rf.DeviceTTL}, {&cfg.DeviceInterval, rf.DeviceInterval}, {&cfg.RefreshGrace, rf.RefreshGrace},
+			{&cfg.SessionTTL, rf.SessionTTL}} {
 			if d.v > 0 {
 				*d.dst = d.v
 			}
