@@ -83,8 +83,13 @@ func (s *Server) proceed(w http.ResponseWriter, r *http.Request, ar *authRequest
 		s.respond(w, r, ar, errorParams(ar.err), false)
 		return
 	}
+	if s.quirked(QuirkJSLogin) {
+		s.jsConsentPage(w, r, ar)
+		return
+	}
 	s.renderPage(w, http.StatusOK, "consent", pageData{
 		Title: "Allow access?", CSRF: s.csrfToken(w, r), ReqID: ar.id, Client: ar.clientID, Scope: ar.scope,
+		NoDeny: s.quirked(QuirkConsentNoDeny),
 	})
 }
 
@@ -94,7 +99,7 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusForbidden, "The form expired or was not sent from this site. Start again from the application.")
 		return
 	}
-	_, user := s.sessionUser(r)
+	sid, user := s.sessionUser(r)
 	s.store.mu.Lock()
 	ar := s.store.authRequests[r.PostFormValue("req")]
 	delete(s.store.authRequests, r.PostFormValue("req"))
@@ -103,9 +108,21 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusBadRequest, "This authorization request is unknown, expired or already answered.")
 		return
 	}
-	if r.PostFormValue("action") != "approve" {
-		s.respond(w, r, ar, errorParams(errAccessDenied("the user denied the request")), true)
+	target, err := s.decide(ar, sid, user, r.PostFormValue("action") == "approve", ar.scope)
+	if err != nil {
+		s.errorPage(w, http.StatusBadRequest, "The redirect_uri cannot be parsed.")
 		return
+	}
+	s.redirectAfterPost(w, r, target)
+}
+
+// decide answers an authorization request with the user's decision in
+// session sid and returns the redirect URI to send the browser to: with a
+// code or tokens for scope (which the caller has checked is within the
+// request's), or with access_denied.
+func (s *Server) decide(ar *authRequest, sid, user string, approve bool, scope string) (string, error) {
+	if !approve {
+		return s.responseURL(ar, errorParams(errAccessDenied("the user denied the request")))
 	}
 	params := url.Values{}
 	switch ar.responseType {
@@ -116,24 +133,25 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 		if ar.sentRedirect {
 			sentURI = ar.redirectURI
 		}
-		s.store.codes[code] = &authCode{clientID: ar.clientID, redirectURI: sentURI, scope: ar.scope,
+		s.store.codes[code] = &authCode{clientID: ar.clientID, redirectURI: sentURI, scope: scope,
 			username: user, nonce: ar.nonce, challenge: ar.challenge, method: ar.method,
-			expires: s.now().Add(s.cfg.CodeTTL)}
+			expires: s.now().Add(s.cfg.CodeTTL), sessionID: sid}
 		s.store.mu.Unlock()
 		params.Set("code", code)
 	case "token":
 		s.store.mu.Lock()
-		resp, err := s.issue(s.newGrant(ar.clientID, user, ar.scope), ar.scope, s.weakened(ImplicitRefreshToken), ar.nonce)
+		g := s.newGrant(ar.clientID, user, scope)
+		g.sessionID = sid
+		resp, err := s.issue(g, scope, s.weakened(ImplicitRefreshToken), ar.nonce)
 		s.store.mu.Unlock()
 		if err != nil {
-			s.respond(w, r, ar, errorParams(newError(500, "server_error", "cannot issue a token")), true)
-			return
+			return s.responseURL(ar, errorParams(newError(500, "server_error", "cannot issue a token")))
 		}
 		for k, v := range resp {
 			params.Set(k, toString(v))
 		}
 	}
-	s.respond(w, r, ar, params, true)
+	return s.responseURL(ar, params)
 }
 
 // validateAuthRequest checks what may be answered with an error redirect.
@@ -253,18 +271,31 @@ func (s *Server) matchRedirect(c *Client, sent []string) (uri string, wasSent, o
 }
 
 // loopbackMatch reports whether got equals the registered loopback URI reg
-// but for the port.
+// but for the port (RFC 8252 §7.3).
 func loopbackMatch(reg, got string) bool {
 	ru, err1 := url.Parse(reg)
 	gu, err2 := url.Parse(got)
-	if err1 != nil || err2 != nil || ru.Scheme != "http" || gu.Scheme != "http" {
+	if err1 != nil || err2 != nil || !loopbackRedirect(ru) || !loopbackRedirect(gu) {
 		return false
 	}
-	ip := net.ParseIP(ru.Hostname())
-	if ip == nil || !ip.IsLoopback() || ru.Hostname() != gu.Hostname() || gu.User != nil {
+	return ru.Hostname() == gu.Hostname() && gu.User == nil && ru.User == nil &&
+		ru.Path == gu.Path && ru.RawQuery == gu.RawQuery && gu.Fragment == ""
+}
+
+// loopbackRedirect reports whether u is a loopback redirect URI: http on a
+// loopback IP literal (RFC 8252 §7.3) or on localhost, which §8.3 lets
+// function the same way though it is NOT RECOMMENDED. It is the one rule
+// for both sides: these are the only http redirect URIs that registration
+// accepts, and the only ones matched with any port.
+func loopbackRedirect(u *url.URL) bool {
+	if u.Scheme != "http" {
 		return false
 	}
-	return ru.Path == gu.Path && ru.RawQuery == gu.RawQuery && gu.Fragment == ""
+	if u.Hostname() == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.IsLoopback()
 }
 
 // refuseUntrusted answers a request whose client or redirect URI cannot be
@@ -284,9 +315,24 @@ func (s *Server) refuseUntrusted(w http.ResponseWriter, r *http.Request, q url.V
 	s.errorPage(w, http.StatusBadRequest, msg)
 }
 
-// respond sends the authorization response to the client's redirect URI,
-// with state and iss (RFC 9207 §2), in the query or the fragment.
+// respond sends the authorization response to the client's redirect URI
+// (see [Server.responseURL]): 302 after a GET, 303 after a form post.
 func (s *Server) respond(w http.ResponseWriter, r *http.Request, ar *authRequest, params url.Values, afterPost bool) {
+	target, err := s.responseURL(ar, params)
+	if err != nil {
+		s.errorPage(w, http.StatusBadRequest, "The redirect_uri cannot be parsed.")
+		return
+	}
+	if afterPost {
+		s.redirectAfterPost(w, r, target)
+		return
+	}
+	http.Redirect(w, r, target, http.StatusFound)
+}
+
+// responseURL is the authorization response: the client's redirect URI
+// with params, state and iss (RFC 9207 §2), in the query or the fragment.
+func (s *Server) responseURL(ar *authRequest, params url.Values) (string, error) {
 	switch {
 	case ar.state == "":
 	case params.Has("error") && s.weakened(ErrorNoState):
@@ -304,8 +350,7 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, ar *authRequest
 	}
 	to, err := url.Parse(ar.redirectURI)
 	if err != nil {
-		s.errorPage(w, http.StatusBadRequest, "The redirect_uri cannot be parsed.")
-		return
+		return "", err
 	}
 	fragment := ar.responseMode == "fragment" || (ar.responseMode == "" && ar.responseType == "token")
 	if fragment {
@@ -322,11 +367,7 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, ar *authRequest
 	if fragment {
 		target = strings.SplitN(target, "#", 2)[0] + "#" + params.Encode()
 	}
-	if afterPost {
-		s.redirectAfterPost(w, r, target)
-		return
-	}
-	http.Redirect(w, r, target, http.StatusFound)
+	return target, nil
 }
 
 func errorParams(e *oauthError) url.Values {

@@ -505,7 +505,7 @@ func TestCodeExpiry(t *testing.T) {
 	e := start(t, func(c *reference.Config) { c.CodeTTL = 10 * time.Second })
 	code, verifier := e.code(t, reference.RoleConfidential)
 	e.clock.Advance(11 * time.Second)
-	r := e.token(t, exchangeForm(code, verifier), e.as(t, reference.RoleConfidential))
+	r := e.token(t, e.exchangeForm(code, verifier), e.as(t, reference.RoleConfidential))
 	if r.Error() != "invalid_grant" {
 		t.Errorf("expired code: got %d %s; want 400 invalid_grant", r.Status, r.Error())
 	}
@@ -532,7 +532,7 @@ func TestAuthorizeParameterHygiene(t *testing.T) {
 			params := e.codeParams(t, reference.RoleConfidential, verifier)
 			tt.edit(params)
 			code := e.codeFor(t, params)
-			r := e.token(t, exchangeForm(code, verifier), e.as(t, reference.RoleConfidential))
+			r := e.token(t, e.exchangeForm(code, verifier), e.as(t, reference.RoleConfidential))
 			if r.Status != http.StatusOK {
 				t.Fatalf("exchange: got %d; want 200\n%s", r.Status, r)
 			}

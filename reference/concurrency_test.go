@@ -75,7 +75,7 @@ func count(statuses []int, want int) int {
 func TestConcurrentCodeRedemption(t *testing.T) {
 	e := start(t, nil)
 	code, verifier := e.code(t, reference.RoleConfidential)
-	statuses := race(t, e, 20, exchangeForm(code, verifier), e.as(t, reference.RoleConfidential))
+	statuses := race(t, e, 20, e.exchangeForm(code, verifier), e.as(t, reference.RoleConfidential))
 	if got := count(statuses, http.StatusOK); got != 1 {
 		t.Errorf("successful redemptions: got %d; want 1 (statuses %v)", got, statuses)
 	}

@@ -68,10 +68,13 @@ func (s *Server) deviceAuthorization(w http.ResponseWriter, r *http.Request) {
 		clientID:   c.ID,
 		scope:      strings.Join(strings.Fields(scope), " "),
 		expires:    now.Add(s.cfg.DeviceTTL),
-		interval:   s.cfg.DeviceInterval,
+		poll:       &pollState{interval: s.cfg.DeviceInterval},
 	}
 	alphabet, length := s.userCodeFormat()
 	s.store.mu.Lock()
+	if s.quirked(QuirkThrottlePerClient) {
+		d.poll = s.clientPoll(c.ID, now)
+	}
 	for d.userCode == "" || s.store.userCodes[d.userCode] != nil {
 		d.userCode = newUserCode(alphabet, length)
 	}
@@ -95,7 +98,9 @@ func (s *Server) deviceAuthorization(w http.ResponseWriter, r *http.Request) {
 
 // grantDeviceCode answers a device's poll (RFC 8628 §3.4, §3.5). A poll
 // that comes sooner than the interval after the last one gets slow_down and
-// raises the interval by 5 s; a device_code yields tokens once.
+// raises the interval by 5 s; a device_code yields tokens once. Under the
+// throttle-per-client quirk, "the last one" is the client's last poll of
+// any of its device codes, and the raised interval is the client's.
 func (s *Server) grantDeviceCode(c *Client, form url.Values) (map[string]any, *oauthError) {
 	if !c.allowsGrant(GrantDeviceCode) {
 		return nil, errUnauthorizedClient("the client may not use the device grant")
@@ -120,12 +125,13 @@ func (s *Server) grantDeviceCode(c *Client, form url.Values) (map[string]any, *o
 	case d.status == deviceDenied:
 		return nil, errAccessDenied("the user denied the request")
 	case d.status == devicePending:
-		tooSoon := !d.lastPoll.IsZero() && now.Sub(d.lastPoll) < d.interval-d.interval/10
-		d.lastPoll = now
+		p := d.poll
+		tooSoon := !p.lastPoll.IsZero() && now.Sub(p.lastPoll) < p.interval-p.interval/10
+		p.lastPoll = now
 		if tooSoon && !s.weakened(DeviceNoSlowDown) {
-			d.interval += 5 * time.Second
+			p.interval += 5 * time.Second
 			if s.weakened(DeviceSlowDownStrict) {
-				d.interval += 5 * time.Second
+				p.interval += 5 * time.Second
 			}
 			return nil, newError(http.StatusBadRequest, "slow_down", "poll no more often than the interval; it grew by 5 s")
 		}
@@ -137,18 +143,34 @@ func (s *Server) grantDeviceCode(c *Client, form url.Values) (map[string]any, *o
 	d.redeemed = true
 	// The grant is the polling client's: the device_code's own client but
 	// under device-not-client-bound.
-	resp, err := s.issue(s.newGrant(c.ID, d.username, d.scope), d.scope, c.allowsGrant("refresh_token"), "")
+	g := s.newGrant(c.ID, d.username, d.scope)
+	g.sessionID = d.sessionID
+	resp, err := s.issue(g, d.scope, c.allowsGrant("refresh_token") && s.grantsRefresh(d.scope), "")
 	if err != nil {
 		return nil, errServer(err)
 	}
 	return resp, nil
 }
 
+// clientPoll returns the polling state that the device codes of a client
+// share under the throttle-per-client quirk. A client that has not polled
+// for a device code's lifetime starts again from the configured interval.
+// The caller holds the store lock.
+func (s *Server) clientPoll(clientID string, now time.Time) *pollState {
+	p := s.store.clientPolls[clientID]
+	if p == nil || (!p.lastPoll.IsZero() && now.Sub(p.lastPoll) > s.cfg.DeviceTTL) {
+		p = &pollState{interval: s.cfg.DeviceInterval}
+		s.store.clientPolls[clientID] = p
+	}
+	return p
+}
+
 // devicePage is the verification page (RFC 8628 §3.3). With user_code in
 // the URL (verification_uri_complete) it shows the code for confirmation;
 // nothing is approved without the user's click.
 func (s *Server) devicePage(w http.ResponseWriter, r *http.Request) {
-	if _, user := s.sessionUser(r); user == "" {
+	sid, user := s.sessionUser(r)
+	if user == "" {
 		s.loginPage(w, r, r.URL.RequestURI(), "")
 		return
 	}
@@ -163,14 +185,13 @@ func (s *Server) devicePage(w http.ResponseWriter, r *http.Request) {
 	}
 	csrf := s.csrfToken(w, r)
 	if code := q.Get("user_code"); code != "" {
-		_, user := s.sessionUser(r)
 		if s.tooManyCodes(w, user, csrf) {
 			return
 		}
 		if d := s.pendingDevice(code); d != nil {
 			if s.weakened(DeviceCompleteAutoApprove) {
 				s.store.mu.Lock()
-				d.status, d.username = deviceApproved, user
+				d.status, d.username, d.sessionID = deviceApproved, user, sid
 				s.store.mu.Unlock()
 				http.Redirect(w, r, "/device?result=approved", http.StatusSeeOther)
 				return
@@ -209,7 +230,8 @@ func (s *Server) deviceSubmit(w http.ResponseWriter, r *http.Request) {
 
 // tooManyCodes answers 429 when the session has entered too many wrong
 // user codes within the window, on any of the ways a code comes in: the
-// form, verification_uri_complete and the decision form (RFC 8628 §5.1).
+// form, verification_uri_complete and the decision form (RFC 8628 §5.1);
+// 403 with a plain page under the lockout-403 quirk, as a WAF does.
 func (s *Server) tooManyCodes(w http.ResponseWriter, user, csrf string) bool {
 	if s.weakened(DeviceNoRateLimit) {
 		return false
@@ -226,6 +248,10 @@ func (s *Server) tooManyCodes(w http.ResponseWriter, user, csrf string) bool {
 	s.store.mu.Unlock()
 	if len(recent) < maxCodeFailures {
 		return false
+	}
+	if s.quirked(QuirkLockout403) {
+		s.errorPage(w, http.StatusForbidden, "Access blocked: too many wrong codes. Try again later.")
+		return true
 	}
 	w.Header().Set("Retry-After", "60")
 	s.renderPage(w, http.StatusTooManyRequests, "device", pageData{Title: "Connect a device", CSRF: csrf,
@@ -244,12 +270,12 @@ func (s *Server) codeFailed(user string) {
 
 func (s *Server) confirmDevice(w http.ResponseWriter, csrf string, d *deviceAuth) {
 	s.renderPage(w, http.StatusOK, "device_confirm", pageData{Title: "Connect this device?", CSRF: csrf,
-		UserCode: displayUserCode(d.userCode), Client: d.clientID, Scope: d.scope})
+		UserCode: displayUserCode(d.userCode), Client: d.clientID, Scope: d.scope, NoDeny: s.quirked(QuirkConsentNoDeny)})
 }
 
 // deviceDecide records the user's approval or denial.
 func (s *Server) deviceDecide(w http.ResponseWriter, r *http.Request) {
-	_, user := s.sessionUser(r)
+	sid, user := s.sessionUser(r)
 	if !s.csrfValid(r) || user == "" {
 		s.errorPage(w, http.StatusForbidden, "The form expired or you are not signed in. Open the verification page again.")
 		return
@@ -267,7 +293,7 @@ func (s *Server) deviceDecide(w http.ResponseWriter, r *http.Request) {
 	s.store.mu.Lock()
 	switch {
 	case r.PostFormValue("action") == "approve":
-		d.status, d.username, result = deviceApproved, user, "approved"
+		d.status, d.username, d.sessionID, result = deviceApproved, user, sid, "approved"
 	case !s.weakened(DeviceDenyIgnored):
 		d.status = deviceDenied
 	}

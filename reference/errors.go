@@ -48,8 +48,14 @@ func errAccessDenied(desc string) *oauthError {
 // credentials pass noStore, and get Cache-Control: no-store and
 // Pragma: no-cache (RFC 6749 §5.1) unless the no-cache-headers weakness is on.
 func (s *Server) writeJSON(w http.ResponseWriter, status int, v any, noStore bool) {
+	s.writeJSONAs(w, "application/json;charset=UTF-8", status, v, noStore)
+}
+
+// writeJSONAs is writeJSON with another Content-Type (the token-text-plain
+// weakness).
+func (s *Server) writeJSONAs(w http.ResponseWriter, contentType string, status int, v any, noStore bool) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json;charset=UTF-8")
+	h.Set("Content-Type", contentType)
 	if noStore && !s.weakened(NoCacheHeaders) {
 		h.Set("Cache-Control", "no-store")
 		h.Set("Pragma", "no-cache")
@@ -59,10 +65,19 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any, noStore boo
 }
 
 // writeError writes a token-style error (RFC 6749 §5.2). A 401 names the
-// Basic scheme in WWW-Authenticate.
+// Basic scheme in WWW-Authenticate. A 429 lockout is a 403 HTML page under
+// the lockout-403 quirk.
 func (s *Server) writeError(w http.ResponseWriter, e *oauthError) {
-	if e.status == http.StatusUnauthorized {
+	if e.status == http.StatusTooManyRequests && s.quirked(QuirkLockout403) {
+		// A lockout as a WAF or an edge answers it (the lockout-403 quirk).
+		s.errorPage(w, http.StatusForbidden, "Access blocked: too many failed attempts. Try again later.")
+		return
+	}
+	switch e.status {
+	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Basic realm="oauthcheck-reference"`)
+	case http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", "60")
 	}
 	s.writeJSON(w, e.status, e, true)
 }

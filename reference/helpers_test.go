@@ -67,6 +67,10 @@ type env struct {
 	cfg   reference.Config
 	clock *fakeClock
 	user  reference.User
+	// redirect is the redirect URI of the default clients; scope is what
+	// a good authorization request asks for; ccRole is the role that gets
+	// client_credentials tokens. Quirks change them.
+	redirect, scope, ccRole string
 }
 
 // start runs a server with [reference.DefaultConfig] changed by edit (which
@@ -89,7 +93,29 @@ func start(t testing.TB, edit func(*reference.Config), opts ...reference.Option)
 	if err := srv.SetIssuer(ts.URL); err != nil {
 		t.Fatalf("SetIssuer(%q): %v", ts.URL, err)
 	}
-	return &env{srv: srv, url: ts.URL, cfg: cfg, clock: clock, user: cfg.Users[0]}
+	e := &env{srv: srv, url: ts.URL, cfg: srv.Config(), clock: clock, user: cfg.Users[0],
+		redirect: reference.DefaultRedirectURI, scope: "openid profile", ccRole: reference.RoleConfidential}
+	for _, q := range srv.Quirks() {
+		switch q {
+		case reference.QuirkLoopbackRedirect:
+			e.redirect = reference.LoopbackRedirectURI
+		case reference.QuirkRefreshOfflineAccess:
+			e.scope += " " + reference.ScopeOfflineAccess
+		case reference.QuirkCCNotForConfidential:
+			e.ccRole = reference.RoleConfidential2
+		}
+	}
+	return e
+}
+
+// startQuirk runs a default server with the quirks named.
+func startQuirk(t testing.TB, quirks ...reference.Quirk) *env {
+	t.Helper()
+	var names []string
+	for _, q := range quirks {
+		names = append(names, string(q))
+	}
+	return start(t, nil, reference.WithQuirk(names...))
 }
 
 // startWeak runs a default server with the weaknesses named.
@@ -137,7 +163,7 @@ func (e *env) oauth2Config(t testing.TB, role string, scopes ...string) *oauth2.
 			DeviceAuthURL: e.url + "/device_authorization",
 			AuthStyle:     style,
 		},
-		RedirectURL: reference.DefaultRedirectURI,
+		RedirectURL: e.redirect,
 		Scopes:      scopes,
 	}
 }
@@ -378,10 +404,86 @@ func isConsentPage(r *response) bool {
 	return r.Status == http.StatusOK && strings.Contains(string(r.Body), `id="consent-form"`)
 }
 
+// appState is the state of a page of the js-login app (the js-login
+// quirk), read from its root element as the app's script reads it.
+type appState struct {
+	Page     string   `json:"page"`
+	CSRF     string   `json:"csrf"`
+	ReturnTo string   `json:"return_to"`
+	Req      string   `json:"req"`
+	Client   string   `json:"client"`
+	Scopes   []string `json:"scopes"`
+	Deny     bool     `json:"deny"`
+	Next     string   `json:"next"`
+}
+
+var appStateRE = regexp.MustCompile(`<div id="root" data-state="([^"]*)"></div><script src="/assets/app.js"></script>`)
+
+// app returns the state of a page of the js-login app, or nil when r is
+// another page.
+func app(t testing.TB, r *response) *appState {
+	t.Helper()
+	m := appStateRE.FindSubmatch(r.Body)
+	if m == nil {
+		return nil
+	}
+	var st appState
+	if err := json.Unmarshal([]byte(html.UnescapeString(string(m[1]))), &st); err != nil {
+		t.Fatalf("the app state of %s is not JSON: %v\n%s", r.req.URL, err, m[1])
+	}
+	return &st
+}
+
+// appPost posts body as JSON to the app's API, with the page's anti-CSRF
+// token in X-CSRF-Token, as the app's script does.
+func (b *browser) appPost(t testing.TB, path, csrf string, body any) *response {
+	t.Helper()
+	raw, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, b.e.url+path, strings.NewReader(string(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", csrf)
+	resp, err := b.client.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", path, err)
+	}
+	return readResponse(t, resp)
+}
+
+// next is where a login or consent answer sends the browser: the Location
+// of a redirect, or the next member of the js-login app's JSON answer; ""
+// for neither.
+func (r *response) next(t testing.TB) string {
+	t.Helper()
+	if loc := r.Location(t); loc != nil {
+		return loc.String()
+	}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		if n, ok := r.JSON(t)["next"].(string); ok && n != "" {
+			u, err := r.req.URL.Parse(n)
+			if err != nil {
+				t.Fatalf("bad next %q: %v", n, err)
+			}
+			return u.String()
+		}
+	}
+	return ""
+}
+
 // login answers a login page with the user's credentials and returns the
-// server's answer to the post.
+// server's answer to the post: the form post, or the js-login app's JSON
+// post.
 func (b *browser) login(t testing.TB, page *response, password string) *response {
 	t.Helper()
+	if st := app(t, page); st != nil && st.Page == "login" {
+		return b.appPost(t, "/api/login", st.CSRF, map[string]string{
+			"username": b.e.user.Username, "password": password, "return_to": st.ReturnTo})
+	}
 	form := hidden(page)
 	if form.Get("csrf") == "" {
 		t.Fatalf("no csrf input on the login page:\n%s", page)
@@ -414,29 +516,64 @@ func (b *browser) authorize(t testing.TB, authURL, decision string) *flow {
 	t.Helper()
 	f := &flow{}
 	r := b.get(t, authURL)
+	// follow goes to u: the end of the flow when it is off the server.
+	follow := func(u string) (done bool) {
+		loc, err := url.Parse(u)
+		if err != nil {
+			t.Fatalf("bad URL %q: %v", u, err)
+		}
+		if loc.Scheme+"://"+loc.Host != b.e.url {
+			f.Redirect = loc
+			f.Params = loc.Query()
+			if len(f.Params) == 0 && loc.Fragment != "" {
+				f.Params, _ = url.ParseQuery(loc.Fragment)
+			}
+			return true
+		}
+		r = b.get(t, loc.String())
+		return false
+	}
 	for range 10 {
 		f.Steps = append(f.Steps, r)
+		st := app(t, r)
 		switch {
 		case r.Status >= 300 && r.Status < 400:
 			loc := r.Location(t)
 			if loc == nil {
 				t.Fatalf("redirect without Location:\n%s", r)
 			}
-			if loc.Scheme+"://"+loc.Host != b.e.url {
-				f.Redirect = loc
-				f.Params = loc.Query()
-				if len(f.Params) == 0 && loc.Fragment != "" {
-					f.Params, _ = url.ParseQuery(loc.Fragment)
-				}
+			if follow(loc.String()) {
 				return f
 			}
-			r = b.get(t, loc.String())
 		case isLoginPage(r):
 			r = b.login(t, r, b.e.user.Password)
 		case isConsentPage(r):
 			form := hidden(r)
 			form.Set("action", decision)
 			r = b.post(t, "/consent", form)
+		case st != nil && st.Page == "login":
+			a := b.login(t, r, b.e.user.Password)
+			if a.next(t) == "" {
+				f.Steps = append(f.Steps, a)
+				return f
+			}
+			if follow(a.next(t)) {
+				return f
+			}
+		case st != nil && st.Page == "consent":
+			// The user ticks every scope, then answers.
+			a := b.appPost(t, "/api/consent", st.CSRF, map[string]any{"req": st.Req, "action": decision, "scope": st.Scopes})
+			if a.next(t) == "" {
+				f.Steps = append(f.Steps, a)
+				return f
+			}
+			if follow(a.next(t)) {
+				return f
+			}
+		case st != nil && st.Page == "continue":
+			if follow(st.Next) {
+				return f
+			}
 		default:
 			return f
 		}
@@ -457,8 +594,8 @@ func (e *env) codeParams(t testing.TB, role, verifier string) url.Values {
 	return url.Values{
 		"response_type":         {"code"},
 		"client_id":             {e.client(t, role).ID},
-		"redirect_uri":          {reference.DefaultRedirectURI},
-		"scope":                 {"openid profile"},
+		"redirect_uri":          {e.redirect},
+		"scope":                 {e.scope},
 		"state":                 {"state-" + oauth2.GenerateVerifier()},
 		"code_challenge":        {oauth2.S256ChallengeFromVerifier(verifier)},
 		"code_challenge_method": {"S256"},
@@ -493,8 +630,8 @@ func (e *env) tryCode(t testing.TB, params url.Values) string {
 }
 
 // exchangeForm is the token request for code.
-func exchangeForm(code, verifier string) url.Values {
-	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {reference.DefaultRedirectURI}}
+func (e *env) exchangeForm(code, verifier string) url.Values {
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {e.redirect}}
 	if verifier != "" {
 		form.Set("code_verifier", verifier)
 	}
@@ -560,14 +697,15 @@ func (e *env) deviceLogin(t testing.TB) (*browser, *response) {
 	t.Helper()
 	b := e.browser(t)
 	page := b.get(t, "/device")
-	if !isLoginPage(page) {
+	if !isLoginPage(page) && app(t, page) == nil {
 		t.Fatalf("GET /device without a session: want the login page; got\n%s", page)
 	}
 	r := b.login(t, page, e.user.Password)
-	if r.Status/100 != 3 { // 303; 307 under the redirect-307 weakness
+	next := r.next(t) // a 303 (307 under the redirect-307 weakness), or the app's answer
+	if next == "" {
 		t.Fatalf("login: got %d; want a redirect\n%s", r.Status, r)
 	}
-	return b, b.get(t, r.Location(t).String())
+	return b, b.get(t, next)
 }
 
 // submitUserCode types a user code on the verification page.

@@ -25,7 +25,8 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 	}
 	s.store.mu.Lock()
 	t := s.store.tokens[form.Get("token")]
-	active := s.store.active(t, s.now()) && !(t.kind == refreshToken && t.rotated)
+	now := s.now()
+	active := s.store.active(t, now) && !(t.kind == refreshToken && t.rotated && !s.inGrace(t, now))
 	s.store.mu.Unlock()
 	if !active {
 		resp := map[string]any{"active": false}
@@ -42,7 +43,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 	resp := map[string]any{
 		"active":     true,
 		"client_id":  clientID,
-		"scope":      t.scope,
+		"scope":      s.scopeOut(t.scope),
 		"token_type": "Bearer",
 		"exp":        t.expires.Unix(),
 		"iat":        t.issued.Unix(),

@@ -79,8 +79,8 @@ func TestIntrospectInactive(t *testing.T) {
 		}, "exchanged once already"},
 		{"token of a replayed code", func(t *testing.T) string {
 			code, verifier := e.code(t, reference.RoleConfidential)
-			first := e.token(t, exchangeForm(code, verifier), e.as(t, reference.RoleConfidential))
-			e.token(t, exchangeForm(code, verifier), e.as(t, reference.RoleConfidential))
+			first := e.token(t, e.exchangeForm(code, verifier), e.as(t, reference.RoleConfidential))
+			e.token(t, e.exchangeForm(code, verifier), e.as(t, reference.RoleConfidential))
 			return first.JSON(t)["access_token"].(string)
 		}, "revoked by the replay"},
 	}

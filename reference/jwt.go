@@ -73,22 +73,36 @@ func (s *Server) issue(g *grant, scope string, refresh bool, nonce string) (map[
 		"jti":       jti,
 	}
 	if scope != "" {
-		claims["scope"] = scope
+		claims["scope"] = s.scopeOut(scope)
 	}
+	typ := "at+jwt"
 	if s.weakened(JWTNoJTI) {
 		delete(claims, "jti")
 	}
-	at, err := s.sign("at+jwt", claims)
+	if s.quirked(QuirkJWTNot9068) {
+		// A plain JWT as many servers issue: the client in azp (OpenID
+		// Connect Core §2) and a unique id in uti, as Microsoft Entra ID
+		// names it, so that two tokens of one second still differ.
+		typ = "JWT"
+		claims["azp"] = g.clientID
+		claims["uti"] = jti
+		delete(claims, "client_id")
+		delete(claims, "jti")
+		jti = ""
+	}
+	at, err := s.sign(typ, claims)
 	if err != nil {
 		return nil, err
 	}
+	// Tokens are stored by value, so revocation and introspection never
+	// depend on a jti.
 	s.store.tokens[at] = &token{kind: accessToken, grantID: g.id, clientID: g.clientID, username: g.username,
 		scope: scope, jti: jti, issued: now, expires: now.Add(accessTTL)}
 	resp := map[string]any{
 		"access_token": at,
 		"token_type":   "Bearer",
 		"expires_in":   int(accessTTL / time.Second),
-		"scope":        scope,
+		"scope":        s.scopeOut(scope),
 	}
 	if refresh {
 		rt := randomToken(32)

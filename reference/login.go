@@ -9,6 +9,10 @@ import (
 // loginPage shows the login form; after login the browser goes to ret, a
 // path on this server.
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, ret, errMsg string) {
+	if s.quirked(QuirkJSLogin) {
+		s.jsPage(w, r, "Sign in", jsState{Page: "login", Return: ret})
+		return
+	}
 	status := http.StatusOK
 	if errMsg != "" {
 		status = http.StatusUnauthorized
@@ -18,38 +22,72 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, ret, errMsg s
 	})
 }
 
-// localPath reports whether p is a path on this server, so that the login
-// form's return parameter cannot send the browser elsewhere (RFC 9700 §4.11).
+// loginForm is the login page on its own, GET /login?return_to=PATH: after
+// login the browser goes to PATH if it is a path on this server.
+func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
+	s.loginPage(w, r, r.URL.Query().Get("return_to"), "")
+}
+
+// localPath reports whether p is a path on this server: it starts with a
+// single "/", and has no backslash or control character, which browsers
+// read as "/" or drop (so "/\\evil" and "/\t/evil" are "//evil"), so that
+// the login's return_to cannot send the browser elsewhere (RFC 9700
+// §4.11).
 func localPath(p string) bool {
-	return strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") && !strings.ContainsAny(p, "\\\r\n")
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
+		return false
+	}
+	for _, c := range p {
+		if c == '\\' || c < 0x20 || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// afterLogin is where the browser goes after logging in, given the return
+// path asked for: that path if it is local, else the home page. Under the
+// login-open-redirect weakness it is whatever was asked for.
+func (s *Server) afterLogin(ret string) string {
+	if localPath(ret) || (ret != "" && s.weakened(LoginOpenRedirect)) {
+		return ret
+	}
+	return "/"
 }
 
 // login checks the user's credentials and starts a session.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	ret := r.PostFormValue("return")
-	if !localPath(ret) {
-		ret = "/"
-	}
+	ret := s.afterLogin(r.PostFormValue("return"))
 	if !s.csrfValid(r) {
 		s.errorPage(w, http.StatusForbidden, "The form expired or was not sent from this site. Go back and try again.")
 		return
 	}
-	user, pass := r.PostFormValue("username"), r.PostFormValue("password")
+	user := r.PostFormValue("username")
+	if !s.checkPassword(user, r.PostFormValue("password")) {
+		s.loginPage(w, r, ret, "Wrong username or password.")
+		return
+	}
+	s.startSession(w, user)
+	s.redirectAfterPost(w, r, ret)
+}
+
+// checkPassword reports whether user exists and pass is their password.
+func (s *Server) checkPassword(user, pass string) bool {
 	ok := false
 	for _, u := range s.cfg.Users {
 		if u.Username == user && subtle.ConstantTimeCompare([]byte(u.Password), []byte(pass)) == 1 {
 			ok = true
 		}
 	}
-	if !ok {
-		s.loginPage(w, r, ret, "Wrong username or password.")
-		return
-	}
+	return ok
+}
+
+// startSession logs user in: a new session and its cookie.
+func (s *Server) startSession(w http.ResponseWriter, user string) {
 	sid := randomToken(24)
 	s.store.mu.Lock()
-	s.store.sessions[sid] = user
+	s.store.sessions[sid] = &session{username: user, expires: s.now().Add(s.cfg.SessionTTL)}
 	s.store.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: sid, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Secure: strings.HasPrefix(s.Issuer(), "https:")})
-	s.redirectAfterPost(w, r, ret)
 }

@@ -33,6 +33,7 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 		"registration_endpoint":                          s.endpoint("/register"),
 		"jwks_uri":                                       s.endpoint("/jwks"),
 		"userinfo_endpoint":                              s.endpoint("/userinfo"),
+		"end_session_endpoint":                           s.endpoint("/logout"),
 		"scopes_supported":                               s.cfg.Scopes,
 		"response_types_supported":                       responseTypes,
 		"response_modes_supported":                       []string{"query", "fragment"},

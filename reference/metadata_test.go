@@ -33,6 +33,7 @@ func TestMetadata(t *testing.T) {
 				"registration_endpoint":         e.url + "/register",
 				"jwks_uri":                      e.url + "/jwks",
 				"userinfo_endpoint":             e.url + "/userinfo",
+				"end_session_endpoint":          e.url + "/logout",
 				"response_types_supported":      []any{"code"},
 				"grant_types_supported": []any{"authorization_code", "refresh_token", "client_credentials",
 					reference.GrantDeviceCode},

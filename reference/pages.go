@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
+	"errors"
 	"html/template"
 	"net/http"
 	"strings"
@@ -21,6 +22,10 @@ type pageData struct {
 	CSRF, ReqID, Return   string
 	Client, Scope         string
 	UserCode              string
+	// NoDeny leaves the Deny button off (the consent-no-deny quirk).
+	NoDeny bool
+	// State is the JSON state of a page of the js-login app.
+	State string
 }
 
 const (
@@ -48,6 +53,17 @@ func (s *Server) errorPage(w http.ResponseWriter, status int, msg string) {
 	s.renderPage(w, status, "message", pageData{Title: "Request refused", Message: msg})
 }
 
+// formTooLarge answers a form that could not be read: 413 when it is over
+// the body limit, else 400.
+func (s *Server) formTooLarge(w http.ResponseWriter, err error) {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		s.errorPage(w, http.StatusRequestEntityTooLarge, "The form is too large.")
+		return
+	}
+	s.errorPage(w, http.StatusBadRequest, "The form cannot be read.")
+}
+
 // csrfToken returns the anti-CSRF token of this browser, setting the cookie
 // it is derived from when the browser has none (signed double submit).
 func (s *Server) csrfToken(w http.ResponseWriter, r *http.Request) string {
@@ -64,6 +80,16 @@ func (s *Server) csrfFor(v string) string {
 	m := hmac.New(sha256.New, s.csrfKey)
 	m.Write([]byte(v))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// csrfHeaderValid reports whether a request of the js-login app carries
+// the token of its cookie in the X-CSRF-Token header.
+func (s *Server) csrfHeaderValid(r *http.Request) bool {
+	c, err := r.Cookie(csrfCookie)
+	if err != nil || c.Value == "" {
+		return false
+	}
+	return hmac.Equal([]byte(r.Header.Get(csrfHeader)), []byte(s.csrfFor(c.Value)))
 }
 
 // csrfValid reports whether a posted form carries the token of its cookie.
@@ -83,7 +109,11 @@ func (s *Server) sessionUser(r *http.Request) (sid, username string) {
 	}
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
-	return c.Value, s.store.sessions[c.Value]
+	sess := s.store.sessions[c.Value]
+	if sess == nil || s.now().After(sess.expires) {
+		return "", ""
+	}
+	return c.Value, sess.username
 }
 
 // redirectAfterPost answers a form post with 303 See Other (RFC 9700 §4.12),

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -41,19 +42,16 @@ type Client struct {
 	// registration: client_secret_basic, client_secret_post or none. The
 	// server accepts both secret methods from every confidential client.
 	AuthMethod string `json:"token_endpoint_auth_method,omitempty" yaml:"auth_method,omitempty"`
+	// PostLogoutRedirectURIs are where the end-session endpoint may send
+	// the browser after logging out (OpenID Connect RP-Initiated Logout
+	// 1.0 §3.1).
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris" yaml:"post_logout_redirect_uris,omitempty"`
 }
 
 // Public reports whether the client has no secret.
 func (c *Client) Public() bool { return c.Secret == "" }
 
-func (c *Client) allowsGrant(grant string) bool {
-	for _, g := range c.GrantTypes {
-		if g == grant {
-			return true
-		}
-	}
-	return false
-}
+func (c *Client) allowsGrant(grant string) bool { return slices.Contains(c.GrantTypes, grant) }
 
 // User is a resource owner who can log in at the reference server.
 type User struct {
@@ -81,6 +79,13 @@ type Config struct {
 	RefreshTTL     time.Duration // refresh token lifetime
 	DeviceTTL      time.Duration // device_code and user_code lifetime
 	DeviceInterval time.Duration // minimum polling interval (RFC 8628 §3.2)
+	SessionTTL     time.Duration // how long a login in the browser lasts
+
+	// RefreshGrace keeps a rotated refresh token usable for this long after
+	// its rotation, as Auth0 and Okta do: a replay within it gets a fresh
+	// token pair and is not taken for reuse. Zero, the default, allows no
+	// grace (RFC 9700 §4.14.2). [QuirkRefreshGrace] sets it to 10 s.
+	RefreshGrace time.Duration
 
 	// Implicit switches the implicit grant (response_type=token) on. It is
 	// off by default, as RFC 9700 §2.1.2 asks.
@@ -105,6 +110,10 @@ const (
 // [DefaultConfig]. Nothing serves it: the harness catches the navigation.
 const DefaultRedirectURI = "https://client.oauthcheck.test/cb"
 
+// DefaultPostLogoutRedirectURI is the post-logout redirect URI registered
+// for the clients of [DefaultConfig] that have a redirect URI.
+const DefaultPostLogoutRedirectURI = "https://client.oauthcheck.test/logged-out"
+
 // DefaultConfig returns a configuration with one user and a client for every
 // role of the oauthcheck config file. Passwords and secrets are random, so
 // two servers never share them.
@@ -113,16 +122,17 @@ func DefaultConfig() Config {
 	publicGrants := []string{"authorization_code", "refresh_token"}
 	deviceGrants := []string{GrantDeviceCode, "refresh_token"}
 	redirects := []string{DefaultRedirectURI}
+	loggedOut := []string{DefaultPostLogoutRedirectURI}
 	return Config{
 		Users: []User{{Username: "alice", Password: randomToken(12)}},
 		Clients: []Client{
-			{ID: "oauthcheck-a", Secret: randomToken(24), RedirectURIs: redirects, GrantTypes: webGrants},
-			{ID: "oauthcheck-b", Secret: randomToken(24), RedirectURIs: redirects, GrantTypes: webGrants},
-			{ID: "oauthcheck-p", RedirectURIs: redirects, GrantTypes: publicGrants, AuthMethod: "none"},
-			{ID: "oauthcheck-p2", RedirectURIs: redirects, GrantTypes: publicGrants, AuthMethod: "none"},
+			{ID: "oauthcheck-a", Secret: randomToken(24), RedirectURIs: redirects, GrantTypes: webGrants, PostLogoutRedirectURIs: loggedOut},
+			{ID: "oauthcheck-b", Secret: randomToken(24), RedirectURIs: redirects, GrantTypes: webGrants, PostLogoutRedirectURIs: loggedOut},
+			{ID: "oauthcheck-p", RedirectURIs: redirects, GrantTypes: publicGrants, AuthMethod: "none", PostLogoutRedirectURIs: loggedOut},
+			{ID: "oauthcheck-p2", RedirectURIs: redirects, GrantTypes: publicGrants, AuthMethod: "none", PostLogoutRedirectURIs: loggedOut},
 			{ID: "oauthcheck-d", GrantTypes: deviceGrants, AuthMethod: "none"},
 			{ID: "oauthcheck-d2", GrantTypes: deviceGrants, AuthMethod: "none"},
-			{ID: "oauthcheck-s", Secret: "a:b+c%d/e f&" + randomToken(16), RedirectURIs: redirects, GrantTypes: webGrants},
+			{ID: "oauthcheck-s", Secret: "a:b+c%d/e f&" + randomToken(16), RedirectURIs: redirects, GrantTypes: webGrants, PostLogoutRedirectURIs: loggedOut},
 		},
 		Scopes:         []string{"openid", "profile", "email", "api"},
 		DefaultScope:   "openid profile",
@@ -131,6 +141,7 @@ func DefaultConfig() Config {
 		RefreshTTL:     24 * time.Hour,
 		DeviceTTL:      10 * time.Minute,
 		DeviceInterval: 5 * time.Second,
+		SessionTTL:     12 * time.Hour,
 	}
 }
 
@@ -150,6 +161,7 @@ var ClientRoles = map[string]string{
 type Server struct {
 	cfg        Config
 	weak       map[Weakness]bool
+	quirk      map[Quirk]bool
 	signingKey *rsa.PrivateKey
 	keyID      string
 	csrfKey    []byte
@@ -204,7 +216,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	def := DefaultConfig()
 	for _, d := range []struct{ v, def *time.Duration }{
 		{&cfg.CodeTTL, &def.CodeTTL}, {&cfg.AccessTTL, &def.AccessTTL}, {&cfg.RefreshTTL, &def.RefreshTTL},
-		{&cfg.DeviceTTL, &def.DeviceTTL}, {&cfg.DeviceInterval, &def.DeviceInterval},
+		{&cfg.DeviceTTL, &def.DeviceTTL}, {&cfg.DeviceInterval, &def.DeviceInterval}, {&cfg.SessionTTL, &def.SessionTTL},
 	} {
 		if *d.v <= 0 {
 			*d.v = *d.def
@@ -216,9 +228,12 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	if cfg.DefaultScope == "" {
 		cfg.DefaultScope = def.DefaultScope
 	}
+	cfg.Clients = cloneClients(cfg.Clients)
+	cfg.Scopes = slices.Clone(cfg.Scopes)
 	s := &Server{
 		cfg:     cfg,
 		weak:    map[Weakness]bool{},
+		quirk:   map[Quirk]bool{},
 		csrfKey: []byte(randomToken(32)),
 		now:     time.Now,
 		store:   newStore(),
@@ -243,13 +258,13 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		return nil, fmt.Errorf("reference: key id: %w", err)
 	}
 	s.keyID = thumb
+	s.applyQuirks()
 	seen := map[string]bool{}
-	for _, c := range cfg.Clients {
+	for _, c := range cloneClients(s.cfg.Clients) {
 		if c.ID == "" || seen[c.ID] {
 			return nil, fmt.Errorf("reference: client id %q is empty or repeated", c.ID)
 		}
 		seen[c.ID] = true
-		c := c
 		if c.AuthMethod == "" {
 			c.AuthMethod = "client_secret_basic"
 			if c.Public() {
@@ -265,6 +280,19 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	}
 	s.routes()
 	return s, nil
+}
+
+// cloneClients copies clients with their slices, so that the server never
+// shares them with its caller (DefaultConfig's clients share theirs).
+func cloneClients(cs []Client) []Client {
+	out := slices.Clone(cs)
+	for i := range out {
+		out[i].RedirectURIs = slices.Clone(out[i].RedirectURIs)
+		out[i].GrantTypes = slices.Clone(out[i].GrantTypes)
+		out[i].Scopes = slices.Clone(out[i].Scopes)
+		out[i].PostLogoutRedirectURIs = slices.Clone(out[i].PostLogoutRedirectURIs)
+	}
+	return out
 }
 
 // SetIssuer sets the issuer identifier, for servers whose address is known
@@ -320,8 +348,15 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /.well-known/openid-configuration", s.metadata)
 	m.HandleFunc("GET /authorize", s.authorize)
 	m.HandleFunc("GET /authorize/resume", s.authorizeResume)
+	m.HandleFunc("GET /login", s.loginForm)
 	m.HandleFunc("POST /login", s.login)
+	m.HandleFunc("GET /logout", s.logout)
+	m.HandleFunc("POST /logout", s.logout)
 	m.HandleFunc("POST /consent", s.consent)
+	m.HandleFunc("POST /api/login", s.apiLogin)
+	m.HandleFunc("POST /api/consent", s.apiConsent)
+	m.HandleFunc("GET /continue", s.continuePage)
+	m.HandleFunc("GET /assets/app.js", s.appScript)
 	m.HandleFunc("POST /token", s.token)
 	m.HandleFunc("/token", s.tokenOtherMethod)
 	m.HandleFunc("POST /device_authorization", s.deviceAuthorization)

@@ -4,20 +4,22 @@ import (
 	"encoding/json"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
 // registration is the client metadata of RFC 7591 §2 that the server reads.
 type registration struct {
-	RedirectURIs  []string `json:"redirect_uris,omitempty"`
-	GrantTypes    []string `json:"grant_types,omitempty"`
-	ResponseTypes []string `json:"response_types,omitempty"`
-	AuthMethod    string   `json:"token_endpoint_auth_method,omitempty"`
-	ClientName    string   `json:"client_name,omitempty"`
-	Scope         string   `json:"scope,omitempty"`
+	RedirectURIs []string `json:"redirect_uris,omitempty"`
+	// PostLogoutRedirectURIs is of OpenID Connect RP-Initiated Logout §3.1.
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty"`
+	GrantTypes             []string `json:"grant_types,omitempty"`
+	ResponseTypes          []string `json:"response_types,omitempty"`
+	AuthMethod             string   `json:"token_endpoint_auth_method,omitempty"`
+	ClientName             string   `json:"client_name,omitempty"`
+	Scope                  string   `json:"scope,omitempty"`
 }
 
 // register is the dynamic client registration endpoint (RFC 7591 §3). It is
@@ -46,7 +48,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		req.AuthMethod = "client_secret_basic"
 	}
 	c := &Client{ID: "dyn-" + randomToken(12), RedirectURIs: req.RedirectURIs, GrantTypes: req.GrantTypes,
-		AuthMethod: req.AuthMethod, Scopes: strings.Fields(req.Scope)}
+		AuthMethod: req.AuthMethod, Scopes: strings.Fields(req.Scope), PostLogoutRedirectURIs: req.PostLogoutRedirectURIs}
 	usesRedirect := false
 	for _, g := range req.GrantTypes {
 		switch g {
@@ -80,7 +82,9 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		regErr("invalid_redirect_uri", "the authorization code grant needs redirect_uris")
 		return
 	}
-	for _, u := range req.RedirectURIs {
+	// Post-logout redirect URIs follow the rules of redirect URIs
+	// (RP-Initiated Logout §3.1).
+	for _, u := range slices.Concat(req.RedirectURIs, req.PostLogoutRedirectURIs) {
 		if msg := checkRedirectURI(u); msg != "" && !(s.weakened(RegistrationLax) && strings.HasPrefix(u, "http://")) {
 			regErr("invalid_redirect_uri", msg)
 			return
@@ -110,6 +114,9 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		resp["client_secret"] = c.Secret
 		resp["client_secret_expires_at"] = 0
 	}
+	if len(c.PostLogoutRedirectURIs) > 0 {
+		resp["post_logout_redirect_uris"] = c.PostLogoutRedirectURIs
+	}
 	if req.ClientName != "" {
 		resp["client_name"] = req.ClientName
 	}
@@ -127,12 +134,9 @@ func checkRedirectURI(u string) string {
 		return "redirect URI " + u + " is not an absolute URL"
 	case p.Fragment != "" || strings.Contains(u, "#"):
 		return "redirect URI " + u + " has a fragment"
-	case p.Scheme == "https":
+	case p.Scheme == "https", loopbackRedirect(p):
 		return ""
 	case p.Scheme == "http":
-		if ip := net.ParseIP(p.Hostname()); (ip != nil && ip.IsLoopback()) || p.Hostname() == "localhost" {
-			return ""
-		}
 		return "redirect URI " + u + " uses http on a host that is not loopback"
 	}
 	return "redirect URI " + u + " has an unsupported scheme"

@@ -87,7 +87,7 @@ func TestRegister(t *testing.T) {
 		params.Set("client_id", id)
 		params.Set("redirect_uri", "http://127.0.0.1:50000/cb")
 		code := e.codeFor(t, params)
-		form := exchangeForm(code, verifier)
+		form := e.exchangeForm(code, verifier)
 		form.Set("redirect_uri", "http://127.0.0.1:50000/cb")
 		r := e.token(t, form, postAuth(id, ""))
 		if r.Status != http.StatusOK {

@@ -4,7 +4,9 @@ import "net/http"
 
 // revoke is the revocation endpoint (RFC 7009 §2). Unknown tokens get 200;
 // a token of another client is refused and kept; revoking a refresh token
-// revokes the whole grant, its access tokens included (§2.1).
+// revokes the whole grant, its access tokens included (§2.1). Under the
+// revocation-eventual quirk a revocation takes effect later: "in practice,
+// there could be a propagation delay" (§2.1).
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 	form, e := parseForm(r)
 	if e != nil {
@@ -24,6 +26,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 	defer s.store.mu.Unlock()
 	// token_type_hint only orders a search; one lookup covers every type.
 	t := s.store.tokens[form.Get("token")]
+	at := s.revocationTime(s.now())
 	hint := form.Get("token_type_hint")
 	switch {
 	case t == nil:
@@ -35,13 +38,13 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 	case t.kind == refreshToken && s.weakened(RevokeNoop):
 	case t.kind == refreshToken:
 		if g := s.store.grants[t.grantID]; g != nil && s.weakened(RevokeNoCascade) {
-			g.refreshRevoked = true
+			revokeAt(&g.refreshRevokedAt, at)
 		} else if g != nil {
-			g.revoked = true
+			revokeAt(&g.revokedAt, at)
 		}
 	case s.weakened(RevokeAccessNoop):
 	default:
-		t.revoked = true
+		revokeAt(&t.revokedAt, at)
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)

@@ -14,7 +14,7 @@ type store struct {
 
 	clients      map[string]*Client
 	authRequests map[string]*authRequest // by request id
-	sessions     map[string]string       // session id -> username
+	sessions     map[string]*session     // by session id, the cookie's value
 	codes        map[string]*authCode
 	grants       map[string]*grant
 	tokens       map[string]*token // access and refresh tokens by value
@@ -22,21 +22,32 @@ type store struct {
 	userCodes    map[string]*deviceAuth // by normalised user code
 	failures     map[string][]time.Time // username -> times of wrong user codes
 	authFailures map[string][]time.Time // client id -> times of wrong secrets
+	clientPolls  map[string]*pollState  // client id -> polling, under throttle-per-client
+	// continuations are the "Continue" pages of the js-login quirk, by id.
+	continuations map[string]*continuation
 }
 
 func newStore() *store {
 	return &store{
-		clients:      map[string]*Client{},
-		authRequests: map[string]*authRequest{},
-		sessions:     map[string]string{},
-		codes:        map[string]*authCode{},
-		grants:       map[string]*grant{},
-		tokens:       map[string]*token{},
-		devices:      map[string]*deviceAuth{},
-		userCodes:    map[string]*deviceAuth{},
-		failures:     map[string][]time.Time{},
-		authFailures: map[string][]time.Time{},
+		clients:       map[string]*Client{},
+		authRequests:  map[string]*authRequest{},
+		sessions:      map[string]*session{},
+		codes:         map[string]*authCode{},
+		grants:        map[string]*grant{},
+		tokens:        map[string]*token{},
+		devices:       map[string]*deviceAuth{},
+		userCodes:     map[string]*deviceAuth{},
+		failures:      map[string][]time.Time{},
+		authFailures:  map[string][]time.Time{},
+		clientPolls:   map[string]*pollState{},
+		continuations: map[string]*continuation{},
 	}
+}
+
+// session is a user's login in a browser.
+type session struct {
+	username string
+	expires  time.Time
 }
 
 // authRequest is a validated authorization request waiting for the user.
@@ -70,6 +81,7 @@ type authCode struct {
 	expires     time.Time
 	redeemed    bool
 	grantID     string // the grant its tokens belong to, once redeemed
+	sessionID   string // the browser session that approved it
 }
 
 // grant groups the tokens that come from one authorization: revoking it
@@ -79,10 +91,16 @@ type grant struct {
 	clientID string
 	username string // empty for client credentials
 	scope    string // what the user granted
-	revoked  bool
-	// refreshRevoked revokes the grant's refresh tokens but not its access
-	// tokens (the refresh-reuse-keeps-access and revoke-no-cascade weaknesses).
-	refreshRevoked bool
+	// sessionID is the browser session whose user approved the grant;
+	// logging out of it revokes the grant's refresh tokens.
+	sessionID string
+	// revokedAt, when set, is when the grant and all its tokens stop
+	// working: at once, or later under the revocation-eventual quirk.
+	revokedAt time.Time
+	// refreshRevokedAt revokes the grant's refresh tokens but not its
+	// access tokens (logout, and the refresh-reuse-keeps-access and
+	// revoke-no-cascade weaknesses).
+	refreshRevokedAt time.Time
 }
 
 type tokenKind string
@@ -94,16 +112,17 @@ const (
 
 // token is an issued access or refresh token.
 type token struct {
-	kind     tokenKind
-	grantID  string
-	clientID string
-	username string
-	scope    string
-	jti      string
-	issued   time.Time
-	expires  time.Time
-	revoked  bool
-	rotated  bool // a refresh token that has been exchanged
+	kind      tokenKind
+	grantID   string
+	clientID  string
+	username  string
+	scope     string
+	jti       string
+	issued    time.Time
+	expires   time.Time
+	revokedAt time.Time // when set, when it stops working
+	rotated   bool      // a refresh token that has been exchanged
+	rotatedAt time.Time
 }
 
 type deviceStatus int
@@ -121,19 +140,38 @@ type deviceAuth struct {
 	clientID   string
 	scope      string
 	expires    time.Time
-	interval   time.Duration
-	lastPoll   time.Time
+	poll       *pollState // its own, or its client's under throttle-per-client
 	status     deviceStatus
 	username   string
+	sessionID  string // the browser session that approved it
 	redeemed   bool
 }
 
+// pollState is what the slow_down rule measures (RFC 8628 §3.5): the last
+// poll and the interval, which slow_down raises.
+type pollState struct {
+	lastPoll time.Time
+	interval time.Duration
+}
+
+// active reports whether t works at now: known, unexpired and not revoked,
+// neither itself nor its grant.
 func (st *store) active(t *token, now time.Time) bool {
-	if t == nil || t.revoked || now.After(t.expires) {
+	if t == nil || past(t.revokedAt, now) || now.After(t.expires) {
 		return false
 	}
 	g := st.grants[t.grantID]
-	return g != nil && !g.revoked && !(t.kind == refreshToken && g.refreshRevoked)
+	return g != nil && !past(g.revokedAt, now) && !(t.kind == refreshToken && past(g.refreshRevokedAt, now))
+}
+
+// past reports whether the moment at is set and has come.
+func past(at, now time.Time) bool { return !at.IsZero() && !now.Before(at) }
+
+// revokeAt sets *field to at, unless an earlier revocation is already set.
+func revokeAt(field *time.Time, at time.Time) {
+	if field.IsZero() || at.Before(*field) {
+		*field = at
+	}
 }
 
 // randomToken returns n random bytes, base64url-encoded.

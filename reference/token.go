@@ -59,6 +59,10 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	if s.weakened(TokenResponseIncomplete) {
 		delete(resp, "token_type")
 	}
+	if s.weakened(TokenTextPlain) {
+		s.writeJSONAs(w, "text/plain; charset=utf-8", http.StatusOK, resp, true)
+		return
+	}
 	s.writeJSON(w, http.StatusOK, resp, true)
 }
 

@@ -29,7 +29,7 @@ func (s *Server) grantAuthorizationCode(c *Client, form url.Values) (map[string]
 		return nil, errInvalidGrant("the code was issued to another client")
 	case code.redeemed && !s.weakened(CodeReuse):
 		if g := st.grants[code.grantID]; g != nil && !s.weakened(CodeReplayKeepsTokens) {
-			g.revoked = true
+			revokeAt(&g.revokedAt, s.revocationTime(s.now()))
 		}
 		return nil, errInvalidGrant("the code was already used; the tokens issued from it are revoked")
 	case s.now().After(code.expires) && !s.weakened(CodeNoExpiry):
@@ -53,9 +53,10 @@ func (s *Server) grantAuthorizationCode(c *Client, form url.Values) (map[string]
 	g := st.grants[code.grantID]
 	if g == nil {
 		g = s.newGrant(code.clientID, code.username, code.scope)
+		g.sessionID = code.sessionID
 		code.grantID = g.id
 	}
-	resp, err := s.issue(g, code.scope, c.allowsGrant("refresh_token"), code.nonce)
+	resp, err := s.issue(g, code.scope, c.allowsGrant("refresh_token") && s.grantsRefresh(code.scope), code.nonce)
 	if err != nil {
 		return nil, errServer(err)
 	}

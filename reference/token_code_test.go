@@ -52,7 +52,7 @@ func TestCodeExchangeHeaders(t *testing.T) {
 	e := start(t, nil)
 	code, verifier := e.code(t, reference.RoleConfidential)
 	for i, wantStatus := range []int{http.StatusOK, http.StatusBadRequest} {
-		r := e.token(t, exchangeForm(code, verifier), e.as(t, reference.RoleConfidential))
+		r := e.token(t, e.exchangeForm(code, verifier), e.as(t, reference.RoleConfidential))
 		if r.Status != wantStatus {
 			t.Fatalf("exchange %d: got %d; want %d\n%s", i+1, r.Status, wantStatus, r)
 		}
@@ -208,8 +208,8 @@ func TestCodeExchangeErrors(t *testing.T) {
 				verifier = ""
 			}
 			code := e.codeFor(t, params)
-			good := exchangeForm(code, verifier)
-			bad := exchangeForm(code, verifier)
+			good := e.exchangeForm(code, verifier)
+			bad := e.exchangeForm(code, verifier)
 			sender := tt.edit(t, bad)
 			var auth clientAuth
 			switch sender {
@@ -235,7 +235,7 @@ func TestCodeExchangeErrors(t *testing.T) {
 // A client that may not use the grant gets unauthorized_client.
 func TestCodeGrantNotAllowed(t *testing.T) {
 	e := start(t, nil)
-	r := e.token(t, exchangeForm("whatever", ""), e.as(t, reference.RoleDevice))
+	r := e.token(t, e.exchangeForm("whatever", ""), e.as(t, reference.RoleDevice))
 	if r.Status != http.StatusBadRequest || r.Error() != "unauthorized_client" {
 		t.Errorf("device client redeeming a code: got %d %s; want 400 unauthorized_client", r.Status, r.Error())
 	}

@@ -88,6 +88,11 @@ const (
 	JWTTypJWT               Weakness = "jwt-typ-jwt"
 	JWTUnknownKid           Weakness = "jwt-unknown-kid"
 	JWTNoJTI                Weakness = "jwt-no-jti"
+	TokenTextPlain          Weakness = "token-text-plain"
+	TLSLegacyVersions       Weakness = "tls-legacy-versions"
+	HTTPEndpointsToo        Weakness = "http-endpoints-too"
+	LogoutOpenRedirect      Weakness = "logout-open-redirect"
+	LoginOpenRedirect       Weakness = "login-open-redirect"
 )
 
 // WeaknessInfo describes a [Weakness].
@@ -174,6 +179,11 @@ var weaknesses = []WeaknessInfo{
 	{JWTTypJWT, "JWT access tokens are typed at+jwt (RFC 9068 §2.1)", []string{"JWTAT-TYP"}},
 	{JWTUnknownKid, "JWT access tokens name a kid of the JWK Set (RFC 9068 §2.1)", []string{"JWTAT-SIGNATURE"}},
 	{JWTNoJTI, "JWT access tokens carry jti (RFC 9068 §2.2)", []string{"JWTAT-REQUIRED-CLAIMS"}},
+	{TokenTextPlain, "token responses are served as application/json (RFC 6749 §5.1)", []string{"TOKEN-RESPONSE-FORMAT"}},
+	{TLSLegacyVersions, "served over TLS, the server refuses TLS 1.0 and 1.1 (RFC 8996 §5, §6; RFC 9325 §3.1.1)", []string{"TLS-MODERN-VERSIONS"}},
+	{HTTPEndpointsToo, "served over TLS, the port answers no plain http request with OAuth processing (RFC 6749 §1.6, §3.1, §3.2)", []string{"TLS-HTTPS-ENFORCED"}},
+	{LogoutOpenRedirect, "the end-session endpoint redirects only to a post_logout_redirect_uri registered for the named client (RFC 9700 §4.11.2; RP-Initiated Logout §2)", []string{"OPENREDIR-AS-AUX-ENDPOINTS"}},
+	{LoginOpenRedirect, "the login page's return_to leads only to a path on the server (RFC 9700 §4.11.2)", []string{"OPENREDIR-AS-AUX-ENDPOINTS"}},
 }
 
 // AllWeaknesses returns every weakness, in a stable order.

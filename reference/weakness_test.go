@@ -36,7 +36,7 @@ func ok(r *response) bool { return r.Status == http.StatusOK }
 // exchangeOK redeems code for role and reports whether it worked.
 func exchangeOK(t *testing.T, e *env, role, code, verifier string) (bool, map[string]any) {
 	t.Helper()
-	r := e.token(t, exchangeForm(code, verifier), e.as(t, role))
+	r := e.token(t, e.exchangeForm(code, verifier), e.as(t, role))
 	if !ok(r) {
 		return false, nil
 	}
@@ -185,7 +185,7 @@ var weaknessProbes = []weaknessProbe{{
 	reason:   "RFC 9700 §4.1.3: a redirect_uri that only starts with the registered one gets no code",
 	probe: func(t *testing.T, e *env) bool {
 		params := e.codeParams(t, reference.RolePublic, oauth2.GenerateVerifier())
-		params.Set("redirect_uri", reference.DefaultRedirectURI+".attacker.example/x")
+		params.Set("redirect_uri", e.redirect+".attacker.example/x")
 		return e.tryCode(t, params) == ""
 	},
 }, {
@@ -193,7 +193,7 @@ var weaknessProbes = []weaknessProbe{{
 	reason:   "RFC 6749 §4.1.3: the token request's redirect_uri must equal the authorization request's",
 	probe: func(t *testing.T, e *env) bool {
 		code, verifier := e.code(t, reference.RoleConfidential)
-		form := exchangeForm(code, verifier)
+		form := e.exchangeForm(code, verifier)
 		form.Set("redirect_uri", "https://attacker.example/cb")
 		return !ok(e.token(t, form, e.as(t, reference.RoleConfidential)))
 	},
@@ -297,7 +297,7 @@ var weaknessProbes = []weaknessProbe{{
 	weakness: reference.NoCacheHeaders,
 	reason:   "RFC 6749 §5.1: token responses carry Cache-Control: no-store and Pragma: no-cache",
 	probe: func(t *testing.T, e *env) bool {
-		r := e.token(t, ccForm(""), e.as(t, reference.RoleConfidential))
+		r := e.token(t, ccForm(""), e.as(t, e.ccRole))
 		return r.Header.Get("Cache-Control") == "no-store" && r.Header.Get("Pragma") == "no-cache"
 	},
 }, {
@@ -431,7 +431,7 @@ var weaknessProbes = []weaknessProbe{{
 	weakness: reference.CCRefreshToken,
 	reason:   "RFC 6749 §4.4.3: no refresh token for client_credentials",
 	probe: func(t *testing.T, e *env) bool {
-		_, has := e.token(t, ccForm(""), e.as(t, reference.RoleConfidential)).JSON(t)["refresh_token"]
+		_, has := e.token(t, ccForm(""), e.as(t, e.ccRole)).JSON(t)["refresh_token"]
 		return !has
 	},
 }, {
@@ -439,7 +439,7 @@ var weaknessProbes = []weaknessProbe{{
 	broad:    true,
 	reason:   "RFC 6749 §2.3.1: client_secret_basic works",
 	probe: func(t *testing.T, e *env) bool {
-		return ok(e.token(t, ccForm(""), e.as(t, reference.RoleConfidential)))
+		return ok(e.token(t, ccForm(""), e.as(t, e.ccRole)))
 	},
 }, {
 	weakness: reference.BasicNoFormDecoding,
@@ -472,7 +472,7 @@ var weaknessProbes = []weaknessProbe{{
 	weakness: reference.TokenResponseIncomplete,
 	reason:   "RFC 6749 §5.1: token_type is REQUIRED",
 	probe: func(t *testing.T, e *env) bool {
-		_, has := e.token(t, ccForm(""), e.as(t, reference.RoleConfidential)).JSON(t)["token_type"]
+		_, has := e.token(t, ccForm(""), e.as(t, e.ccRole)).JSON(t)["token_type"]
 		return has
 	},
 }, {
@@ -516,7 +516,7 @@ var weaknessProbes = []weaknessProbe{{
 	weakness: reference.LongAccessTokens,
 	reason:   "RFC 6750 §5.3: access tokens live at most an hour",
 	probe: func(t *testing.T, e *env) bool {
-		return e.token(t, ccForm(""), e.as(t, reference.RoleConfidential)).JSON(t)["expires_in"].(float64) <= 3600
+		return e.token(t, ccForm(""), e.as(t, e.ccRole)).JSON(t)["expires_in"].(float64) <= 3600
 	},
 }, {
 	weakness: reference.RefreshReuseKeepsAccess,
@@ -658,21 +658,21 @@ var weaknessProbes = []weaknessProbe{{
 	weakness: reference.JWTTypJWT,
 	reason:   "RFC 9068 §2.1: typ is at+jwt",
 	probe: func(t *testing.T, e *env) bool {
-		at := e.token(t, ccForm(""), e.as(t, reference.RoleConfidential)).JSON(t)["access_token"].(string)
+		at := e.token(t, ccForm(""), e.as(t, e.ccRole)).JSON(t)["access_token"].(string)
 		return strings.Contains(jwtPart(t, at, 0), `"typ":"at+jwt"`)
 	},
 }, {
 	weakness: reference.JWTUnknownKid,
 	reason:   "RFC 9068 §2.1: the kid is in the JWK Set",
 	probe: func(t *testing.T, e *env) bool {
-		at := e.token(t, ccForm(""), e.as(t, reference.RoleConfidential)).JSON(t)["access_token"].(string)
+		at := e.token(t, ccForm(""), e.as(t, e.ccRole)).JSON(t)["access_token"].(string)
 		return !strings.Contains(jwtPart(t, at, 0), "oauthcheck-unknown-key")
 	},
 }, {
 	weakness: reference.JWTNoJTI,
 	reason:   "RFC 9068 §2.2: jti is REQUIRED",
 	probe: func(t *testing.T, e *env) bool {
-		at := e.token(t, ccForm(""), e.as(t, reference.RoleConfidential)).JSON(t)["access_token"].(string)
+		at := e.token(t, ccForm(""), e.as(t, e.ccRole)).JSON(t)["access_token"].(string)
 		return strings.Contains(jwtPart(t, at, 1), `"jti"`)
 	},
 }}

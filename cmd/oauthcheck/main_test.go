@@ -115,6 +115,13 @@ func TestRunExitCodes(t *testing.T) {
 			reason:     "every name of the list is checked",
 		},
 		{
+			name:       "unknown quirk",
+			args:       []string{"reference", "--quirk", "js-login,nope"},
+			wantCode:   exitUsage,
+			wantStderr: []string{`"nope"`, "js-login", "refresh-grace-10s", "scope-reordered"},
+			reason:     "a bad --quirk is a usage error that lists the valid names",
+		},
+		{
 			name:       "unknown flag",
 			args:       []string{"reference", "--wekaen", "code-reuse"},
 			wantCode:   exitUsage,
@@ -206,6 +213,7 @@ func TestBuildReferenceConfigFile(t *testing.T) {
 		RefreshTTL:     def.RefreshTTL,
 		DeviceTTL:      def.DeviceTTL,
 		DeviceInterval: time.Second,
+		SessionTTL:     def.SessionTTL,
 		Implicit:       true,
 	}
 	if diff := cmp.Diff(want, srv.Config()); diff != "" {
@@ -256,6 +264,8 @@ func TestBuildReferenceFlags(t *testing.T) {
 		flags        func(t *testing.T) referenceFlags
 		wantImplicit bool
 		wantWeak     []reference.Weakness
+		wantQuirks   []reference.Quirk
+		wantGrace    time.Duration
 		wantErr      string // substring; "" means success
 		reason       string
 	}{
@@ -288,6 +298,21 @@ func TestBuildReferenceFlags(t *testing.T) {
 			flags:    func(*testing.T) referenceFlags { return referenceFlags{weaken: " pkce-optional , code-reuse,"} },
 			wantWeak: []reference.Weakness{reference.CodeReuse, reference.PKCEOptional},
 			reason:   "the list is trimmed and empty items are skipped",
+		},
+		{
+			name:       "quirks",
+			flags:      func(*testing.T) referenceFlags { return referenceFlags{quirk: "refresh-grace-10s, js-login,"} },
+			wantQuirks: []reference.Quirk{reference.QuirkRefreshGrace, reference.QuirkJSLogin},
+			wantGrace:  10 * time.Second,
+			reason:     "--quirk takes a list like --weaken; refresh-grace-10s sets the grace",
+		},
+		{
+			name: "refresh grace in the config",
+			flags: func(t *testing.T) referenceFlags {
+				return referenceFlags{config: writeConfig(t, "refresh_grace: 3s\n")}
+			},
+			wantGrace: 3 * time.Second,
+			reason:    "refresh_grace sets Config.RefreshGrace without the quirk",
 		},
 		{
 			name:    "unknown key",
@@ -329,6 +354,12 @@ func TestBuildReferenceFlags(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.wantWeak, srv.Weaknesses()); diff != "" {
 				t.Errorf("Weaknesses() mismatch (-want +got) (%s):\n%s", tt.reason, diff)
+			}
+			if diff := cmp.Diff(tt.wantQuirks, srv.Quirks()); diff != "" {
+				t.Errorf("Quirks() mismatch (-want +got) (%s):\n%s", tt.reason, diff)
+			}
+			if got := srv.Config().RefreshGrace; got != tt.wantGrace {
+				t.Errorf("RefreshGrace = %v, want %v (%s)", got, tt.wantGrace, tt.reason)
 			}
 		})
 	}

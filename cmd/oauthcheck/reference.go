@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -33,15 +33,22 @@ type referenceFile struct {
 	RefreshTTL     time.Duration      `yaml:"refresh_ttl"`
 	DeviceTTL      time.Duration      `yaml:"device_ttl"`
 	DeviceInterval time.Duration      `yaml:"device_interval"`
+	RefreshGrace   time.Duration      `yaml:"refresh_grace"`
+	SessionTTL     time.Duration      `yaml:"session_ttl"`
 	Implicit       bool               `yaml:"implicit"`
 }
 
 type referenceFlags struct {
 	addr        string
 	weaken      string
+	quirk       string
 	config      string
 	writeConfig string
 	implicit    bool
+	tls         bool
+	tlsCert     string
+	tlsKey      string
+	tlsCA       string
 }
 
 func newReferenceCmd() *cobra.Command {
@@ -51,14 +58,23 @@ func newReferenceCmd() *cobra.Command {
 		Short: "Serve the bundled reference authorization server",
 		Long: `Serve the bundled reference authorization server on a local address. It is strict by
 default and passes every check; --weaken switches single protections off, so that the
-checks that test them must fail.
+checks that test them must fail. --quirk switches on behaviour that the RFCs allow and
+real servers show; under a quirk no check may fail.
 
 It prints its issuer, its test user and its clients with their secrets: a local test
 server's secrets, printed nowhere else. --write-config writes the oauthcheck config file
 that tests it like any vendor:
 
   oauthcheck reference --addr 127.0.0.1:9443 --write-config ref.yaml &
-  oauthcheck run --target http://127.0.0.1:9443 --config ref.yaml` + weaknessHelp(),
+  oauthcheck run --target http://127.0.0.1:9443 --config ref.yaml
+
+--tls serves https (TLS 1.2 and 1.3) with a certificate from a CA made at start. The CA
+is written as ref-ca.pem beside the --write-config file (else to a temporary file, removed
+at stop), and the config's ca_file names it. --tls-cert and --tls-key serve a certificate
+of your own instead; --tls-ca then names the CA file to put in ca_file (it is not copied).` + weaknessHelp() + `
+
+Quirks (--quirk), each with the behaviour it switches on; under a quirk no check may FAIL:
+` + quirkHelp(),
 		Example: "  oauthcheck reference --weaken code-reuse,pkce-optional --write-config ref.yaml",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -70,9 +86,14 @@ that tests it like any vendor:
 	fl := cmd.Flags()
 	fl.StringVar(&f.addr, "addr", "127.0.0.1:9443", "address to listen on (host:port; port 0 picks a free one)")
 	fl.StringVar(&f.weaken, "weaken", "", "comma-separated weaknesses to switch on: "+strings.Join(reference.WeaknessNames(), ", "))
+	fl.StringVar(&f.quirk, "quirk", "", "comma-separated quirks to switch on (see Quirks above): "+strings.Join(reference.QuirkNames(), ", "))
 	fl.StringVar(&f.config, "config", "", "YAML file with users, clients, scopes and lifetimes (default: built-in clients and user)")
 	fl.StringVar(&f.writeConfig, "write-config", "", "write an oauthcheck config file for this server to `FILE`")
 	fl.BoolVar(&f.implicit, "implicit", false, "switch the implicit grant (response_type=token) on")
+	fl.BoolVar(&f.tls, "tls", false, "serve https with a certificate of a CA made at start (written as ref-ca.pem beside --write-config)")
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "serve https with the PEM certificate (chain) in `FILE`; needs --tls-key")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "the PEM private key of --tls-cert, in `FILE`")
+	fl.StringVar(&f.tlsCA, "tls-ca", "", "with --tls-cert: the CA certificate `FILE` to name as ca_file in --write-config")
 	return cmd
 }
 
@@ -103,7 +124,8 @@ func buildReference(f referenceFlags) (*reference.Server, error) {
 			dst *time.Duration
 			v   time.Duration
 		}{{&cfg.CodeTTL, rf.CodeTTL}, {&cfg.AccessTTL, rf.AccessTTL}, {&cfg.RefreshTTL, rf.RefreshTTL},
-			{&cfg.DeviceTTL, rf.DeviceTTL}, {&cfg.DeviceInterval, rf.DeviceInterval}} {
+			{&cfg.DeviceTTL, rf.DeviceTTL}, {&cfg.DeviceInterval, rf.DeviceInterval}, {&cfg.RefreshGrace, rf.RefreshGrace},
+			{&cfg.SessionTTL, rf.SessionTTL}} {
 			if d.v > 0 {
 				*d.dst = d.v
 			}
@@ -124,6 +146,15 @@ func buildReference(f referenceFlags) (*reference.Server, error) {
 		}
 		opts = append(opts, reference.WithWeakness(w))
 	}
+	for _, q := range strings.Split(f.quirk, ",") {
+		if strings.TrimSpace(q) == "" {
+			continue
+		}
+		if _, err := reference.ParseQuirk(q); err != nil {
+			return nil, usageError{err}
+		}
+		opts = append(opts, reference.WithQuirk(q))
+	}
 	srv, err := reference.New(cfg, opts...)
 	if err != nil {
 		return nil, usageError{err}
@@ -136,39 +167,138 @@ func serveReference(ctx context.Context, f referenceFlags, out io.Writer) error 
 	if err != nil {
 		return err
 	}
+	if err := checkTLSFlags(f); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return usagef("reference: listen on %s: %v; pick another --addr", f.addr, err)
 	}
 	defer ln.Close()
-	if err := srv.SetIssuer("http://" + ln.Addr().String()); err != nil {
+	host, _, _ := net.SplitHostPort(f.addr)
+	rt, err := setupTLS(f, host)
+	if err != nil {
+		return err
+	}
+	defer rt.cleanup()
+	scheme := "http://"
+	if rt.cert != nil {
+		scheme = "https://"
+	}
+	if err := srv.SetIssuer(scheme + ln.Addr().String()); err != nil {
 		return err
 	}
 	if f.writeConfig != "" {
-		if err := writeTargetConfig(f.writeConfig, srv); err != nil {
+		if err := writeTargetConfig(f.writeConfig, srv, rt.caFile); err != nil {
 			return err
 		}
 	}
-	printReference(out, srv, f.writeConfig)
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	printReference(out, srv, f.writeConfig, rt.caFile)
+	v := srv.Serve(ln, reference.ServeOptions{Certificate: rt.cert})
 	select {
-	case err := <-errc:
-		return fmt.Errorf("reference: serve: %w", err)
+	case <-v.Done():
+		return fmt.Errorf("reference: serve: %w", v.Err())
 	case <-ctx.Done():
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = hs.Shutdown(shutdown)
+		if err := v.Shutdown(shutdown); err != nil {
+			_ = v.Close()
+		}
 		fmt.Fprintln(out, "reference server stopped")
 		return nil
 	}
 }
 
+// referenceTLS is how the reference serves https: its certificate (nil for
+// plain http) and the CA file that the config names.
+type referenceTLS struct {
+	cert    *tls.Certificate
+	caFile  string // absolute, or "" when none is known
+	tempDir string // removed at stop
+}
+
+func (rt *referenceTLS) cleanup() {
+	if rt.tempDir != "" {
+		_ = os.RemoveAll(rt.tempDir)
+	}
+}
+
+func checkTLSFlags(f referenceFlags) error {
+	switch {
+	case (f.tlsCert == "") != (f.tlsKey == ""):
+		return usagef("reference: --tls-cert and --tls-key go together")
+	case f.tlsCA != "" && f.tlsCert == "":
+		return usagef("reference: --tls-ca names the CA of --tls-cert; with --tls the CA is made at start")
+	}
+	return nil
+}
+
+// setupTLS loads or makes the certificate that the flags ask for. A CA
+// made at start is written beside the --write-config file as ref-ca.pem,
+// else into a temporary directory.
+func setupTLS(f referenceFlags, host string) (*referenceTLS, error) {
+	rt := &referenceTLS{}
+	if f.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(f.tlsCert, f.tlsKey)
+		if err != nil {
+			return nil, usagef("reference: load --tls-cert and --tls-key: %v", err)
+		}
+		rt.cert = &cert
+		if f.tlsCA != "" {
+			abs, err := filepath.Abs(f.tlsCA)
+			if err != nil {
+				return nil, usagef("reference: --tls-ca: %v", err)
+			}
+			if _, err := os.Stat(abs); err != nil {
+				return nil, usagef("reference: --tls-ca: %v", err)
+			}
+			rt.caFile = abs
+		}
+		return rt, nil
+	}
+	if !f.tls {
+		return rt, nil
+	}
+	ca, err := reference.NewCA()
+	if err != nil {
+		return nil, err
+	}
+	var hosts []string
+	if ip := net.ParseIP(host); host != "" && (ip == nil || !ip.IsUnspecified()) {
+		hosts = append(hosts, host)
+	}
+	cert, err := ca.Leaf(hosts...)
+	if err != nil {
+		return nil, err
+	}
+	rt.cert = &cert
+	dir := ""
+	if f.writeConfig != "" {
+		dir = filepath.Dir(f.writeConfig)
+	} else {
+		if rt.tempDir, err = os.MkdirTemp("", "oauthcheck-reference-"); err != nil {
+			return nil, fmt.Errorf("reference: write the CA: %w", err)
+		}
+		dir = rt.tempDir
+	}
+	path, err := filepath.Abs(filepath.Join(dir, "ref-ca.pem"))
+	if err == nil {
+		err = os.WriteFile(path, ca.PEM(), 0o644) // a certificate: public
+	}
+	if err != nil {
+		rt.cleanup()
+		return nil, usagef("reference: write the CA certificate %s: %v", path, err)
+	}
+	rt.caFile = path
+	return rt, nil
+}
+
 // writeTargetConfig writes the oauthcheck config file that tests srv,
 // atomically, so that a run waiting for the file never reads half of it.
-func writeTargetConfig(path string, srv *reference.Server) error {
-	raw, err := reftarget.TargetConfig(srv).Marshal()
+func writeTargetConfig(path string, srv *reference.Server, caFile string) error {
+	tc := reftarget.TargetConfig(srv)
+	tc.CAFile = caFile
+	raw, err := tc.Marshal()
 	if err != nil {
 		return err
 	}
@@ -192,7 +322,7 @@ func writeTargetConfig(path string, srv *reference.Server) error {
 	return nil
 }
 
-func printReference(out io.Writer, srv *reference.Server, written string) {
+func printReference(out io.Writer, srv *reference.Server, written, caFile string) {
 	cfg := srv.Config()
 	fmt.Fprintln(out, "oauthcheck reference server")
 	fmt.Fprintf(out, "issuer:     %s\n", srv.Issuer())
@@ -206,6 +336,15 @@ func printReference(out io.Writer, srv *reference.Server, written string) {
 		weak = strings.Join(names, ", ")
 	}
 	fmt.Fprintf(out, "weaknesses: %s\n", weak)
+	quirks := "none"
+	if qs := srv.Quirks(); len(qs) > 0 {
+		var names []string
+		for _, q := range qs {
+			names = append(names, string(q))
+		}
+		quirks = strings.Join(names, ", ")
+	}
+	fmt.Fprintf(out, "quirks:     %s\n", quirks)
 	for _, u := range cfg.Users {
 		fmt.Fprintf(out, "user:       %s  password %s\n", u.Username, u.Password)
 	}
@@ -229,8 +368,29 @@ func printReference(out io.Writer, srv *reference.Server, written string) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", role, c.ID, secret, strings.Join(c.GrantTypes, " "))
 	}
 	tw.Flush()
+	if caFile != "" {
+		fmt.Fprintf(out, "ca:         %s\n", caFile)
+	}
 	if written != "" {
 		fmt.Fprintf(out, "config:     %s (oauthcheck run --target %s --config %s)\n", written, srv.Issuer(), written)
 	}
 	fmt.Fprintln(out, "Serving; stop with Ctrl-C.")
+}
+
+// quirkHelp lists the quirks with their behaviour, for the command's help.
+func quirkHelp() string {
+	var b strings.Builder
+	for _, q := range reference.AllQuirks() {
+		fmt.Fprintf(&b, "  %s\n", q.Name)
+		line := "     "
+		for _, w := range strings.Fields(q.Behaviour) {
+			if len(line)+1+len(w) > 90 {
+				b.WriteString(line + "\n")
+				line = "     "
+			}
+			line += " " + w
+		}
+		b.WriteString(line + "\n")
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
