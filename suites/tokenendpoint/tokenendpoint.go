@@ -100,7 +100,7 @@ var _ = check.It("TOKEN-RESPONSE-FORMAT", func(c *check.C) {
 		}
 		c.Pass("the %s token response is JSON with access_token, token_type %s and expires_in %v", grant, t.TokenType, t.ExpiresIn)
 	}
-}, check.Control("token-response-incomplete", check.Fail))
+}, check.Control("token-response-incomplete", check.Fail), check.Control("token-text-plain", check.Fail))
 
 // RFC 6749 §5.2: errors are 400 (401 for invalid_client) JSON with an
 // error from the registered set.
