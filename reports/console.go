@@ -40,6 +40,18 @@ func WriteSummary(w io.Writer, results []Result, meta Meta, opts ConsoleOptions)
 				p.printf("  %s\n", s)
 			}
 		}
+		if pf := meta.Preflight; pf != nil {
+			p.printf("\n%s\n", p.paint("1;35", "The login preflight could not complete: the browser checks are ERROR."))
+			for _, l := range pf.Lines() {
+				p.printf("  %s\n", l)
+			}
+			if pf.Script != "" {
+				p.printf("  a starter login script for this page (save it, adjust it, and name it in the config's login:):\n")
+				for _, l := range strings.Split(strings.TrimRight(pf.Script, "\n"), "\n") {
+					p.printf("    %s\n", l)
+				}
+			}
+		}
 		if len(meta.Problems) > 0 {
 			p.printf("\n%s\n", p.paint("1;31", "Problems outside the checks:"))
 			for _, pr := range meta.Problems {

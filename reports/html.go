@@ -85,6 +85,8 @@ type htmlData struct {
 	ByLevel  []htmlRow
 	Groups   []htmlGroup
 	Stale    []StaleExpectation
+	// PreflightShot is the preflight's screenshot as a data URL.
+	PreflightShot template.URL
 }
 
 type htmlCell struct {
@@ -146,6 +148,9 @@ func newHTMLData(results []Result, meta Meta) htmlData {
 	}
 	if !meta.Start.IsZero() {
 		d.Started = meta.Start.UTC().Format(time.RFC3339)
+	}
+	if pf := meta.Preflight; pf != nil && isPNG(pf.Screenshot) {
+		d.PreflightShot = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(pf.Screenshot))
 	}
 	if meta.Duration > 0 {
 		d.Duration = meta.Duration.Round(time.Millisecond).String()

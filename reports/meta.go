@@ -36,6 +36,50 @@ type Meta struct {
 	StrictExpect bool `json:"strict_expect,omitempty"`
 	// Problems are failures outside any check ([Problems]).
 	Problems []string `json:"problems,omitempty"`
+	// Preflight is the login preflight that ran before the flows, when
+	// it could not complete: why, and what the browser saw.
+	Preflight *Preflight `json:"preflight,omitempty"`
+}
+
+// Preflight is what a login preflight that could not complete saw, so that
+// a person can fix the login: the page where it stopped, what was on it,
+// what the actor did, a screenshot and a starter login script.
+type Preflight struct {
+	// Reason says why the browser checks did not run.
+	Reason  string   `json:"reason"`
+	URL     string   `json:"url,omitempty"`
+	Title   string   `json:"title,omitempty"`
+	Fields  []string `json:"fields,omitempty"`  // "#username (text, label Email)"
+	Buttons []string `json:"buttons,omitempty"` // "#kc-login: Sign in"
+	Actions []string `json:"actions,omitempty"` // what the actor did, in order
+	// Script is a starter login script made from the page.
+	Script     string `json:"script,omitempty"`
+	Screenshot []byte `json:"screenshot,omitempty"` // PNG
+}
+
+// Lines renders the diagnosis for a console: a few indented lines.
+func (p *Preflight) Lines() []string {
+	out := []string{"why: " + oneLine(p.Reason)}
+	if p.URL != "" {
+		out = append(out, "stopped at: "+p.URL+titleSuffix(p.Title))
+	}
+	if len(p.Fields) > 0 {
+		out = append(out, "fields seen: "+strings.Join(p.Fields, "; "))
+	}
+	if len(p.Buttons) > 0 {
+		out = append(out, "buttons seen: "+strings.Join(p.Buttons, "; "))
+	}
+	if len(p.Actions) > 0 {
+		out = append(out, "done: "+strings.Join(p.Actions, " → "))
+	}
+	return out
+}
+
+func titleSuffix(t string) string {
+	if t == "" {
+		return ""
+	}
+	return " (" + oneLine(t) + ")"
 }
 
 // MetaOf reads what a report tells of its run: the start and duration, the
@@ -56,6 +100,9 @@ func MetaOf(r types.Report) Meta {
 			var em Meta
 			if decodeEntry(e, &em) != nil {
 				continue
+			}
+			if em.Preflight != nil && m.Preflight == nil {
+				m.Preflight = em.Preflight
 			}
 			m.Issuer = firstNonEmpty(m.Issuer, em.Issuer)
 			m.Profile = firstNonEmpty(m.Profile, em.Profile)

@@ -39,6 +39,7 @@ type runFlags struct {
 	insecure     bool
 	timeout      time.Duration
 	weaken       string
+	quirk        string
 	slow         bool
 	intrusive    bool
 	parallel     int
@@ -97,6 +98,8 @@ the network failed, a deadline passed).`,
 	fl.BoolVar(&f.quiet, "quiet", false, "print no progress, only the summary")
 	fl.StringVar(&f.weaken, "weaken", "", "with --target reference: weaknesses to switch on (see 'oauthcheck reference --help')")
 	_ = fl.MarkHidden("weaken")
+	fl.StringVar(&f.quirk, "quirk", "", "with --target reference: quirks to switch on (see 'oauthcheck reference --help')")
+	_ = fl.MarkHidden("quirk")
 	return cmd
 }
 
@@ -192,8 +195,8 @@ func (f *runFlags) validate() (runPlan, error) {
 	if f.target == "" {
 		return plan, usagef("run: --target is required: an issuer URL, or \"reference\" (or a --config with an issuer)")
 	}
-	if f.target != "reference" && f.weaken != "" {
-		return plan, usagef("run: --weaken needs --target reference")
+	if f.target != "reference" && (f.weaken != "" || f.quirk != "") {
+		return plan, usagef("run: --weaken and --quirk need --target reference")
 	}
 	if f.failOn != "must" && f.failOn != "should" {
 		return plan, usagef("run: --fail-on %q: valid: must, should", f.failOn)
@@ -234,24 +237,24 @@ func (f *runFlags) validate() (runPlan, error) {
 // rebuilds. stop stops what it started.
 func openTarget(ctx context.Context, f runFlags, cfg *target.Config, stderr io.Writer) (env *check.Env, stop func(), err error) {
 	var stops []func()
-	stop = func() {
+	stopAll := func() {
 		for i := len(stops) - 1; i >= 0; i-- {
 			stops[i]()
 		}
 	}
 	defer func() {
 		if err != nil {
-			stop()
+			stopAll()
 		}
 	}()
 	issuer := f.target
 	if f.target == "reference" {
-		srv, err := reftarget.Start(reftarget.Options{Weaknesses: splitList(f.weaken)})
+		srv, err := reftarget.Start(reftarget.Options{Weaknesses: splitList(f.weaken), Quirks: splitList(f.quirk)})
 		if err != nil {
 			return nil, nil, usageError{err}
 		}
 		stops = append(stops, srv.Close)
-		issuer, cfg = srv.URL, reftarget.TargetConfig(srv.Ref)
+		issuer, cfg = srv.URL, srv.Config()
 		fmt.Fprintf(stderr, "oauthcheck: reference server at %s\n", srv.URL)
 	}
 	var b *browser.Browser
@@ -276,7 +279,7 @@ func openTarget(ctx context.Context, f runFlags, cfg *target.Config, stderr io.W
 	if f.profile != "" {
 		env.Profile, _ = check.ParseProfile(f.profile)
 	}
-	return env, stop, nil
+	return env, stopAll, nil
 }
 
 // parallelism is how many of n flows run at once.

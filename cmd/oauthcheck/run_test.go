@@ -182,7 +182,7 @@ func TestRunUsageErrors(t *testing.T) {
 			name:       "weaken without reference",
 			args:       []string{"run", "--target", "http://127.0.0.1:1", "--weaken", "code-reuse"},
 			wantCode:   exitUsage,
-			wantStderr: []string{"--weaken needs --target reference"},
+			wantStderr: []string{"--weaken and --quirk need --target reference"},
 			reason:     "only the reference server has weaknesses",
 		},
 		{

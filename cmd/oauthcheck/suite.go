@@ -38,6 +38,7 @@ const progressLine = "oauthcheck-progress\t"
 
 type suiteFlags struct {
 	flow, state, browserURL, profile, filter, jsonOut, failOn, caFile string
+	browserBroken                                                     string
 	slow, insecure                                                    bool
 	timeout                                                           time.Duration
 }
@@ -57,6 +58,7 @@ func newSuiteCmd() *cobra.Command {
 	fl.StringVar(&f.flow, "flow", "", "the flow")
 	fl.StringVar(&f.state, "state", "", "the resolved target config")
 	fl.StringVar(&f.browserURL, "browser-url", "", "DevTools URL of the shared browser")
+	fl.StringVar(&f.browserBroken, "browser-broken", "", "why the browser checks cannot run (the preflight's diagnosis)")
 	fl.StringVar(&f.profile, "profile", "bcp", "profile")
 	fl.StringVar(&f.filter, "label-filter", "", "label filter")
 	fl.StringVar(&f.jsonOut, "json", "", "JSON report")
@@ -95,6 +97,7 @@ func runSuite(ctx context.Context, f suiteFlags, stderr io.Writer) error {
 		return err
 	}
 	env.Slow = f.slow
+	env.BrowserBroken = f.browserBroken
 	check.SetEnv(env)
 	check.FailOnShould(f.failOn == "should")
 	var mu sync.Mutex
@@ -130,10 +133,13 @@ type flowRun struct {
 	parallel   int
 	config     *target.Config
 	controlURL string
-	profile    string
-	filter     string
-	flags      runFlags
-	progress   func(flow, id string, v check.Verdict, event string)
+	// browserBroken is why the browser checks cannot run, when the
+	// preflight could not log in.
+	browserBroken string
+	profile       string
+	filter        string
+	flags         runFlags
+	progress      func(flow, id string, v check.Verdict, event string)
 }
 
 // runFlows runs each flow's suite in a child process, parallel at a time,
@@ -185,6 +191,9 @@ func runChild(ctx context.Context, exe, dir, state, flow string, fr flowRun) typ
 		"--json", jsonPath, "--fail-on", f.failOn, "--timeout", f.timeout.String()}
 	if fr.controlURL != "" {
 		args = append(args, "--browser-url", fr.controlURL)
+	}
+	if fr.browserBroken != "" {
+		args = append(args, "--browser-broken", fr.browserBroken)
 	}
 	if f.caFile != "" {
 		args = append(args, "--ca-file", f.caFile)

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oauthcheck/oauthcheck/drivers/login"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -74,6 +75,12 @@ type Config struct {
 	// through its cluster; checks wait it between a revoking step and the
 	// probe that follows. Default 0.
 	SettleTime time.Duration `yaml:"settle_time,omitempty"`
+	// AccessTokens states what the server claims of its access tokens:
+	// "rfc9068" when it claims the JWT profile of RFC 9068, so that
+	// JWTAT-TYP and JWTAT-REQUIRED-CLAIMS hold it to that profile; empty
+	// when it claims nothing (the checks then only observe). No metadata
+	// member carries that claim.
+	AccessTokens string `yaml:"access_tokens,omitempty"`
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
@@ -99,6 +106,9 @@ func LoadConfig(path string) (*Config, error) {
 	}
 	if c.CAFile != "" && !filepath.IsAbs(c.CAFile) {
 		c.CAFile = filepath.Join(dir, c.CAFile)
+	}
+	if _, err := login.Load(c.Login); err != nil {
+		return nil, fmt.Errorf("target: config login: %w", err)
 	}
 	return c, nil
 }
@@ -167,6 +177,25 @@ func (c *Config) validate() error {
 		}
 		if cl == nil || cl.ID == "" {
 			return fmt.Errorf("target: config client %q has no id", role)
+		}
+		switch cl.AuthMethod {
+		case "", "client_secret_basic", "client_secret_post", "none":
+		default:
+			return fmt.Errorf("target: config client %q: auth_method %q is not one of client_secret_basic, client_secret_post, none", role, cl.AuthMethod)
+		}
+	}
+	switch {
+	case c.Oracle == "", c.Oracle == "introspection", c.Oracle == "userinfo":
+	case strings.HasPrefix(c.Oracle, "https://"), strings.HasPrefix(c.Oracle, "http://"):
+	default:
+		return fmt.Errorf("target: config oracle %q is not introspection, userinfo or a protected resource's URL", c.Oracle)
+	}
+	if c.AccessTokens != "" && c.AccessTokens != "rfc9068" {
+		return fmt.Errorf("target: config access_tokens %q: the only claim it takes is rfc9068", c.AccessTokens)
+	}
+	if strings.HasPrefix(c.Login, "builtin:") {
+		if _, err := login.Load(c.Login); err != nil {
+			return fmt.Errorf("target: config login: %w", err)
 		}
 	}
 	return nil

@@ -220,7 +220,7 @@ ca_file: ${CA}
 `)
 	env := map[string]string{
 		"HOST": "https://idp.example.com", "ID": "s", "SECRET": "x", "USER_NAME": "bob", "PASSWORD": "pw",
-		"LOGIN": "builtin:keycloak", "SCOPE": "openid", "EXTRA": "email", "CA": "/etc/ca.pem",
+		"LOGIN": "builtin:reference", "SCOPE": "openid", "EXTRA": "email", "CA": "/etc/ca.pem",
 	}
 	got, err := target.ParseConfig(raw, lookupMap(env))
 	if err != nil {
@@ -231,7 +231,7 @@ ca_file: ${CA}
 		RedirectURI: "https://idp.example.com/cb",
 		Clients:     map[string]*target.Client{target.RoleSpecial: {ID: "s", Secret: "x"}},
 		User:        &target.User{Username: "bob", Password: "pw"},
-		Login:       "builtin:keycloak",
+		Login:       "builtin:reference",
 		Scope:       "openid",
 		ExtraScope:  "email",
 		Oracle:      "https://idp.example.com/api",
@@ -471,6 +471,12 @@ func TestMarshalGolden(t *testing.T) {
 // it, wherever the run starts; built-in logins stay as they are.
 func TestLoadConfigResolvesPaths(t *testing.T) {
 	dir := t.TempDir()
+	script := []byte("steps:\n  - name: login\n    when: {selector: \"#login\"}\n    click: \"#go\"\n")
+	for _, p := range []string{filepath.Join(dir, "login.yaml"), filepath.Join(dir, "abs.yaml")} {
+		if err := os.WriteFile(p, script, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	write := func(login string) *target.Config {
 		t.Helper()
 		p := filepath.Join(dir, "c.yaml")
@@ -487,7 +493,7 @@ func TestLoadConfigResolvesPaths(t *testing.T) {
 	if c.Login != filepath.Join(dir, "login.yaml") || c.CAFile != filepath.Join(dir, "ca.pem") {
 		t.Errorf("login %q, ca_file %q; want both in %s", c.Login, c.CAFile, dir)
 	}
-	for _, keep := range []string{"auto", "builtin:reference", "/abs/login.yaml"} {
+	for _, keep := range []string{"auto", "builtin:reference", filepath.Join(dir, "abs.yaml")} {
 		if got := write(keep).Login; got != keep {
 			t.Errorf("login %q became %q", keep, got)
 		}

@@ -19,9 +19,7 @@ var _ = check.It("AUTHCODE-CODE-REUSE", func(c *check.C) {
 	code := steps.Code(c, r)
 	c.Note("redeem the code")
 	first := steps.Exchange(c, r, code)
-	if !first.Issued() {
-		c.Fatalf("redeeming a fresh code failed: %s", steps.Describe(first.Response))
-	}
+	steps.MustIssue(c, first, "RFC 6749 §4.1.3", "redeeming a fresh code")
 	c.Note("replay the same code with identical parameters")
 	replay := steps.Exchange(c, r, code)
 	steps.Refused(c, replay, "RFC 6749 §4.1.2", "the replayed code", "invalid_grant")
@@ -34,9 +32,7 @@ var _ = check.It("AUTHCODE-REUSE-REVOKES-TOKENS", func(c *check.C) {
 	code := steps.Code(c, r)
 	c.Note("redeem the code")
 	first := steps.Exchange(c, r, code)
-	if !first.Issued() {
-		c.Fatalf("redeeming a fresh code failed: %s", steps.Describe(first.Response))
-	}
+	steps.MustIssue(c, first, "RFC 6749 §4.1.3", "redeeming a fresh code")
 	c.Note("replay the code")
 	steps.Exchange(c, r, code)
 	// Revocation may take a moment to spread through a cluster: the

@@ -3,6 +3,8 @@ package check
 import (
 	"context"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/oauthcheck/oauthcheck/drivers/browser"
@@ -11,9 +13,15 @@ import (
 )
 
 // Wait sleeps d as the protocol forces (an expiry, a polling interval),
-// or ends the check when its context ends.
+// or ends the check as ERROR when its context ends. The wait moves the
+// check's deadline on by d: a wait the protocol forces never eats the time
+// of the steps around it.
 func (c *C) Wait(d time.Duration, why string) {
+	if d <= 0 {
+		return
+	}
 	c.Note("waited %s: %s", d.Round(time.Millisecond), why)
+	c.extend(d)
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -36,10 +44,12 @@ type C struct {
 	HTTP *client.Client
 	rec  *client.Recorder
 
+	mu       sync.Mutex // guards findings, shots and sessions
 	findings []Finding
 	sessions []*browser.Session
 	session  *browser.Session
 	shots    []Screenshot
+	extend   func(time.Duration) // moves the deadline on
 }
 
 // Screenshot is a PNG of the page when a browser step failed.
@@ -73,10 +83,19 @@ func (c *C) Violation(strictFrom Profile, ref, format string, args ...any) {
 	c.Warn(ref, format+" (FAIL under the %s profile)", append(args, strictFrom)...)
 }
 
-// Fatalf records a FAIL and ends the check: a step the check depends on
-// did not work, so the target misbehaved.
+// Fatalf records an ERROR and ends the check: the harness could not get
+// to a verdict (the browser could not log in, a step or the network
+// failed, the time ran out). It is never the server's failure; a server
+// that broke a rule on the way ends the check with FailNow.
 func (c *C) Fatalf(format string, args ...any) {
-	c.add(Fail, "", format, args...)
+	c.add(Error, "", format, args...)
+	panic(stop{})
+}
+
+// FailNow records that the server broke a rule (ref names the section) on
+// a step the check depends on, and ends the check.
+func (c *C) FailNow(ref, format string, args ...any) {
+	c.add(Fail, ref, format, args...)
 	panic(stop{})
 }
 
@@ -86,7 +105,8 @@ func (c *C) Skipf(format string, args ...any) {
 	panic(stop{})
 }
 
-// Require ends the check with a FAIL when err is not nil.
+// Require ends the check with an ERROR when err is not nil: a step of the
+// harness (a request that got no answer, a browser action) failed.
 func (c *C) Require(err error, step string) {
 	if err != nil {
 		c.Fatalf("%s: %v", step, err)
@@ -97,9 +117,14 @@ func (c *C) Require(err error, step string) {
 func (c *C) Note(format string, args ...any) { c.rec.Note(fmt.Sprintf(format, args...)) }
 
 func (c *C) add(v Verdict, ref, format string, args ...any) {
-	f := Finding{Verdict: v, Ref: ref, Message: c.HTTP.Redactor().String(fmt.Sprintf(format, args...))}
+	// A finding is one line: a target's text cannot break a report's or a
+	// CI log's lines.
+	msg := strings.Join(strings.Fields(fmt.Sprintf(format, args...)), " ")
+	f := Finding{Verdict: v, Ref: ref, Message: c.HTTP.Redactor().String(msg)}
 	c.rec.Note("") // later exchanges are not about this finding's step
+	c.mu.Lock()
 	c.findings = append(c.findings, f)
+	c.mu.Unlock()
 }
 
 // Session returns this check's browser session, opened on first use: later
@@ -112,16 +137,22 @@ func (c *C) Session() *browser.Session {
 }
 
 // NewSession returns a new incognito browser session, with no login,
-// closed when the check ends; it skips the check when the run has no
-// browser.
+// closed when the check ends. It skips the check when the run has no
+// browser, and ends it as ERROR when the preflight found that the browser
+// cannot log in to the target.
 func (c *C) NewSession() *browser.Session {
-	if c.Env.Browser == nil {
+	switch {
+	case c.Env.BrowserBroken != "":
+		c.Fatalf("not run in the browser: %s", c.Env.BrowserBroken)
+	case c.Env.Browser == nil:
 		c.Skipf("this check needs a browser, and the run has none")
 	}
 	s, err := c.Env.Browser.NewSession(c)
 	c.Require(err, "open a browser session")
 	s.Redact = c.HTTP.Redactor().URL
+	c.mu.Lock()
 	c.sessions = append(c.sessions, s)
+	c.mu.Unlock()
 	return s
 }
 
@@ -130,6 +161,8 @@ func (c *C) Screenshot(s *browser.Session, note string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if png, err := s.Screenshot(ctx); err == nil {
+		c.mu.Lock()
 		c.shots = append(c.shots, Screenshot{Note: note, PNG: png})
+		c.mu.Unlock()
 	}
 }

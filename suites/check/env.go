@@ -28,7 +28,18 @@ type Env struct {
 	// with an unknown lifetime, device expires_in); without it, a check
 	// whose wait would exceed MaxQuickWait is skipped with the reason.
 	Slow bool
+	// BrowserBroken is why the browser cannot be used against this target
+	// (the preflight could not log in): the checks that need the browser
+	// end as ERROR with this reason instead of running.
+	BrowserBroken string
+	// CheckTimeout is the time a check may take besides the waits the
+	// protocol forces on it; DefaultCheckTimeout when zero.
+	CheckTimeout time.Duration
 }
+
+// DefaultCheckTimeout is the time a check may take besides its forced
+// waits.
+const DefaultCheckTimeout = 60 * time.Second
 
 // Open opens the target at issuer with cfg and returns the environment of
 // its checks. b may be nil for a run without a browser.

@@ -2,10 +2,11 @@ package check
 
 import (
 	"context"
-	"fmt"
 	"runtime/debug"
+	"sync"
 	"time"
 
+	"github.com/oauthcheck/oauthcheck/drivers/browser"
 	"github.com/oauthcheck/oauthcheck/drivers/client"
 	"github.com/oauthcheck/oauthcheck/drivers/evidence"
 	"github.com/oauthcheck/oauthcheck/suites/catalogue"
@@ -41,40 +42,121 @@ func (r *Result) Message() string {
 // Run runs the check with the given ID against env, outside ginkgo: the
 // suites' negative controls call it against weakened reference servers, so
 // they exercise the very code that users run.
+//
+// A check has a deadline: env.CheckTimeout (a minute by default) besides
+// the waits the protocol forces on it (C.Wait moves the deadline on). At
+// the deadline its context ends; a check that does not end by itself soon
+// after is left behind as ERROR, with the evidence of the steps it
+// finished. A panic is a harness bug: ERROR.
 func Run(ctx context.Context, id string, env *Env) *Result {
 	start := time.Now()
 	res := &Result{ID: id}
 	chk, ok := catalogue.Lookup(id)
 	body := bodies[id]
 	if !ok || body == nil {
-		res.Verdict = Fail
-		res.Findings = Findings{{Verdict: Fail, Message: "no check is registered with ID " + id}}
+		res.Verdict = Error
+		res.Findings = Findings{{Verdict: Error, Message: "no check is registered with ID " + id + " (a harness bug)"}}
 		return res
 	}
+	limit := env.CheckTimeout
+	if limit <= 0 {
+		limit = DefaultCheckTimeout
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	dl := startDeadline(limit, cancel)
+	defer dl.stop()
 	rec := &client.Recorder{}
-	c := &C{Context: ctx, Check: chk, Env: env, HTTP: env.Target.HTTP.WithRecorder(rec), rec: rec}
-	func() {
+	c := &C{Context: ctx, Check: chk, Env: env, HTTP: env.Target.HTTP.WithRecorder(rec), rec: rec, extend: dl.extend}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
 		defer func() {
 			if r := recover(); r != nil {
 				if _, ok := r.(stop); !ok {
-					c.findings = append(c.findings, Finding{Verdict: Fail,
-						Message: fmt.Sprintf("check panicked (a harness bug): %v\n%s", r, debug.Stack())})
+					c.add(Error, "", "check panicked (a harness bug): %v\n%s", r, debug.Stack())
 				}
 			}
 		}()
 		body(c)
 	}()
-	if len(c.findings) == 0 {
-		c.findings = append(c.findings, Finding{Verdict: Fail, Message: "the check recorded no verdict (a harness bug)"})
+	select {
+	case <-done:
+	case <-ctx.Done():
+		ended := false
+		select {
+		case <-done:
+			ended = true
+		case <-time.After(leftBehind):
+		}
+		switch {
+		case dl.passed():
+			c.add(Error, "", "the check did not finish: its deadline passed (%s besides the waits the protocol forces); the steps it finished are its evidence", limit)
+		case !ended:
+			c.add(Error, "", "the check did not finish: the run was stopped; the steps it finished are its evidence")
+		}
 	}
-	res.Verdict = verdictOf(c.findings)
-	res.Findings = c.findings
+	c.mu.Lock()
+	findings := append([]Finding(nil), c.findings...)
+	shots := append([]Screenshot(nil), c.shots...)
+	sessions := append([]*browser.Session(nil), c.sessions...)
+	c.mu.Unlock()
+	if len(findings) == 0 {
+		findings = append(findings, Finding{Verdict: Error, Message: "the check recorded no verdict (a harness bug)"})
+	}
+	res.Verdict = verdictOf(findings)
+	res.Findings = findings
 	res.Exchanges = rec.Exchanges()
-	for _, s := range c.sessions {
+	for _, s := range sessions {
 		res.Steps = append(res.Steps, s.Steps()...)
 		s.Close()
 	}
-	res.Shots = c.shots
+	res.Shots = shots
 	res.Duration = time.Since(start)
 	return res
 }
+
+// leftBehind is how long a check whose context ended may take to end by
+// itself before Run reports it without waiting longer.
+const leftBehind = 5 * time.Second
+
+// deadline cancels a check's context when its time is up; extend moves it
+// on by the waits the protocol forces.
+type deadline struct {
+	mu     sync.Mutex
+	at     time.Time
+	fired  bool
+	timer  *time.Timer
+	cancel context.CancelFunc
+}
+
+func startDeadline(d time.Duration, cancel context.CancelFunc) *deadline {
+	dl := &deadline{at: time.Now().Add(d), cancel: cancel}
+	dl.timer = time.AfterFunc(d, dl.fire)
+	return dl
+}
+
+func (dl *deadline) fire() {
+	dl.mu.Lock()
+	defer dl.mu.Unlock()
+	if left := time.Until(dl.at); left > 0 {
+		dl.timer.Reset(left)
+		return
+	}
+	dl.fired = true
+	dl.cancel()
+}
+
+func (dl *deadline) extend(d time.Duration) {
+	dl.mu.Lock()
+	dl.at = dl.at.Add(d)
+	dl.mu.Unlock()
+}
+
+func (dl *deadline) passed() bool {
+	dl.mu.Lock()
+	defer dl.mu.Unlock()
+	return dl.fired
+}
+
+func (dl *deadline) stop() { dl.timer.Stop() }

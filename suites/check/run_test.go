@@ -78,8 +78,8 @@ func TestRunUnknownID(t *testing.T) {
 	env := testEnv(t, BCP)
 	for _, id := range []string{"NO-SUCH-CHECK", "JWTAT-SIGNATURE"} { // JWTAT-SIGNATURE: in the catalogue, but no body here
 		res := Run(context.Background(), id, env)
-		if res.Verdict != Fail || len(res.Findings) != 1 || res.Findings[0].Message != "no check is registered with ID "+id {
-			t.Errorf("Run(%s) = %s %v; want FAIL \"no check is registered with ID %s\"", id, res.Verdict, res.Findings, id)
+		if res.Verdict != Error || len(res.Findings) != 1 || !strings.HasPrefix(res.Findings[0].Message, "no check is registered with ID "+id) {
+			t.Errorf("Run(%s) = %s %v; want ERROR \"no check is registered with ID %s\"", id, res.Verdict, res.Findings, id)
 		}
 		if res.ID != id {
 			t.Errorf("Run(%s).ID = %q", id, res.ID)
@@ -100,8 +100,8 @@ func TestRunHarnessBugs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res := run(t, testEnv(t, BCP), tt.body)
-			if res.Verdict != Fail {
-				t.Errorf("verdict %s, want FAIL: %v", res.Verdict, res.Findings)
+			if res.Verdict != Error {
+				t.Errorf("verdict %s, want ERROR (a harness bug is never the server's failure): %v", res.Verdict, res.Findings)
 			}
 			msg := res.Findings[len(res.Findings)-1].Message
 			for _, w := range tt.want {
@@ -126,10 +126,12 @@ func TestRunVerdicts(t *testing.T) {
 		{"pass and info", func(c *C) { c.Info("x"); c.Pass("ok") }, Pass, []Verdict{Info, Pass}},
 		{"warn", func(c *C) { c.Pass("ok"); c.Warn("RFC 6749 §10.5", "not revoked") }, Warn, []Verdict{Pass, Warn}},
 		{"fail", func(c *C) { c.Fail("RFC 6749 §4.1.2", "reused"); c.Pass("rest ok") }, Fail, []Verdict{Fail, Pass}},
-		{"fatal ends the check", func(c *C) { c.Pass("first step"); c.Fatalf("step %d failed", 2); c.Pass("unreachable") }, Fail, []Verdict{Pass, Fail}},
+		{"fatal ends the check as ERROR", func(c *C) { c.Pass("first step"); c.Fatalf("step %d failed", 2); c.Pass("unreachable") }, Error, []Verdict{Pass, Error}},
+		{"fail now ends the check as FAIL", func(c *C) { c.FailNow("RFC 6749 §5.1", "a fresh code was refused"); c.Pass("unreachable") }, Fail, []Verdict{Fail}},
+		{"a broken browser ends browser checks as ERROR", func(c *C) { c.Env.BrowserBroken = "the login page"; c.Session(); c.Pass("unreachable") }, Error, []Verdict{Error}},
 		{"skip ends the check", func(c *C) { c.Skipf("grant type not in grant_types_supported"); c.Fail("", "unreachable") }, Skip, []Verdict{Skip}},
 		{"require nil goes on", func(c *C) { c.Require(nil, "get a code"); c.Pass("ok") }, Pass, []Verdict{Pass}},
-		{"require error ends the check", func(c *C) { c.Require(errStep, "get a code"); c.Pass("unreachable") }, Fail, []Verdict{Fail}},
+		{"require error ends the check as ERROR", func(c *C) { c.Require(errStep, "get a code"); c.Pass("unreachable") }, Error, []Verdict{Error}},
 		{"no browser skips", func(c *C) { c.Session(); c.Pass("unreachable") }, Skip, []Verdict{Skip}},
 	}
 	for _, tt := range tests {
@@ -220,6 +222,32 @@ func TestRunRecordsEvidence(t *testing.T) {
 	}
 }
 
+// A check has a deadline besides its forced waits: a body that hangs is
+// left behind as ERROR, with what it recorded; a body that waits what the
+// protocol forces is not cut short.
+func TestCheckDeadline(t *testing.T) {
+	env := testEnv(t, BCP)
+	env.CheckTimeout = 300 * time.Millisecond
+	start := time.Now()
+	res := run(t, env, func(c *C) {
+		c.Pass("first step")
+		select {} // a step that ignores its context
+	})
+	if took := time.Since(start); took > env.CheckTimeout+leftBehind+2*time.Second {
+		t.Errorf("Run took %s", took)
+	}
+	if res.Verdict != Error || !strings.Contains(res.Message(), "deadline passed") || res.Findings[0].Verdict != Pass {
+		t.Errorf("a hung check: %s %v", res.Verdict, res.Findings)
+	}
+	res = run(t, env, func(c *C) {
+		c.Wait(500*time.Millisecond, "the polling interval")
+		c.Pass("waited longer than the deadline, as the protocol forced")
+	})
+	if res.Verdict != Pass {
+		t.Errorf("a forced wait longer than the deadline: %s %v", res.Verdict, res.Findings)
+	}
+}
+
 func TestWait(t *testing.T) {
 	env := testEnv(t, BCP)
 	withBody(t, "DEVICE-SLOW-DOWN-INTERVAL", func(c *C) {
@@ -233,7 +261,7 @@ func TestWait(t *testing.T) {
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("Run took %s; Wait must end when the check's context does", took)
 	}
-	if res.Verdict != Fail || !strings.Contains(res.Message(), "time ran out while waiting 10s for the polling interval") {
+	if res.Verdict != Error || !strings.Contains(res.Message(), "time ran out while waiting 10s for the polling interval") {
 		t.Errorf("Wait past the deadline: %s\n%s", res.Verdict, res.Message())
 	}
 

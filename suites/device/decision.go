@@ -67,7 +67,7 @@ var _ = check.It("DEVICE-CODE-SINGLE-USE", func(c *check.C) {
 	p := steps.NewPoller(first)
 	t := p.Settle(c, 3)
 	if !t.Issued() {
-		c.Fatalf("the poll of an approved device_code got %s, not tokens", steps.Describe(t.Response))
+		c.FailNow("RFC 8628 §3.5", "the poll of an approved device_code got %s, not tokens", steps.Describe(t.Response))
 	}
 	again := p.Next(c)
 	switch e := again.OAuthError(); {
@@ -215,7 +215,7 @@ var _ = check.It("DEVICE-VERIFICATION-URI-COMPLETE", func(c *check.C) {
 		c.Fail("RFC 8628 §5.4", "opening verification_uri_complete in a signed-in session approved the device: the poll got tokens before any click")
 		return
 	case !steps.Waiting(before):
-		c.Fatalf("the device_code opened through verification_uri_complete got %s before any decision", steps.Describe(before.Response))
+		c.FailNow("RFC 8628 §3.5", "the device_code opened through verification_uri_complete got %s before any decision", steps.Describe(before.Response))
 	}
 
 	c.Note("approve on the page of verification_uri_complete")
@@ -225,7 +225,7 @@ var _ = check.It("DEVICE-VERIFICATION-URI-COMPLETE", func(c *check.C) {
 	}
 	after := p.Settle(c, 3)
 	if !after.Issued() {
-		c.Fatalf("after the approval through verification_uri_complete, the poll got %s, not tokens", steps.Describe(after.Response))
+		c.FailNow("RFC 8628 §3.5", "after the approval through verification_uri_complete, the poll got %s, not tokens", steps.Describe(after.Response))
 	}
 	c.Pass("the device got tokens only after the click: the poll before it got %s", before.OAuthError())
 	if shown {

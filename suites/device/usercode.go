@@ -39,7 +39,7 @@ var _ = check.It("DEVICE-USER-CODE-ENTROPY", func(c *check.C) {
 			break
 		}
 		if r.Status != http.StatusOK || d.UserCode == "" {
-			c.Fatalf("device authorization %d of %s gave no user_code: %s", i+1, cl.ID, steps.Describe(r))
+			c.FailNow("RFC 8628 §3.2", "device authorization %d of %s gave no user_code: %s", i+1, cl.ID, steps.Describe(r))
 		}
 		c.Env.Samples.Add("device_code", d.DeviceCode)
 		codes = append(codes, d.UserCode)
@@ -284,7 +284,7 @@ var _ = check.It("DEVICE-USER-CODE-NORMALISATION", func(c *check.C) {
 	case err == nil:
 		t := steps.NewPoller(d).Settle(c, 3)
 		if !t.Issued() {
-			c.Fatalf("the code typed as %q was taken and approved, but the poll got %s", typed, steps.Describe(t.Response))
+			c.FailNow("RFC 8628 §3.5", "the code typed as %q was taken and approved, but the poll got %s", typed, steps.Describe(t.Response))
 		}
 		c.Pass("the user code %s typed as %q was accepted, and the device got its tokens", d.UserCode, typed)
 	case errors.Is(err, steps.ErrUserCodeRefused) || errors.Is(err, browser.ErrNoCallback):

@@ -1,13 +1,18 @@
 // Package reftarget serves the bundled reference server on a loopback
 // port as a target: for `oauthcheck run --target reference` and for the
-// suites' own tests, strict or with weaknesses.
+// suites' own tests, strict or with weaknesses or quirks, over http or
+// https.
 package reftarget
 
 import (
 	"crypto/rsa"
+	"crypto/tls"
 	"fmt"
+	"io"
+	"log"
 	"net"
-	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -17,19 +22,26 @@ import (
 
 // Server is a running reference server.
 type Server struct {
-	Ref    *reference.Server
-	URL    string
-	http   *http.Server
-	listen net.Listener
+	Ref *reference.Server
+	URL string
+	// CAFile is the PEM file of the CA that signed the server's
+	// certificate, when it serves https.
+	CAFile string
+
+	serving *reference.Serving
+	tempDir string
 }
 
 // Options shape the reference server of a target.
 type Options struct {
 	Weaknesses []string
+	Quirks     []string
 	// Config changes the default reference configuration.
 	Config func(*reference.Config)
 	// Key signs tokens; nil makes a fresh one.
 	Key *rsa.PrivateKey
+	// TLS serves https with a certificate of a CA made at start.
+	TLS bool
 }
 
 // Quick shortens the lifetimes that checks wait out, so that a run
@@ -49,7 +61,7 @@ func Start(opts Options) (*Server, error) {
 	if opts.Config != nil {
 		opts.Config(&cfg)
 	}
-	ropts := []reference.Option{reference.WithWeakness(opts.Weaknesses...)}
+	ropts := []reference.Option{reference.WithWeakness(opts.Weaknesses...), reference.WithQuirk(opts.Quirks...)}
 	if opts.Key != nil {
 		ropts = append(ropts, reference.WithSigningKey(opts.Key))
 	}
@@ -57,25 +69,73 @@ func Start(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s := &Server{Ref: ref}
+	var so reference.ServeOptions
+	if opts.TLS {
+		if so.Certificate, err = s.makeCA(); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		s.Close()
 		return nil, fmt.Errorf("reftarget: listen: %w", err)
 	}
-	s := &Server{Ref: ref, URL: "http://" + ln.Addr().String(), listen: ln,
-		http: &http.Server{Handler: ref, ReadHeaderTimeout: 10 * time.Second}}
+	// A harness probing the server (plain http to https, legacy TLS) makes
+	// it log failed handshakes; they are not the run's news.
+	so.ErrorLog = log.New(io.Discard, "", 0)
+	s.serving = ref.Serve(ln, so)
+	s.URL = s.serving.URL()
 	if err := ref.SetIssuer(s.URL); err != nil {
-		ln.Close()
+		s.Close()
 		return nil, err
 	}
-	go s.http.Serve(ln)
 	return s, nil
 }
 
-// Close stops the server.
-func (s *Server) Close() { _ = s.http.Close() }
+// makeCA makes the CA and the server's certificate, and writes the CA to
+// a file of its own for the config's ca_file.
+func (s *Server) makeCA() (*tls.Certificate, error) {
+	ca, err := reference.NewCA()
+	if err != nil {
+		return nil, err
+	}
+	leaf, err := ca.Leaf("127.0.0.1", "localhost")
+	if err != nil {
+		return nil, err
+	}
+	if s.tempDir, err = os.MkdirTemp("", "oauthcheck-ref-"); err != nil {
+		return nil, fmt.Errorf("reftarget: %w", err)
+	}
+	s.CAFile = filepath.Join(s.tempDir, "ref-ca.pem")
+	if err := os.WriteFile(s.CAFile, ca.PEM(), 0o600); err != nil {
+		return nil, fmt.Errorf("reftarget: write the CA: %w", err)
+	}
+	return &leaf, nil
+}
+
+// Close stops the server and removes its CA file.
+func (s *Server) Close() {
+	if s.serving != nil {
+		_ = s.serving.Close()
+	}
+	if s.tempDir != "" {
+		_ = os.RemoveAll(s.tempDir)
+	}
+}
+
+// Config is the oauthcheck config file that tests the server, with its
+// CA file when it serves https.
+func (s *Server) Config() *target.Config {
+	tc := TargetConfig(s.Ref)
+	tc.CAFile = s.CAFile
+	return tc
+}
 
 // TargetConfig is the oauthcheck config file that tests the server: its
-// issuer, a client for every role, its user and the built-in login.
+// issuer, a client for every role, its user and its login, and what its
+// quirks make a user of such a server write there.
 func TargetConfig(ref *reference.Server) *target.Config {
 	cfg := ref.Config()
 	tc := &target.Config{
@@ -90,6 +150,8 @@ func TargetConfig(ref *reference.Server) *target.Config {
 		// The server's own lifetime: AUTHCODE-EXPIRY waits that long.
 		CodeLifetime:    cfg.CodeTTL,
 		RefreshLifetime: cfg.RefreshTTL,
+		// The reference issues RFC 9068 access tokens and says so.
+		AccessTokens: "rfc9068",
 	}
 	for role, c := range Roles(cfg) {
 		tc.Clients[role] = &target.Client{ID: c.ID, Secret: c.Secret}
@@ -102,6 +164,16 @@ func TargetConfig(ref *reference.Server) *target.Config {
 	}
 	if len(cfg.Users) > 0 {
 		tc.User = &target.User{Username: cfg.Users[0].Username, Password: cfg.Users[0].Password}
+	}
+	quirks := ref.Quirks()
+	if slices.Contains(quirks, reference.QuirkJWTNot9068) {
+		tc.AccessTokens = "" // a server that claims nothing of its JWTs
+	}
+	if slices.Contains(quirks, reference.QuirkRevocationEventual) {
+		tc.SettleTime = reference.QuirkRevocationDelay + 500*time.Millisecond
+	}
+	if slices.Contains(quirks, reference.QuirkJSLogin) {
+		tc.Login = "auto" // a script app: the built-in script does not know it
 	}
 	return tc
 }

@@ -121,7 +121,7 @@ func Code(c *check.C, r *AuthRequest) string {
 	}
 	code := cb.Param("code")
 	if code == "" {
-		c.Fatalf("the authorization response for %s has no code", r.Client.ID)
+		c.FailNow("RFC 6749 §4.1.2", "the authorization response for %s has neither a code nor an error", r.Client.ID)
 	}
 	c.Env.Samples.Add("code", code)
 	return code
@@ -150,8 +150,6 @@ func Tokens(c *check.C, role string) (*AuthRequest, *TokenResponse) {
 	code := Code(c, r)
 	c.Note("redeem the code")
 	t := Exchange(c, r, code)
-	if !t.Issued() {
-		c.Fatalf("redeeming a fresh code as %s failed: %s", r.Client.ID, Describe(t.Response))
-	}
+	MustIssue(c, t, "RFC 6749 §4.1.3", "redeeming a fresh code as "+r.Client.ID)
 	return r, t
 }

@@ -96,15 +96,19 @@ func ParseDevice(cl *target.Client, r *client.Response, received time.Time) *Dev
 	return d
 }
 
-// StartDevice requests a device authorization as the client of role, and
-// ends the check with a FAIL unless the response has a device_code, a
-// user_code and a verification_uri.
+// StartDevice requests a device authorization as the client of role. It
+// ends the check as ERROR when the client is refused (the config's
+// problem), and as FAIL when the answer lacks a device_code, a user_code
+// or a verification_uri (RFC 8628 §3.2).
 func StartDevice(c *check.C, role string) *Device {
 	cl := DeviceClient(c, role)
 	r := RequestDevice(c, cl)
 	d := ParseDevice(cl, r, time.Now())
-	if r.Status != http.StatusOK || d.DeviceCode == "" || d.UserCode == "" || d.VerificationURI == "" {
-		c.Fatalf("the device authorization request of %s did not give a device_code, user_code and verification_uri (RFC 8628 §3.2): %s", cl.ID, Describe(r))
+	switch e := r.OAuthError(); {
+	case e == "invalid_client" || e == "unauthorized_client":
+		c.Fatalf("the device authorization request of %s was refused (%s); check the client's id and allowed grants in the config", cl.ID, Describe(r))
+	case r.Status != http.StatusOK || d.DeviceCode == "" || d.UserCode == "" || d.VerificationURI == "":
+		c.FailNow("RFC 8628 §3.2", "the device authorization request of %s did not give a device_code, user_code and verification_uri: %s", cl.ID, Describe(r))
 	}
 	c.Env.Samples.Add("device_code", d.DeviceCode)
 	return d

@@ -31,6 +31,21 @@ func Refused(c *check.C, t *TokenResponse, ref, what string, want ...string) boo
 	return true
 }
 
+// MustIssue ends the check when a token request that a working server
+// answers with tokens (a fresh code, a fresh refresh token) did not get
+// them. The client's credentials refused (invalid_client,
+// unauthorized_client) is the config's problem: ERROR, saying so. Any
+// other refusal is the server's FAIL under ref.
+func MustIssue(c *check.C, t *TokenResponse, ref, what string) {
+	switch e := t.OAuthError(); {
+	case t.Issued():
+	case e == "invalid_client" || e == "unauthorized_client":
+		c.Fatalf("%s: the client was refused (%s); check its id, secret and allowed grants in the config", what, Describe(t.Response))
+	default:
+		c.FailNow(ref, "%s failed: %s", what, Describe(t.Response))
+	}
+}
+
 // AwaitRevoked asks the token-validity oracle whether an access token has
 // stopped working, again and again until it has or the config's
 // settle_time has passed (a clustered server's time to spread a

@@ -57,11 +57,19 @@ type Config func(*reference.Config)
 // after the current node, and returns the environment of its checks.
 func Reference(ctx context.Context, cfg Config, weaknesses ...string) *check.Env {
 	GinkgoHelper()
-	srv, err := reftarget.Start(reftarget.Options{Weaknesses: weaknesses, Config: cfg, Key: key()})
+	return ReferenceWith(ctx, reftarget.Options{Config: cfg, Weaknesses: weaknesses})
+}
+
+// ReferenceWith starts a reference server shaped by opts, stopped after
+// the current node, and returns the environment of its checks.
+func ReferenceWith(ctx context.Context, opts reftarget.Options) *check.Env {
+	GinkgoHelper()
+	opts.Key = key()
+	srv, err := reftarget.Start(opts)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(srv.Close)
-	env, err := check.Open(ctx, srv.URL, reftarget.TargetConfig(srv.Ref), Browser(ctx), client.Options{})
-	Expect(err).NotTo(HaveOccurred(), "open the reference with %v", weaknesses)
+	env, err := check.Open(ctx, srv.URL, srv.Config(), Browser(ctx), client.Options{})
+	Expect(err).NotTo(HaveOccurred(), "open the reference with weaknesses %v, quirks %v", opts.Weaknesses, opts.Quirks)
 	env.Profile = profile
 	return env
 }
@@ -80,7 +88,14 @@ func ExpectCase(ctx context.Context, cfg Config, id string, rc check.RefCase) *c
 	GinkgoHelper()
 	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
-	env := Reference(ctx, shaped(cfg, rc.Ref), rc.Weakness)
+	opts := reftarget.Options{Config: shaped(cfg, rc.Ref)}
+	if rc.Weakness != "" {
+		opts.Weaknesses = []string{rc.Weakness}
+	}
+	if rc.Quirk != "" {
+		opts.Quirks = []string{rc.Quirk}
+	}
+	env := ReferenceWith(ctx, opts)
 	res := check.Run(ctx, id, env)
 	check.Attach(res)
 	Expect(rc.Want).To(ContainElement(res.Verdict), "%s under %s:\n%s", id, rc.Name(), res.Message())
