@@ -62,10 +62,28 @@ func userinfoActive(c *check.C, accessToken string) (active, known bool) {
 	switch resp.Status {
 	case http.StatusOK:
 		return true, true
-	case http.StatusUnauthorized, http.StatusForbidden:
+	case http.StatusUnauthorized:
 		return false, true
 	}
+	// A 403 (insufficient_scope, RFC 6750 §3.1) or anything else says
+	// nothing of whether the token itself is active.
 	return false, false
+}
+
+// ProveActive asks the oracle about a fresh access token, before the step
+// that should revoke it: only an oracle that sees the fresh token as
+// active can tell a revoked one. It skips the check when the target offers
+// no oracle, and ends it as ERROR when the oracle does not see the fresh
+// token as active.
+func ProveActive(c *check.C, accessToken string) {
+	c.Note("is the fresh access token active? (the oracle must know it before it can tell it revoked)")
+	active, known := Active(c, accessToken)
+	switch {
+	case !known:
+		c.Skipf("no token-validity oracle: the target offers no introspection endpoint for a confidential client, and its userinfo endpoint does not answer 200 or 401 for the token")
+	case !active:
+		c.Fatalf("the oracle (introspection, userinfo) does not see a fresh access token as active, so it cannot tell whether a revocation took effect")
+	}
 }
 
 // Refresh sends a refresh token request as cl.
