@@ -60,7 +60,7 @@ func TestHTMLSelfContained(t *testing.T) {
 	for _, m := range regexp.MustCompile(`id="count-(\w+)"[^>]*>(\d+)<`).FindAllStringSubmatch(page, -1) {
 		counts[m[1]] = m[2]
 	}
-	wantCounts := map[string]string{"PASS": "8", "FAIL": "7", "ERROR": "0", "WARN": "3", "INFO": "1", "SKIP": "3", "total": "22",
+	wantCounts := map[string]string{"PASS": "8", "FAIL": "4", "ERROR": "3", "WARN": "3", "INFO": "1", "SKIP": "3", "total": "22",
 		"expected": "2", "stale": "2"}
 	if diff := cmp.Diff(wantCounts, counts); diff != "" {
 		t.Errorf("counts mismatch (-want +got):\n%s", diff)

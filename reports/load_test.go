@@ -122,7 +122,7 @@ func TestMergeKeepsNotRun(t *testing.T) {
 			got = append(got, verdictRow{r.ID, r.Flow, r.Verdict})
 		}
 	}
-	want := []verdictRow{{"TOKEN-POST-ONLY", "tokenendpoint", "FAIL"}, {"TOKEN-AT-LIFETIME", "tokenendpoint", "FAIL"}}
+	want := []verdictRow{{"TOKEN-POST-ONLY", "tokenendpoint", "ERROR"}, {"TOKEN-AT-LIFETIME", "tokenendpoint", "ERROR"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("mismatch (-want +got):\n%s", diff)
 	}

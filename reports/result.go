@@ -35,7 +35,7 @@ type Result struct {
 	Verdict     catalogue.Verdict
 	// Findings are the observations behind the verdict, in the order the
 	// check made them. A spec that failed without a verdict (a panic, a
-	// crashed flow) has one FAIL finding with ginkgo's failure message.
+	// crashed flow) has one ERROR finding with ginkgo's failure message.
 	Findings    catalogue.Findings
 	Exchanges   []evidence.Exchange
 	Browser     []evidence.Step
@@ -97,7 +97,7 @@ func (r *Result) Headline() string {
 // It that failed (a crashed flow's stand-in, with an empty ID).
 //
 //   - The verdict comes from the oauthcheck.verdict entry. A spec that
-//     failed without one (a panic, a crashed flow) is a FAIL with ginkgo's
+//     failed without one (a panic, a crashed flow) is an ERROR with ginkgo's
 //     failure message; one that was skipped is a SKIP with the reason.
 //   - Specs the label filter left out are no results. A selected check that
 //     never started because its suite ended early (the --timeout) is a FAIL
@@ -134,8 +134,8 @@ func Results(r types.Report) []Result {
 			if r.SuiteSucceeded || filter == nil || !filter(s.Labels()) {
 				continue // left out by the filter, not a check of this run
 			}
-			res.Verdict = catalogue.Fail
-			res.Findings = catalogue.Findings{{Verdict: catalogue.Fail, Message: "not run: " + notRun}}
+			res.Verdict = catalogue.Error
+			res.Findings = catalogue.Findings{{Verdict: catalogue.Error, Message: "not run: " + notRun}}
 		}
 		key := res.ID
 		if key == "" {
@@ -219,8 +219,8 @@ func notRunReason(r types.Report) string {
 func suiteNodeResult(r types.Report, s types.SpecReport) Result {
 	res := Result{
 		Requirement: fmt.Sprintf("%s of the suite %q", s.LeafNodeType, r.SuiteDescription),
-		Verdict:     catalogue.Fail,
-		Findings:    catalogue.Findings{{Verdict: catalogue.Fail, Message: fmt.Sprintf("%s %s: %s", s.LeafNodeType, s.State, failureMessage(s))}},
+		Verdict:     catalogue.Error,
+		Findings:    catalogue.Findings{{Verdict: catalogue.Error, Message: fmt.Sprintf("%s %s: %s", s.LeafNodeType, s.State, failureMessage(s))}},
 		Output:      failureOutput(s),
 		Duration:    s.RunTime,
 	}
@@ -323,14 +323,16 @@ func resultOf(s types.SpecReport) (res Result, ran, ok bool) {
 		res.Findings = append(catalogue.Findings(nil), ve.Findings...)
 		// A spec can fail after its check ended (a cleanup, the spec's
 		// timeout); a verdict that does not fail the spec is then wrong.
-		if failed && res.Verdict != catalogue.Fail && res.Verdict != catalogue.Warn {
-			res.Verdict = catalogue.Fail
-			res.Findings = append(res.Findings, catalogue.Finding{Verdict: catalogue.Fail,
+		if failed && res.Verdict != catalogue.Fail && res.Verdict != catalogue.Warn && res.Verdict != catalogue.Error {
+			res.Verdict = catalogue.Error
+			res.Findings = append(res.Findings, catalogue.Finding{Verdict: catalogue.Error,
 				Message: fmt.Sprintf("the spec %s after the check's verdict: %s", s.State, failureMessage(s))})
 		}
 	case failed:
-		res.Verdict = catalogue.Fail
-		res.Findings = catalogue.Findings{{Verdict: catalogue.Fail, Message: failureMessage(s)}}
+		// A spec that failed with no verdict (a panic outside the check,
+		// a crashed flow's stand-in) is the harness's trouble.
+		res.Verdict = catalogue.Error
+		res.Findings = catalogue.Findings{{Verdict: catalogue.Error, Message: failureMessage(s)}}
 	case s.State.Is(types.SpecStateSkipped | types.SpecStatePending):
 		res.Verdict = catalogue.Skip
 		msg := strings.TrimSpace(s.Failure.Message)

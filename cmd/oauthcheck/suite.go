@@ -38,7 +38,7 @@ const progressLine = "oauthcheck-progress\t"
 
 type suiteFlags struct {
 	flow, state, browserURL, profile, filter, jsonOut, failOn, caFile string
-	browserBroken                                                     string
+	browserBroken, results                                            string
 	slow, insecure                                                    bool
 	timeout                                                           time.Duration
 }
@@ -62,6 +62,7 @@ func newSuiteCmd() *cobra.Command {
 	fl.StringVar(&f.profile, "profile", "bcp", "profile")
 	fl.StringVar(&f.filter, "label-filter", "", "label filter")
 	fl.StringVar(&f.jsonOut, "json", "", "JSON report")
+	fl.StringVar(&f.results, "results", "", "file to which each finished spec's report is appended at once, one JSON line each")
 	fl.StringVar(&f.failOn, "fail-on", "must", "must or should")
 	fl.StringVar(&f.caFile, "ca-file", "", "CA file")
 	fl.BoolVar(&f.slow, "slow", false, "slow checks")
@@ -100,6 +101,13 @@ func runSuite(ctx context.Context, f suiteFlags, stderr io.Writer) error {
 	env.BrowserBroken = f.browserBroken
 	check.SetEnv(env)
 	check.FailOnShould(f.failOn == "should")
+	var results *os.File
+	if f.results != "" {
+		if results, err = os.OpenFile(f.results, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err != nil {
+			return fmt.Errorf("suite: %w", err)
+		}
+		defer results.Close()
+	}
 	var mu sync.Mutex
 	ginkgo.ReportAfterEach(func(s ginkgo.SpecReport) {
 		if s.LeafNodeType != types.NodeTypeIt || notSelected(s) {
@@ -107,8 +115,15 @@ func runSuite(ctx context.Context, f suiteFlags, stderr io.Writer) error {
 		}
 		v, id := progressOf(s)
 		mu.Lock()
+		defer mu.Unlock()
+		// Written at once: a flow that is stopped or killed later loses
+		// nothing it finished.
+		if results != nil {
+			if line, err := json.Marshal(s); err == nil {
+				_, _ = results.Write(append(line, '\n'))
+			}
+		}
 		fmt.Fprintf(stderr, "%s%s\t%s\t%s\n", progressLine, f.flow, id, v)
-		mu.Unlock()
 	})
 	// What report merge needs to describe the run, in the report itself.
 	meta := reports.Meta{Issuer: env.Target.Issuer, Profile: env.Profile.String(), Version: versionString()}
@@ -179,16 +194,29 @@ func runFlows(ctx context.Context, fr flowRun) ([]types.Report, error) {
 	return reps, nil
 }
 
+// The margins of a flow's process: it gets the run's time left less
+// childMargin, so that it stops by itself first and writes its report; a
+// process asked to stop (SIGINT) is killed childGrace later.
+const (
+	childMargin = 10 * time.Second
+	childGrace  = 10 * time.Second
+)
+
 func runChild(ctx context.Context, exe, dir, state, flow string, fr flowRun) types.Report {
 	start := time.Now()
 	jsonPath := filepath.Join(dir, flow+".json")
+	resultsPath := filepath.Join(dir, flow+".results")
 	filter := "flow: containsAny " + flow
 	if fr.filter != "" {
 		filter += " && (" + fr.filter + ")"
 	}
 	f := fr.flags
+	timeout := f.timeout
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = max(time.Until(dl)-childMargin, time.Until(dl)/2)
+	}
 	args := []string{"__suite", "--flow", flow, "--state", state, "--profile", fr.profile, "--label-filter", filter,
-		"--json", jsonPath, "--fail-on", f.failOn, "--timeout", f.timeout.String()}
+		"--json", jsonPath, "--results", resultsPath, "--fail-on", f.failOn, "--timeout", timeout.String()}
 	if fr.controlURL != "" {
 		args = append(args, "--browser-url", fr.controlURL)
 	}
@@ -206,6 +234,10 @@ func runChild(ctx context.Context, exe, dir, state, flow string, fr flowRun) typ
 	}
 	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	// Stopped (the run's time is up, or Ctrl-C), a flow is asked first,
+	// so that it writes what it finished, and killed only after a grace.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = childGrace
 	var out limitedBuffer
 	cmd.Stdout = &out
 	errPipe, err := cmd.StderrPipe()
@@ -217,18 +249,15 @@ func runChild(ctx context.Context, exe, dir, state, flow string, fr flowRun) typ
 		return crashed(flow, start, "start: "+err.Error(), "")
 	}
 	var stderr limitedBuffer
-	sc := bufio.NewScanner(errPipe)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
+	drainLines(errPipe, func(line string) {
 		if rest, ok := strings.CutPrefix(line, progressLine); ok {
 			if parts := strings.Split(rest, "\t"); len(parts) == 3 {
 				fr.progress(parts[0], parts[1], check.Verdict(parts[2]), "")
-				continue
+				return
 			}
 		}
 		stderr.WriteString(line + "\n")
-	}
+	})
 	waitErr := cmd.Wait()
 	fr.progress(flow, "", "", "finished")
 	raw, err := os.ReadFile(jsonPath)
@@ -236,17 +265,97 @@ func runChild(ctx context.Context, exe, dir, state, flow string, fr flowRun) typ
 	if err == nil {
 		err = json.Unmarshal(raw, &reps)
 	}
-	if err != nil || len(reps) == 0 {
-		why := "the flow's process ended without a report"
-		if waitErr != nil {
-			why += ": " + waitErr.Error()
-		}
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			why += " (the run's --timeout passed)"
-		}
-		return crashed(flow, start, why, stderr.String()+out.String())
+	if err == nil && len(reps) > 0 {
+		return reps[0]
 	}
-	return reps[0]
+	why := "the flow's process ended without a report"
+	if waitErr != nil {
+		why += ": " + waitErr.Error()
+	}
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		why += " (the run's --timeout passed)"
+	case ctx.Err() != nil:
+		why += " (the run was stopped)"
+	}
+	rep := crashed(flow, start, why, stderr.String()+out.String())
+	// What the flow finished before it was stopped, and the checks it
+	// never reached.
+	finished := readResults(resultsPath)
+	rep.SpecReports = append(finished, rep.SpecReports...)
+	rep.SpecReports = append(rep.SpecReports, notRun(flow, filter, finished, why, time.Now())...)
+	return rep
+}
+
+// drainLines reads r to its end and hands each line to f, cut to 64 KiB:
+// a child that writes one endless line is never blocked by the parent.
+func drainLines(r io.Reader, f func(string)) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var line []byte
+	for {
+		part, isPrefix, err := br.ReadLine()
+		if len(line) < 64<<10 {
+			line = append(line, part[:min(len(part), 64<<10-len(line))]...)
+		}
+		if err != nil {
+			if len(line) > 0 {
+				f(string(line))
+			}
+			return
+		}
+		if !isPrefix {
+			f(string(line))
+			line = line[:0]
+		}
+	}
+}
+
+// readResults reads the spec reports a flow's process appended as it
+// finished them; a line cut short by a kill is left out.
+func readResults(path string) types.SpecReports {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var out types.SpecReports
+	for _, line := range bytes.Split(raw, []byte("\n")) {
+		var s types.SpecReport
+		if len(line) > 0 && json.Unmarshal(line, &s) == nil {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// notRun are the stand-ins of the checks of a flow that its label filter
+// selected but that never finished: ERROR, "not run", with why the flow
+// stopped.
+func notRun(flow, filter string, finished types.SpecReports, why string, at time.Time) types.SpecReports {
+	lf, err := types.ParseLabelFilter(filter)
+	if err != nil {
+		return nil
+	}
+	done := map[string]bool{}
+	for _, s := range finished {
+		done[strings.SplitN(s.LeafNodeText, ":", 2)[0]] = true
+	}
+	var out types.SpecReports
+	for _, id := range check.Registered() {
+		c, ok := catalogue.Lookup(id)
+		if !ok || string(c.Flow) != flow || done[id] || !lf(c.Labels()) {
+			continue
+		}
+		msg := fmt.Sprintf("not run: the flow was stopped at %s: %s", at.Format("15:04:05"), why)
+		entry := catalogue.VerdictEntry{ID: id, Verdict: catalogue.Error, Findings: catalogue.Findings{{Verdict: catalogue.Error, Message: msg}}, Refs: c.Refs}
+		value := types.WrapEntryValue(entry)
+		out = append(out, types.SpecReport{
+			LeafNodeType: types.NodeTypeIt, LeafNodeText: id + ": " + c.Requirement, LeafNodeLabels: c.Labels(),
+			State: types.SpecStateFailed, StartTime: at, EndTime: at,
+			Failure:       types.Failure{Message: msg, Location: types.CodeLocation{FileName: "oauthcheck"}},
+			ReportEntries: types.ReportEntries{{Name: catalogue.EntryVerdict, Value: value, Time: at}},
+		})
+	}
+	return out
 }
 
 // crashed is the report of a flow whose process died: one failed spec,

@@ -18,6 +18,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/oauthcheck/oauthcheck/drivers/evidence"
@@ -46,6 +47,39 @@ type Client struct {
 	opts      Options
 	transport *http.Transport
 	rec       *Recorder
+	// onSite tells the hosts that may receive secrets; nil allows all.
+	onSite func(host string) bool
+}
+
+// ErrOffSite is returned for a request that would send a credential (a
+// client secret, a password, a token, a cookie) to a host off the
+// target's site.
+var ErrOffSite = errors.New("not sent: it carries credentials and the host is not on the issuer's site")
+
+// KeepSecretsOn makes the client refuse, with ErrOffSite, every request
+// that carries a credential to a host for which onSite is false. Call it
+// before the client is shared.
+func (c *Client) KeepSecretsOn(onSite func(host string) bool) { c.onSite = onSite }
+
+// carriesSecret reports whether a request holds a credential: an
+// Authorization or Cookie header, or a secret parameter in its query or
+// form body.
+func carriesSecret(req *http.Request, body []byte) bool {
+	if req.Header.Get("Authorization") != "" || req.Header.Get("Cookie") != "" {
+		return true
+	}
+	for _, raw := range []string{req.URL.RawQuery, string(body)} {
+		vals, err := url.ParseQuery(raw)
+		if err != nil {
+			continue
+		}
+		for k, v := range vals {
+			if evidence.IsSecretParam(k) && len(v) > 0 && v[0] != "" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // New returns a client for opts.
@@ -76,7 +110,7 @@ func New(opts Options) (*Client, error) {
 	}
 	tr := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: opts.Timeout, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:           (&net.Dialer{Timeout: opts.Timeout, KeepAlive: 30 * time.Second, Control: refuseLinkLocal}).DialContext,
 		TLSClientConfig:       tlsCfg,
 		TLSHandshakeTimeout:   opts.Timeout,
 		ResponseHeaderTimeout: opts.Timeout,
@@ -174,6 +208,10 @@ func (c *Client) Do(ctx context.Context, req *http.Request) (*Response, error) {
 	out.ContentLength = int64(len(reqBody))
 	if out.Header.Get("User-Agent") == "" {
 		out.Header.Set("User-Agent", "oauthcheck")
+	}
+	if c.onSite != nil && !c.onSite(out.URL.Hostname()) && carriesSecret(out, reqBody) {
+		return nil, fmt.Errorf("client: %s %s: %w; list %s under allowed_hosts in the config to allow it", out.Method,
+			redactedURL(c.opts.Redactor, out.URL), ErrOffSite, out.URL.Hostname())
 	}
 	red := c.opts.Redactor
 	ex := &Exchange{
@@ -283,3 +321,17 @@ func (c *Client) Warm(ctx context.Context, rawURL string, n int) {
 
 // CloseIdle closes idle connections.
 func (c *Client) CloseIdle() { c.transport.CloseIdleConnections() }
+
+// refuseLinkLocal refuses connections to link-local addresses, where cloud
+// metadata services answer: a target's metadata that points there must not
+// make the harness fetch, or send credentials to, them.
+func refuseLinkLocal(network, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && (ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast()) {
+		return fmt.Errorf("client: refusing to connect to the link-local address %s", host)
+	}
+	return nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -493,5 +494,62 @@ func TestResponseJSON(t *testing.T) {
 	}
 	if got := bad.OAuthError(); got != "" {
 		t.Errorf("OAuthError() of HTML = %q, want \"\"", got)
+	}
+}
+
+// A recorder keeps the first and the last KeepExchanges exchanges, and
+// says how many it dropped between them.
+func TestRecorderIsBounded(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	c := newClient(t, client.Options{})
+	const n = 3*client.KeepExchanges + 7
+	for i := 0; i < n; i++ {
+		if _, err := c.Get(context.Background(), fmt.Sprintf("%s/%d", srv.URL, i), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	xs := c.Recorder().Exchanges()
+	if len(xs) != 2*client.KeepExchanges+1 {
+		t.Fatalf("%d exchanges kept, want %d", len(xs), 2*client.KeepExchanges+1)
+	}
+	if !strings.HasSuffix(xs[0].URL, "/0") || !strings.HasSuffix(xs[client.KeepExchanges-1].URL, fmt.Sprintf("/%d", client.KeepExchanges-1)) {
+		t.Errorf("the first kept are %s … %s", xs[0].URL, xs[client.KeepExchanges-1].URL)
+	}
+	if want := fmt.Sprintf("%d exchanges between these were not kept", n-2*client.KeepExchanges); xs[client.KeepExchanges].Note != want {
+		t.Errorf("stand-in note %q, want %q", xs[client.KeepExchanges].Note, want)
+	}
+	if last := xs[len(xs)-1].URL; !strings.HasSuffix(last, fmt.Sprintf("/%d", n-1)) {
+		t.Errorf("the last kept is %s, want /%d", last, n-1)
+	}
+}
+
+// Credentials go only to hosts on the site; requests without any go
+// anywhere; link-local addresses are refused at dial time.
+func TestKeepSecretsOn(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	c := newClient(t, client.Options{})
+	c.KeepSecretsOn(func(host string) bool { return host == "on.site.test" })
+	ctx := context.Background()
+	if _, err := c.Get(ctx, srv.URL+"/jwks", nil); err != nil {
+		t.Errorf("a request without credentials was refused: %v", err)
+	}
+	for name, send := range map[string]func() error{
+		"Basic":  func() error { _, err := c.Get(ctx, srv.URL, http.Header{"Authorization": {"Basic eDp5"}}); return err },
+		"secret": func() error { _, err := c.PostForm(ctx, srv.URL, "client_id=a&client_secret=s3cr3t", nil); return err },
+		"token":  func() error { _, err := c.PostForm(ctx, srv.URL, "token=t0k3n", nil); return err },
+		"query":  func() error { _, err := c.Get(ctx, srv.URL+"?access_token=t0k3n", nil); return err },
+	} {
+		if err := send(); !errors.Is(err, client.ErrOffSite) || !strings.Contains(err.Error(), "allowed_hosts") {
+			t.Errorf("%s to a host off the site: err = %v, want ErrOffSite naming allowed_hosts", name, err)
+		}
+	}
+	if n := len(c.Recorder().Exchanges()); n != 1 {
+		t.Errorf("%d exchanges recorded; a refused request is never sent", n)
+	}
+	_, err := newClient(t, client.Options{Timeout: 2 * time.Second}).Get(ctx, "http://169.254.169.254/latest/meta-data/", nil)
+	if err == nil || !strings.Contains(err.Error(), "link-local") {
+		t.Errorf("GET of a link-local address: err = %v, want a refusal that says link-local", err)
 	}
 }

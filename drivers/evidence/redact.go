@@ -179,6 +179,10 @@ func (r *Redactor) param(key, v string) string {
 	return r.Mask(key, v)
 }
 
+// IsSecretParam reports whether a parameter or JSON member name is one of
+// SecretParams, whatever its case.
+func IsSecretParam(k string) bool { return isSecretParam(k) }
+
 func isSecretParam(k string) bool {
 	for _, s := range SecretParams {
 		if strings.EqualFold(k, s) {

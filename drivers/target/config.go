@@ -81,6 +81,11 @@ type Config struct {
 	// when it claims nothing (the checks then only observe). No metadata
 	// member carries that claim.
 	AccessTokens string `yaml:"access_tokens,omitempty"`
+	// AllowedHosts are hosts besides the issuer's site (its host and its
+	// registrable domain) to which the checks may send client
+	// credentials, the password and tokens: an endpoint on any other host
+	// has its checks skipped.
+	AllowedHosts []string `yaml:"allowed_hosts,omitempty"`
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)

@@ -66,6 +66,7 @@ func Open(ctx context.Context, c *client.Client, issuer string, cfg *Config) (*T
 		return nil, err
 	}
 	t := &Target{Issuer: issuer, Config: cfg, Metadata: md, HTTP: c}
+	c.KeepSecretsOn(t.OnSite)
 	if len(cfg.Clients) == 0 && md.RegistrationEndpoint != "" {
 		if err := t.registerClients(ctx); err != nil {
 			return nil, err

@@ -2,6 +2,7 @@ package check
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -107,8 +108,15 @@ func (c *C) Skipf(format string, args ...any) {
 
 // Require ends the check with an ERROR when err is not nil: a step of the
 // harness (a request that got no answer, a browser action) failed.
+//
+// A request the client refused to send because it would carry credentials
+// off the issuer's site skips the check instead, with the reason.
 func (c *C) Require(err error, step string) {
-	if err != nil {
+	switch {
+	case err == nil:
+	case errors.Is(err, client.ErrOffSite):
+		c.Skipf("%s: %v", step, err)
+	default:
 		c.Fatalf("%s: %v", step, err)
 	}
 }

@@ -77,7 +77,7 @@ func It(id string, body func(*C), decorators ...any) bool {
 		res := Run(ctx, id, e)
 		Attach(res)
 		switch {
-		case res.Verdict == Fail:
+		case res.Verdict == Fail, res.Verdict == Error:
 			ginkgo.Fail(res.Message())
 		case res.Verdict == Skip:
 			ginkgo.Skip(res.Message())
