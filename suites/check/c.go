@@ -122,7 +122,10 @@ func (c *C) Require(err error, step string) {
 }
 
 // Note labels the exchanges recorded from now on, such as "replay the code".
-func (c *C) Note(format string, args ...any) { c.rec.Note(fmt.Sprintf(format, args...)) }
+// It is redacted as findings are: a note may name a value the run saw.
+func (c *C) Note(format string, args ...any) {
+	c.rec.Note(c.HTTP.Redactor().String(fmt.Sprintf(format, args...)))
+}
 
 func (c *C) add(v Verdict, ref, format string, args ...any) {
 	// A finding is one line: a target's text cannot break a report's or a
