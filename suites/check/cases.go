@@ -34,6 +34,11 @@ type RefOptions struct {
 	// CodeTTL, DeviceTTL and RefreshTTL set the lifetimes of codes,
 	// device codes and refresh tokens.
 	CodeTTL, DeviceTTL, RefreshTTL time.Duration
+	// TLS serves the reference over https, with a CA made at start that
+	// the config names; Insecure makes the harness's client skip the
+	// certificate's verification (for a certificate that does not
+	// verify: the check under test still verifies it).
+	TLS, Insecure bool
 }
 
 // Control declares a negative control: under the weakness, the check must

@@ -64,11 +64,16 @@ func Reference(ctx context.Context, cfg Config, weaknesses ...string) *check.Env
 // the current node, and returns the environment of its checks.
 func ReferenceWith(ctx context.Context, opts reftarget.Options) *check.Env {
 	GinkgoHelper()
+	return referenceWith(ctx, opts, client.Options{})
+}
+
+func referenceWith(ctx context.Context, opts reftarget.Options, co client.Options) *check.Env {
+	GinkgoHelper()
 	opts.Key = key()
 	srv, err := reftarget.Start(opts)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(srv.Close)
-	env, err := check.Open(ctx, srv.URL, srv.Config(), Browser(ctx), client.Options{})
+	env, err := check.Open(ctx, srv.URL, srv.Config(), Browser(ctx), co)
 	Expect(err).NotTo(HaveOccurred(), "open the reference with weaknesses %v, quirks %v", opts.Weaknesses, opts.Quirks)
 	env.Profile = profile
 	return env
@@ -88,14 +93,14 @@ func ExpectCase(ctx context.Context, cfg Config, id string, rc check.RefCase) *c
 	GinkgoHelper()
 	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
-	opts := reftarget.Options{Config: shaped(cfg, rc.Ref)}
+	opts := reftarget.Options{Config: shaped(cfg, rc.Ref), TLS: rc.Ref.TLS}
 	if rc.Weakness != "" {
 		opts.Weaknesses = []string{rc.Weakness}
 	}
 	if rc.Quirk != "" {
 		opts.Quirks = []string{rc.Quirk}
 	}
-	env := ReferenceWith(ctx, opts)
+	env := referenceWith(ctx, opts, client.Options{InsecureSkipVerify: rc.Ref.Insecure})
 	res := check.Run(ctx, id, env)
 	check.Attach(res)
 	Expect(rc.Want).To(ContainElement(res.Verdict), "%s under %s:\n%s", id, rc.Name(), res.Message())
