@@ -99,26 +99,12 @@ func (s *Server) authenticateClient(r *http.Request, form url.Values, idOnly boo
 	var id, secret string
 	basic := false
 	if h := r.Header.Get("Authorization"); h != "" {
-		scheme, cred, _ := strings.Cut(h, " ")
-		if !strings.EqualFold(scheme, "Basic") || s.weakened(NoBasicAuth) {
+		if scheme, _, _ := strings.Cut(h, " "); s.weakened(NoBasicAuth) {
 			return nil, errInvalidClient("unsupported authorization scheme " + scheme)
 		}
-		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
-		if err != nil {
-			return nil, errInvalidClient("malformed Basic credentials")
-		}
-		rawID, rawSecret, ok := strings.Cut(string(raw), ":")
-		if !ok {
-			return nil, errInvalidClient("malformed Basic credentials")
-		}
-		id, secret = rawID, rawSecret
-		if !s.weakened(BasicNoFormDecoding) {
-			if id, err = url.QueryUnescape(rawID); err != nil {
-				return nil, errInvalidClient("malformed Basic client id")
-			}
-			if secret, err = url.QueryUnescape(rawSecret); err != nil {
-				return nil, errInvalidClient("malformed Basic client secret")
-			}
+		var e *oauthError
+		if id, secret, e = parseBasic(h, !s.weakened(BasicNoFormDecoding)); e != nil {
+			return nil, e
 		}
 		basic = true
 		if form.Has("client_secret") {
@@ -152,6 +138,36 @@ func (s *Server) authenticateClient(r *http.Request, form url.Values, idOnly boo
 		return nil, e
 	}
 	return c, nil
+}
+
+// parseBasic reads the client id and secret of an Authorization header of
+// the Basic scheme (RFC 7617 §2), form-decoding both (RFC 6749 §2.3.1:
+// "encoded using the application/x-www-form-urlencoded encoding
+// algorithm") unless formDecode is off (the basic-no-form-decoding
+// weakness). The scheme name is case-insensitive.
+func parseBasic(header string, formDecode bool) (id, secret string, e *oauthError) {
+	scheme, cred, _ := strings.Cut(header, " ")
+	if !strings.EqualFold(scheme, "Basic") {
+		return "", "", errInvalidClient("unsupported authorization scheme " + scheme)
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
+	if err != nil {
+		return "", "", errInvalidClient("malformed Basic credentials")
+	}
+	id, secret, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return "", "", errInvalidClient("malformed Basic credentials")
+	}
+	if !formDecode {
+		return id, secret, nil
+	}
+	if id, err = url.QueryUnescape(id); err != nil {
+		return "", "", errInvalidClient("malformed Basic client id")
+	}
+	if secret, err = url.QueryUnescape(secret); err != nil {
+		return "", "", errInvalidClient("malformed Basic client secret")
+	}
+	return id, secret, nil
 }
 
 // checkSecret compares a client's secret in constant time, with the
