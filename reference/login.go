@@ -60,7 +60,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if !s.readBrowserForm(w, r, "The form expired or was not sent from this site. Go back and try again.") {
 		return
 	}
-	ret := s.afterLogin(r.PostForm.Get("return"))
+	ret := s.afterLogin(r.PostForm.Get("return_to"))
 	user := r.PostForm.Get("username")
 	if !s.checkPassword(user, r.PostForm.Get("password")) {
 		s.loginPage(w, r, ret, "Wrong username or password.")

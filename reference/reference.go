@@ -10,6 +10,16 @@
 // (RFC 8628 §3.5), iss in every authorization response (RFC 9207), framing
 // headers on every page and 303 after every form post.
 //
+// Quirks ([WithQuirk]) are the mirror of weaknesses: behaviour that the
+// RFCs allow and real servers show (a loopback redirect URI, eventual
+// revocation, a script-driven login), under which no check may fail.
+//
+// [Server.Serve] serves it with the limits of a server facing the network,
+// over TLS with a certificate of an in-memory [CA] when asked. It also
+// has an end-session endpoint (OpenID Connect RP-Initiated Logout) and a
+// login page with a return_to parameter, so that the redirects of those
+// auxiliary endpoints can be checked too.
+//
 // It imports nothing of the harness, so it stays a fair baseline.
 package reference
 
