@@ -6,7 +6,12 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 )
+
+// authRequestTTL is the least time a user has to log in and consent, how
+// short the code lifetime may be.
+const authRequestTTL = 10 * time.Minute
 
 // authorize is the authorization endpoint (RFC 6749 §3.1, §4.1.1). An
 // unknown client or an unregistered redirect URI gets an error page, never a
@@ -33,7 +38,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		responseMode: q.Get("response_mode"),
 		state:        q.Get("state"),
 		nonce:        q.Get("nonce"),
-		expires:      s.now().Add(s.cfg.CodeTTL * 10),
+		expires:      s.now().Add(max(10*s.cfg.CodeTTL, authRequestTTL)),
 	}
 	ar.err = s.validateAuthRequest(client, q, ar)
 	if ar.err != nil && s.weakened(ErrorBeforeLogin) {
@@ -95,20 +100,19 @@ func (s *Server) proceed(w http.ResponseWriter, r *http.Request, ar *authRequest
 
 // consent takes the user's decision on the consent page.
 func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
-	if !s.csrfValid(r) {
-		s.errorPage(w, http.StatusForbidden, "The form expired or was not sent from this site. Start again from the application.")
+	if !s.readBrowserForm(w, r, "The form expired or was not sent from this site. Start again from the application.") {
 		return
 	}
 	sid, user := s.sessionUser(r)
 	s.store.mu.Lock()
-	ar := s.store.authRequests[r.PostFormValue("req")]
-	delete(s.store.authRequests, r.PostFormValue("req"))
+	ar := s.store.authRequests[r.PostForm.Get("req")]
+	delete(s.store.authRequests, r.PostForm.Get("req"))
 	s.store.mu.Unlock()
 	if ar == nil || ar.err != nil || s.now().After(ar.expires) || user == "" {
 		s.errorPage(w, http.StatusBadRequest, "This authorization request is unknown, expired or already answered.")
 		return
 	}
-	target, err := s.decide(ar, sid, user, r.PostFormValue("action") == "approve", ar.scope)
+	target, err := s.decide(ar, sid, user, r.PostForm.Get("action") == "approve", ar.scope)
 	if err != nil {
 		s.errorPage(w, http.StatusBadRequest, "The redirect_uri cannot be parsed.")
 		return

@@ -373,12 +373,12 @@ func TestLogin(t *testing.T) {
 		wantLoc    string
 		reason     string
 	}{
-		{"good", func(v url.Values) { v.Set("return", "/device") }, http.StatusSeeOther, "/device", "303 to the return path"},
+		{"good", func(v url.Values) { v.Set("return_to", "/device") }, http.StatusSeeOther, "/device", "303 to the return path"},
 		{"no csrf", func(v url.Values) { v.Del("csrf") }, http.StatusForbidden, "", "a forged form is refused"},
 		{"wrong csrf", func(v url.Values) { v.Set("csrf", "forged") }, http.StatusForbidden, "", "a forged form is refused"},
-		{"absolute return", func(v url.Values) { v.Set("return", "https://attacker.example/") }, http.StatusSeeOther, "/", "return stays on the server"},
-		{"scheme-relative return", func(v url.Values) { v.Set("return", "//attacker.example/") }, http.StatusSeeOther, "/", "return stays on the server"},
-		{"backslash return", func(v url.Values) { v.Set("return", `/\attacker.example/`) }, http.StatusSeeOther, "/", "browsers read \\ as /"},
+		{"absolute return", func(v url.Values) { v.Set("return_to", "https://attacker.example/") }, http.StatusSeeOther, "/", "return stays on the server"},
+		{"scheme-relative return", func(v url.Values) { v.Set("return_to", "//attacker.example/") }, http.StatusSeeOther, "/", "return stays on the server"},
+		{"backslash return", func(v url.Values) { v.Set("return_to", `/\attacker.example/`) }, http.StatusSeeOther, "/", "browsers read \\ as /"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

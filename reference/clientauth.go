@@ -3,6 +3,8 @@ package reference
 import (
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -10,8 +12,6 @@ import (
 	"strings"
 	"time"
 )
-
-const maxFormBytes = 64 << 10
 
 // parseForm reads a form-encoded POST body strictly: parameters in the
 // query, a repeated parameter or another content type are invalid_request
@@ -24,12 +24,9 @@ func parseForm(r *http.Request) (url.Values, *oauthError) {
 	if err != nil || mt != "application/x-www-form-urlencoded" {
 		return nil, errInvalidRequest("the body must be application/x-www-form-urlencoded")
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxFormBytes+1))
-	if err != nil {
-		return nil, errInvalidRequest("read body: " + err.Error())
-	}
-	if len(body) > maxFormBytes {
-		return nil, errInvalidRequest("the body is too large")
+	body, e := readBody(r)
+	if e != nil {
+		return nil, e
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
@@ -49,9 +46,9 @@ func parseForm(r *http.Request) (url.Values, *oauthError) {
 // parseFormLenient is parseForm that keeps the first of repeated
 // parameters (the token-repeated-params weakness).
 func parseFormLenient(r *http.Request) (url.Values, *oauthError) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxFormBytes))
-	if err != nil {
-		return nil, errInvalidRequest("read body: " + err.Error())
+	body, e := readBody(r)
+	if e != nil {
+		return nil, e
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
@@ -61,6 +58,20 @@ func parseFormLenient(r *http.Request) (url.Values, *oauthError) {
 		form[k] = v[:1]
 	}
 	return form, nil
+}
+
+// readBody reads a request body of at most [MaxBodyBytes], the limit that
+// ServeHTTP sets on every request; a larger one is invalid_request.
+func readBody(r *http.Request) ([]byte, *oauthError) {
+	body, err := io.ReadAll(r.Body)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, errInvalidRequest(fmt.Sprintf("the request body is larger than %d bytes", MaxBodyBytes))
+	case err != nil:
+		return nil, errInvalidRequest("read body: " + err.Error())
+	}
+	return body, nil
 }
 
 func checkRepeated(v url.Values) *oauthError {
@@ -88,26 +99,12 @@ func (s *Server) authenticateClient(r *http.Request, form url.Values, idOnly boo
 	var id, secret string
 	basic := false
 	if h := r.Header.Get("Authorization"); h != "" {
-		scheme, cred, _ := strings.Cut(h, " ")
-		if !strings.EqualFold(scheme, "Basic") || s.weakened(NoBasicAuth) {
+		if scheme, _, _ := strings.Cut(h, " "); s.weakened(NoBasicAuth) {
 			return nil, errInvalidClient("unsupported authorization scheme " + scheme)
 		}
-		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
-		if err != nil {
-			return nil, errInvalidClient("malformed Basic credentials")
-		}
-		rawID, rawSecret, ok := strings.Cut(string(raw), ":")
-		if !ok {
-			return nil, errInvalidClient("malformed Basic credentials")
-		}
-		id, secret = rawID, rawSecret
-		if !s.weakened(BasicNoFormDecoding) {
-			if id, err = url.QueryUnescape(rawID); err != nil {
-				return nil, errInvalidClient("malformed Basic client id")
-			}
-			if secret, err = url.QueryUnescape(rawSecret); err != nil {
-				return nil, errInvalidClient("malformed Basic client secret")
-			}
+		var e *oauthError
+		if id, secret, e = parseBasic(h, !s.weakened(BasicNoFormDecoding)); e != nil {
+			return nil, e
 		}
 		basic = true
 		if form.Has("client_secret") {
@@ -136,38 +133,61 @@ func (s *Server) authenticateClient(r *http.Request, form url.Values, idOnly boo
 		return c, nil
 	case secret == "":
 		return nil, errInvalidClient("client authentication required")
-	case s.lockedOut(c.ID):
-		e := newError(http.StatusTooManyRequests, "invalid_client", "too many failed authentications; try again in a minute")
+	}
+	if e := s.checkSecret(c, secret); e != nil {
 		return nil, e
-	case subtle.ConstantTimeCompare([]byte(secret), []byte(c.Secret)) != 1:
-		s.authFailed(c.ID)
-		return nil, errInvalidClient("client authentication failed")
 	}
 	return c, nil
 }
 
-// lockedOut reports whether a client has had too many wrong secrets in the
-// last minute.
-func (s *Server) lockedOut(id string) bool {
-	if s.weakened(NoClientAuthThrottle) {
-		return false
+// parseBasic reads the client id and secret of an Authorization header of
+// the Basic scheme (RFC 7617 §2), form-decoding both (RFC 6749 §2.3.1:
+// "encoded using the application/x-www-form-urlencoded encoding
+// algorithm") unless formDecode is off (the basic-no-form-decoding
+// weakness). The scheme name is case-insensitive.
+func parseBasic(header string, formDecode bool) (id, secret string, e *oauthError) {
+	scheme, cred, _ := strings.Cut(header, " ")
+	if !strings.EqualFold(scheme, "Basic") {
+		return "", "", errInvalidClient("unsupported authorization scheme " + scheme)
 	}
-	now := s.now()
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	var recent []time.Time
-	for _, t := range s.store.authFailures[id] {
-		if now.Sub(t) < authFailureWindow {
-			recent = append(recent, t)
-		}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
+	if err != nil {
+		return "", "", errInvalidClient("malformed Basic credentials")
 	}
-	s.store.authFailures[id] = recent
-	return len(recent) >= maxAuthFailures
+	id, secret, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return "", "", errInvalidClient("malformed Basic credentials")
+	}
+	if !formDecode {
+		return id, secret, nil
+	}
+	if id, err = url.QueryUnescape(id); err != nil {
+		return "", "", errInvalidClient("malformed Basic client id")
+	}
+	if secret, err = url.QueryUnescape(secret); err != nil {
+		return "", "", errInvalidClient("malformed Basic client secret")
+	}
+	return id, secret, nil
 }
 
-func (s *Server) authFailed(id string) {
+// checkSecret compares a client's secret in constant time, with the
+// brute-force throttle (RFC 6749 §10.10) checked and counted in the same
+// critical section, so parallel guesses cannot slip past it: a client with
+// too many wrong secrets in a minute is locked out for the rest of it.
+func (s *Server) checkSecret(c *Client, secret string) *oauthError {
 	now := s.now()
-	s.store.mu.Lock()
-	s.store.authFailures[id] = append(s.store.authFailures[id], now)
-	s.store.mu.Unlock()
+	st := s.store
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	recent := recentTimes(st.authFailures[c.ID], now, authFailureWindow)
+	if len(recent) >= maxAuthFailures && !s.weakened(NoClientAuthThrottle) {
+		st.authFailures[c.ID] = recent
+		return newError(http.StatusTooManyRequests, "invalid_client", "too many failed authentications; try again in a minute")
+	}
+	if subtle.ConstantTimeCompare([]byte(secret), []byte(c.Secret)) != 1 {
+		st.authFailures[c.ID] = append(recent, now)
+		return errInvalidClient("client authentication failed")
+	}
+	st.authFailures[c.ID] = recent
+	return nil
 }

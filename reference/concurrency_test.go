@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/oauthcheck/oauthcheck/reference"
 )
@@ -106,5 +107,90 @@ func TestConcurrentDevicePoll(t *testing.T) {
 	statuses := race(t, e, 10, form, e.as(t, reference.RoleDevice))
 	if got := count(statuses, http.StatusOK); got != 1 {
 		t.Errorf("successful polls: got %d; want 1 (statuses %v)", got, statuses)
+	}
+}
+
+// burst runs n requests at once behind one barrier and returns their
+// statuses.
+func burst(t *testing.T, n int, do func(i int) *response) []int {
+	t.Helper()
+	statuses := make([]int, n)
+	barrier := make(chan struct{})
+	var ready, done sync.WaitGroup
+	for i := range n {
+		ready.Add(1)
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			ready.Done()
+			<-barrier
+			statuses[i] = do(i).Status
+		}()
+	}
+	ready.Wait()
+	close(barrier)
+	done.Wait()
+	return statuses
+}
+
+// RFC 6749 §10.10: 40 wrong secrets at once get exactly 20 refusals and
+// 20 lockouts; the throttle checks and counts in one critical section.
+func TestConcurrentClientAuthThrottle(t *testing.T) {
+	e := start(t, nil)
+	c := e.client(t, reference.RoleConfidential)
+	statuses := race(t, e, 40, ccForm(""), basicAuth(c.ID, "wrong"))
+	if got := count(statuses, http.StatusUnauthorized); got != 20 {
+		t.Errorf("401s: got %d; want 20 (statuses %v)", got, statuses)
+	}
+	if got := count(statuses, http.StatusTooManyRequests); got != 20 {
+		t.Errorf("429s: got %d; want 20 (statuses %v)", got, statuses)
+	}
+}
+
+// RFC 8628 §5.1: 12 wrong user codes at once from one user get exactly 5
+// answers and 7 refusals.
+func TestConcurrentUserCodeRateLimit(t *testing.T) {
+	e := start(t, nil)
+	b, page := e.deviceLogin(t)
+	statuses := burst(t, 12, func(int) *response { return b.submitUserCode(t, page, "BBBB-BBBB") })
+	if got := count(statuses, http.StatusBadRequest); got != 5 {
+		t.Errorf("400s: got %d; want 5 (statuses %v)", got, statuses)
+	}
+	if got := count(statuses, http.StatusTooManyRequests); got != 7 {
+		t.Errorf("429s: got %d; want 7 (statuses %v)", got, statuses)
+	}
+}
+
+// A device authorization approved from two sessions at once, and polled
+// meanwhile, ends approved once; sweeps and registrations run alongside.
+func TestConcurrentMixed(t *testing.T) {
+	e := start(t, nil)
+	d := e.startDevice(t, reference.RoleDevice)
+	var sessions []*browser
+	var pages []*response
+	for range 4 {
+		b, page := e.deviceLogin(t)
+		sessions, pages = append(sessions, b), append(pages, b.submitUserCode(t, page, d.UserCode))
+	}
+	statuses := burst(t, 12, func(i int) *response {
+		switch i % 3 {
+		case 0:
+			form := hidden(pages[i%4])
+			form.Set("action", "approve")
+			return sessions[i%4].post(t, "/device/decide", form)
+		case 1:
+			e.clock.Advance(time.Second)
+			return e.pollDevice(t, reference.RoleDevice, d)
+		default:
+			return e.register(t, "application/json", `{"grant_types":["client_credentials"]}`)
+		}
+	})
+	if got := count(statuses, http.StatusInternalServerError); got != 0 {
+		t.Errorf("500s: %v", statuses)
+	}
+	e.clock.Advance(5 * time.Second)
+	polls := race(t, e, 5, url.Values{"grant_type": {reference.GrantDeviceCode}, "device_code": {d.DeviceCode}}, e.as(t, reference.RoleDevice))
+	if got := count(polls, http.StatusOK) + count(statuses, http.StatusOK); got > 1 {
+		t.Errorf("tokens for one device code: %d; want at most 1", got)
 	}
 }

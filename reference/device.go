@@ -184,88 +184,108 @@ func (s *Server) devicePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	csrf := s.csrfToken(w, r)
-	if code := q.Get("user_code"); code != "" {
-		if s.tooManyCodes(w, user, csrf) {
-			return
-		}
-		if d := s.pendingDevice(code); d != nil {
-			if s.weakened(DeviceCompleteAutoApprove) {
-				s.store.mu.Lock()
-				d.status, d.username, d.sessionID = deviceApproved, user, sid
-				s.store.mu.Unlock()
-				http.Redirect(w, r, "/device?result=approved", http.StatusSeeOther)
-				return
-			}
-			s.confirmDevice(w, csrf, d)
-			return
-		}
-		s.codeFailed(user)
-		s.renderPage(w, http.StatusBadRequest, "device", pageData{Title: "Connect a device", CSRF: csrf, Error: "That code is unknown or expired."})
+	code := q.Get("user_code")
+	if code == "" {
+		s.renderPage(w, http.StatusOK, "device", pageData{Title: "Connect a device", CSRF: csrf})
 		return
 	}
-	s.renderPage(w, http.StatusOK, "device", pageData{Title: "Connect a device", CSRF: csrf})
+	auto := s.weakened(DeviceCompleteAutoApprove)
+	d, limited := s.userCodeAttempt(user, code, func(d *deviceAuth) {
+		if auto {
+			d.status, d.username, d.sessionID = deviceApproved, user, sid
+		}
+	})
+	switch {
+	case limited:
+		s.tooManyCodes(w, csrf)
+	case d == nil:
+		s.renderPage(w, http.StatusBadRequest, "device", pageData{Title: "Connect a device", CSRF: csrf, Error: "That code is unknown or expired."})
+	case auto:
+		http.Redirect(w, r, "/device?result=approved", http.StatusSeeOther)
+	default:
+		s.confirmDevice(w, csrf, d)
+	}
 }
 
 // deviceSubmit takes a user code typed on the verification page. Wrong
-// codes are rate-limited per session (RFC 8628 §5.1).
+// codes are rate-limited per user (RFC 8628 §5.1).
 func (s *Server) deviceSubmit(w http.ResponseWriter, r *http.Request) {
+	const refused = "The form expired or you are not signed in. Open the verification page again."
+	if !s.readBrowserForm(w, r, refused) {
+		return
+	}
 	_, user := s.sessionUser(r)
-	if !s.csrfValid(r) || user == "" {
-		s.errorPage(w, http.StatusForbidden, "The form expired or you are not signed in. Open the verification page again.")
+	if user == "" {
+		s.errorPage(w, http.StatusForbidden, refused)
 		return
 	}
 	csrf := s.csrfToken(w, r)
-	if s.tooManyCodes(w, user, csrf) {
-		return
-	}
-	d := s.pendingDevice(r.PostFormValue("user_code"))
-	if d == nil {
-		s.codeFailed(user)
+	d, limited := s.userCodeAttempt(user, r.PostForm.Get("user_code"), nil)
+	switch {
+	case limited:
+		s.tooManyCodes(w, csrf)
+	case d == nil:
 		s.renderPage(w, http.StatusBadRequest, "device", pageData{Title: "Connect a device", CSRF: csrf,
 			Error: "That code is unknown or expired."})
-		return
+	default:
+		s.confirmDevice(w, csrf, d)
 	}
-	s.confirmDevice(w, csrf, d)
 }
 
-// tooManyCodes answers 429 when the session has entered too many wrong
-// user codes within the window, on any of the ways a code comes in: the
-// form, verification_uri_complete and the decision form (RFC 8628 §5.1);
-// 403 with a plain page under the lockout-403 quirk, as a WAF does.
-func (s *Server) tooManyCodes(w http.ResponseWriter, user, csrf string) bool {
-	if s.weakened(DeviceNoRateLimit) {
-		return false
-	}
+// userCodeAttempt is one user code entered by user, by any of the ways a
+// code comes in: the form, verification_uri_complete and the decision form.
+// The rate limit (RFC 8628 §5.1) is checked and counted in the same
+// critical section as the lookup, so parallel guesses cannot slip past it:
+// limited when the user has had too many wrong codes within the window;
+// else the pending authorization of the code, or nil, which counts as a
+// wrong code. The limit is per user, so logging in again does not reset
+// it. answer, when set, acts on the authorization found, in the same
+// critical section.
+func (s *Server) userCodeAttempt(user, code string, answer func(*deviceAuth)) (d *deviceAuth, limited bool) {
+	key := s.userCodeKey(code)
 	now := s.now()
-	s.store.mu.Lock()
+	st := s.store
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	recent := recentTimes(st.failures[user], now, failureWindow)
+	if len(recent) >= maxCodeFailures && !s.weakened(DeviceNoRateLimit) {
+		st.failures[user] = recent
+		return nil, true
+	}
+	d = st.userCodes[key]
+	if d == nil || d.status != devicePending || (now.After(d.expires) && !s.weakened(DeviceNoExpiry)) {
+		st.failures[user] = append(recent, now)
+		return nil, false
+	}
+	st.failures[user] = recent
+	if answer != nil {
+		answer(d)
+	}
+	return d, false
+}
+
+// recentTimes is the times within window before now.
+func recentTimes(times []time.Time, now time.Time, window time.Duration) []time.Time {
 	var recent []time.Time
-	for _, t := range s.store.failures[user] {
-		if now.Sub(t) < failureWindow {
+	for _, t := range times {
+		if now.Sub(t) < window {
 			recent = append(recent, t)
 		}
 	}
-	s.store.failures[user] = recent
-	s.store.mu.Unlock()
-	if len(recent) < maxCodeFailures {
-		return false
-	}
+	return recent
+}
+
+// tooManyCodes answers an attempt over the user code rate limit: 429 with
+// Retry-After, or 403 with a plain page under the lockout-403 quirk, as a
+// WAF answers.
+func (s *Server) tooManyCodes(w http.ResponseWriter, csrf string) {
 	if s.quirked(QuirkLockout403) {
 		s.errorPage(w, http.StatusForbidden, "Access blocked: too many wrong codes. Try again later.")
-		return true
+		return
 	}
 	w.Header().Set("Retry-After", "60")
 	s.renderPage(w, http.StatusTooManyRequests, "device", pageData{Title: "Connect a device", CSRF: csrf,
 		Error: "Too many wrong codes. Wait a minute, then try again."})
-	return true
-}
-
-// codeFailed records a wrong user code for the user; the limit is per
-// user, so logging in again does not reset it.
-func (s *Server) codeFailed(user string) {
-	now := s.now()
-	s.store.mu.Lock()
-	s.store.failures[user] = append(s.store.failures[user], now)
-	s.store.mu.Unlock()
 }
 
 func (s *Server) confirmDevice(w http.ResponseWriter, csrf string, d *deviceAuth) {
@@ -275,43 +295,33 @@ func (s *Server) confirmDevice(w http.ResponseWriter, csrf string, d *deviceAuth
 
 // deviceDecide records the user's approval or denial.
 func (s *Server) deviceDecide(w http.ResponseWriter, r *http.Request) {
+	const refused = "The form expired or you are not signed in. Open the verification page again."
+	if !s.readBrowserForm(w, r, refused) {
+		return
+	}
 	sid, user := s.sessionUser(r)
-	if !s.csrfValid(r) || user == "" {
-		s.errorPage(w, http.StatusForbidden, "The form expired or you are not signed in. Open the verification page again.")
+	if user == "" {
+		s.errorPage(w, http.StatusForbidden, refused)
 		return
 	}
-	if s.tooManyCodes(w, user, s.csrfToken(w, r)) {
-		return
-	}
-	d := s.pendingDevice(r.PostFormValue("user_code"))
-	if d == nil {
-		s.codeFailed(user)
-		s.errorPage(w, http.StatusBadRequest, "That code is unknown, expired or already answered.")
-		return
-	}
+	approve := r.PostForm.Get("action") == "approve"
 	result := "denied"
-	s.store.mu.Lock()
+	d, limited := s.userCodeAttempt(user, r.PostForm.Get("user_code"), func(d *deviceAuth) {
+		switch {
+		case approve:
+			d.status, d.username, d.sessionID, result = deviceApproved, user, sid, "approved"
+		case !s.weakened(DeviceDenyIgnored):
+			d.status = deviceDenied
+		}
+	})
 	switch {
-	case r.PostFormValue("action") == "approve":
-		d.status, d.username, d.sessionID, result = deviceApproved, user, sid, "approved"
-	case !s.weakened(DeviceDenyIgnored):
-		d.status = deviceDenied
+	case limited:
+		s.tooManyCodes(w, s.csrfToken(w, r))
+	case d == nil:
+		s.errorPage(w, http.StatusBadRequest, "That code is unknown, expired or already answered.")
+	default:
+		s.redirectAfterPost(w, r, "/device?result="+result)
 	}
-	s.store.mu.Unlock()
-	s.redirectAfterPost(w, r, "/device?result="+result)
-}
-
-// pendingDevice finds an unexpired, unanswered authorization by its user
-// code, ignoring case and characters outside the alphabet (RFC 8628 §6.1).
-func (s *Server) pendingDevice(code string) *deviceAuth {
-	key := s.userCodeKey(code)
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	d := s.store.userCodes[key]
-	if d == nil || d.status != devicePending || (s.now().After(d.expires) && !s.weakened(DeviceNoExpiry)) {
-		return nil
-	}
-	return d
 }
 
 // userCodeKey is the stored form of a typed user code: upper case, with

@@ -57,13 +57,12 @@ func (s *Server) afterLogin(ret string) string {
 
 // login checks the user's credentials and starts a session.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	ret := s.afterLogin(r.PostFormValue("return"))
-	if !s.csrfValid(r) {
-		s.errorPage(w, http.StatusForbidden, "The form expired or was not sent from this site. Go back and try again.")
+	if !s.readBrowserForm(w, r, "The form expired or was not sent from this site. Go back and try again.") {
 		return
 	}
-	user := r.PostFormValue("username")
-	if !s.checkPassword(user, r.PostFormValue("password")) {
+	ret := s.afterLogin(r.PostForm.Get("return_to"))
+	user := r.PostForm.Get("username")
+	if !s.checkPassword(user, r.PostForm.Get("password")) {
 		s.loginPage(w, r, ret, "Wrong username or password.")
 		return
 	}

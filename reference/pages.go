@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"html/template"
+	"mime"
 	"net/http"
 	"strings"
 )
@@ -82,23 +83,43 @@ func (s *Server) csrfFor(v string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// csrfHeaderValid reports whether a request of the js-login app carries
-// the token of its cookie in the X-CSRF-Token header.
+// csrfHeaderValid reports whether a request of the js-login app is
+// same-origin by its Origin and Sec-Fetch-Site headers and carries the
+// token of its cookie in the X-CSRF-Token header.
 func (s *Server) csrfHeaderValid(r *http.Request) bool {
 	c, err := r.Cookie(csrfCookie)
-	if err != nil || c.Value == "" {
+	if err != nil || c.Value == "" || s.crossOrigin.Check(r) != nil {
 		return false
 	}
 	return hmac.Equal([]byte(r.Header.Get(csrfHeader)), []byte(s.csrfFor(c.Value)))
 }
 
-// csrfValid reports whether a posted form carries the token of its cookie.
-func (s *Server) csrfValid(r *http.Request) bool {
+// readBrowserForm reads the form posted from one of the server's pages,
+// checking for CSRF before it reads the body: the browser must send the
+// anti-CSRF cookie, and the request must be same-origin by its Origin and
+// Sec-Fetch-Site headers when it has them. Then the body, at most
+// [MaxBodyBytes] of application/x-www-form-urlencoded, is parsed, and its
+// csrf field must be the cookie's token (signed double submit). A refused
+// post is answered here, with msg when CSRF is the reason.
+func (s *Server) readBrowserForm(w http.ResponseWriter, r *http.Request, msg string) bool {
 	c, err := r.Cookie(csrfCookie)
-	if err != nil || c.Value == "" {
+	if err != nil || c.Value == "" || s.crossOrigin.Check(r) != nil {
+		s.errorPage(w, http.StatusForbidden, msg)
 		return false
 	}
-	return hmac.Equal([]byte(r.PostFormValue("csrf")), []byte(s.csrfFor(c.Value)))
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
+		s.errorPage(w, http.StatusUnsupportedMediaType, "The form must be sent as application/x-www-form-urlencoded.")
+		return false
+	}
+	if err := r.ParseForm(); err != nil {
+		s.formTooLarge(w, err)
+		return false
+	}
+	if !hmac.Equal([]byte(r.PostForm.Get("csrf")), []byte(s.csrfFor(c.Value))) {
+		s.errorPage(w, http.StatusForbidden, msg)
+		return false
+	}
+	return true
 }
 
 // sessionUser returns the logged-in user of the request's session, if any.

@@ -10,6 +10,16 @@
 // (RFC 8628 §3.5), iss in every authorization response (RFC 9207), framing
 // headers on every page and 303 after every form post.
 //
+// Quirks ([WithQuirk]) are the mirror of weaknesses: behaviour that the
+// RFCs allow and real servers show (a loopback redirect URI, eventual
+// revocation, a script-driven login), under which no check may fail.
+//
+// [Server.Serve] serves it with the limits of a server facing the network,
+// over TLS with a certificate of an in-memory [CA] when asked. It also
+// has an end-session endpoint (OpenID Connect RP-Initiated Logout) and a
+// login page with a return_to parameter, so that the redirects of those
+// auxiliary endpoints can be checked too.
+//
 // It imports nothing of the harness, so it stays a fair baseline.
 package reference
 
@@ -166,6 +176,8 @@ type Server struct {
 	keyID      string
 	csrfKey    []byte
 	now        func() time.Time
+	// crossOrigin refuses cross-origin posts to the pages' forms.
+	crossOrigin *http.CrossOriginProtection
 
 	mu     sync.RWMutex // guards issuer
 	issuer string
@@ -231,12 +243,13 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	cfg.Clients = cloneClients(cfg.Clients)
 	cfg.Scopes = slices.Clone(cfg.Scopes)
 	s := &Server{
-		cfg:     cfg,
-		weak:    map[Weakness]bool{},
-		quirk:   map[Quirk]bool{},
-		csrfKey: []byte(randomToken(32)),
-		now:     time.Now,
-		store:   newStore(),
+		cfg:         cfg,
+		weak:        map[Weakness]bool{},
+		quirk:       map[Quirk]bool{},
+		csrfKey:     []byte(randomToken(32)),
+		now:         time.Now,
+		crossOrigin: http.NewCrossOriginProtection(),
+		store:       newStore(),
 	}
 	for _, opt := range opts {
 		if err := opt(s); err != nil {
@@ -334,13 +347,23 @@ func (s *Server) Weaknesses() []Weakness {
 func (s *Server) weakened(w Weakness) bool { return s.weak[w] }
 
 // ServeHTTP implements [http.Handler].
+// Every request body is cut at MaxBodyBytes (64 KiB); every request may
+// sweep expired state.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.Issuer() == "" {
 		http.Error(w, "reference: issuer not set", http.StatusServiceUnavailable)
 		return
 	}
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	}
+	s.maybeSweep()
 	s.mux.ServeHTTP(w, r)
 }
+
+// MaxBodyBytes is the largest request body the server reads: a larger
+// form or JSON body is invalid_request (or 413 on a page).
+const MaxBodyBytes = 64 << 10
 
 func (s *Server) routes() {
 	m := http.NewServeMux()

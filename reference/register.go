@@ -2,7 +2,7 @@ package reference
 
 import (
 	"encoding/json"
-	"io"
+	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
@@ -22,9 +22,14 @@ type registration struct {
 	Scope                  string   `json:"scope,omitempty"`
 }
 
+// MaxRegistrations caps the clients that dynamic registration adds to one
+// server, so that an open endpoint cannot fill its memory.
+const MaxRegistrations = 1000
+
 // register is the dynamic client registration endpoint (RFC 7591 §3). It is
-// open, as a local test server may be. Redirect URIs must be https, or http
-// on a loopback address (RFC 9700 §2.6, RFC 8252 §7.3).
+// open, as a local test server may be, up to [MaxRegistrations] clients.
+// Redirect URIs must be https, or http on a loopback address (RFC 9700
+// §2.6, RFC 8252 §7.3).
 func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	regErr := func(code, desc string) {
 		s.writeJSON(w, http.StatusBadRequest, &oauthError{Code: code, Description: desc}, true)
@@ -33,8 +38,13 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		regErr("invalid_client_metadata", "the body must be application/json")
 		return
 	}
+	body, e := readBody(r)
+	if e != nil {
+		s.writeError(w, e)
+		return
+	}
 	var req registration
-	if err := json.NewDecoder(io.LimitReader(r.Body, maxFormBytes)).Decode(&req); err != nil {
+	if err := json.Unmarshal(body, &req); err != nil {
 		regErr("invalid_client_metadata", "malformed JSON: "+err.Error())
 		return
 	}
@@ -97,6 +107,12 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.store.mu.Lock()
+	if s.store.registered >= MaxRegistrations {
+		s.store.mu.Unlock()
+		regErr("invalid_request", fmt.Sprintf("this server holds %d registered clients, its limit; restart it for more", MaxRegistrations))
+		return
+	}
+	s.store.registered++
 	s.store.clients[c.ID] = c
 	s.store.mu.Unlock()
 	if c.RedirectURIs == nil {

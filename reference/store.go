@@ -25,6 +25,10 @@ type store struct {
 	clientPolls  map[string]*pollState  // client id -> polling, under throttle-per-client
 	// continuations are the "Continue" pages of the js-login quirk, by id.
 	continuations map[string]*continuation
+	registered    int // clients added by dynamic registration
+
+	ops       int       // requests since the last sweep
+	lastSweep time.Time // when expired state was last swept
 }
 
 func newStore() *store {
