@@ -63,7 +63,13 @@ func (s *Server) Serve(ln net.Listener, opts ServeOptions) *Serving {
 	serve := func() error { return hs.Serve(ln) }
 	if opts.Certificate != nil {
 		v.url = "https://" + ln.Addr().String()
-		hs.TLSConfig = s.tlsConfig(*opts.Certificate)
+		cert := *opts.Certificate
+		if s.weakened(TLSUntrustedCert) {
+			if self, err := selfSigned(cert); err == nil {
+				cert = self
+			}
+		}
+		hs.TLSConfig = s.tlsConfig(cert)
 		serve = func() error { return hs.ServeTLS(ln, "", "") }
 		if s.weakened(HTTPEndpointsToo) {
 			hs.TLSConfig.NextProtos = []string{"http/1.1"}

@@ -110,3 +110,34 @@ func certTemplate(cn string) (*x509.Certificate, error) {
 		NotAfter:     now.Add(caValidity),
 	}, nil
 }
+
+// selfSigned is a certificate for the names of cert that is its own
+// issuer: what the tls-untrusted-certificate weakness serves instead of a
+// certificate of the CA.
+func selfSigned(cert tls.Certificate) (tls.Certificate, error) {
+	leaf := cert.Leaf
+	if leaf == nil && len(cert.Certificate) > 0 {
+		var err error
+		if leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
+			return tls.Certificate{}, fmt.Errorf("reference: parse server certificate: %w", err)
+		}
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("reference: generate server key: %w", err)
+	}
+	tmpl, err := certTemplate("oauthcheck reference server (self-signed)")
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	tmpl.KeyUsage = x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign
+	tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	if leaf != nil {
+		tmpl.DNSNames, tmpl.IPAddresses = leaf.DNSNames, leaf.IPAddresses
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("reference: create self-signed certificate: %w", err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+}

@@ -91,6 +91,7 @@ const (
 	TokenTextPlain          Weakness = "token-text-plain"
 	TLSLegacyVersions       Weakness = "tls-legacy-versions"
 	HTTPEndpointsToo        Weakness = "http-endpoints-too"
+	TLSUntrustedCert        Weakness = "tls-untrusted-certificate"
 	LogoutOpenRedirect      Weakness = "logout-open-redirect"
 	LoginOpenRedirect       Weakness = "login-open-redirect"
 )
@@ -182,6 +183,7 @@ var weaknesses = []WeaknessInfo{
 	{TokenTextPlain, "token responses are served as application/json (RFC 6749 §5.1)"},
 	{TLSLegacyVersions, "served over TLS, the server refuses TLS 1.0 and 1.1 (RFC 8996 §5, §6; RFC 9325 §3.1.1)"},
 	{HTTPEndpointsToo, "served over TLS, the port answers no plain http request with OAuth processing (RFC 6749 §1.6, §3.1, §3.2)"},
+	{TLSUntrustedCert, "served over TLS, the server's certificate chains to the CA it was given, not to itself (RFC 6749 §10.9)"},
 	{LogoutOpenRedirect, "the end-session endpoint redirects only to a post_logout_redirect_uri registered for the named client (RFC 9700 §4.11.2; RP-Initiated Logout §2)"},
 	{LoginOpenRedirect, "the login page's return_to leads only to a path on the server (RFC 9700 §4.11.2)"},
 }

@@ -30,6 +30,12 @@ func init() {
 			return handshake(t, origin, tls.VersionTLS10) != nil && handshake(t, origin, tls.VersionTLS11) != nil
 		},
 	}, weaknessProbe{
+		weakness: reference.TLSUntrustedCert,
+		reason:   "RFC 6749 §10.9: the certificate verifies against the CA the server was given",
+		probe: func(t *testing.T, e *env) bool {
+			return handshake(t, serveTLS(t, e), tls.VersionTLS12) == nil
+		},
+	}, weaknessProbe{
 		weakness: reference.HTTPEndpointsToo,
 		reason:   "RFC 6749 §1.6: plain http to the https port gets no metadata",
 		probe: func(t *testing.T, e *env) bool {

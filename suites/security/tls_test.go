@@ -22,7 +22,9 @@ import (
 
 	"github.com/oauthcheck/oauthcheck/drivers/client"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
+	"github.com/oauthcheck/oauthcheck/drivers/target/reftarget"
 	"github.com/oauthcheck/oauthcheck/suites/check"
+	"github.com/oauthcheck/oauthcheck/suites/internal/suitetest"
 )
 
 // A TLS fault the reference cannot show of itself: a small server of the
@@ -101,3 +103,13 @@ var _ = DescribeTable("TLS faults that only a server of the test's own can show"
 	Entry("TLS 1.0 enabled", tlsFault{minVersion: tls.VersionTLS10}, "TLS-MODERN-VERSIONS", check.Fail),
 	Entry("TLS 1.2 and 1.3 only", tlsFault{}, "TLS-MODERN-VERSIONS", check.Pass),
 )
+
+// The strict reference over https passes the TLS checks, and its https
+// requirements are judged for real.
+var _ = It("passes the TLS checks against the strict reference over https", func(ctx SpecContext) {
+	env := suitetest.ReferenceWith(ctx, reftarget.Options{TLS: true})
+	for _, id := range []string{"TLS-MODERN-VERSIONS", "TLS-CERTIFICATE-VALID", "TLS-HTTPS-ENFORCED"} {
+		res := check.Run(ctx, id, env)
+		Expect(res.Verdict).To(Equal(check.Pass), res.Message())
+	}
+}, SpecTimeout(suitetest.Timeout))

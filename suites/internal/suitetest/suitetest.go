@@ -137,9 +137,6 @@ const Timeout = 60 * time.Second
 var NotBuilt = map[string]bool{
 	"CLICKJACK-IFRAME-BLOCKED":   true,
 	"OPENREDIR-AS-AUX-ENDPOINTS": true,
-	"TLS-HTTPS-ENFORCED":         true,
-	"TLS-MODERN-VERSIONS":        true,
-	"TLS-CERTIFICATE-VALID":      true,
 }
 
 // Run runs a suite package's specs: its checks against the strict
