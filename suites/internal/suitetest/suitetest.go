@@ -136,7 +136,6 @@ const Timeout = 60 * time.Second
 // shows them as not built. Every other check of a flow must be registered.
 var NotBuilt = map[string]bool{
 	"CLICKJACK-IFRAME-BLOCKED":   true,
-	"OPENREDIR-AS-AUX-ENDPOINTS": true,
 }
 
 // Run runs a suite package's specs: its checks against the strict
