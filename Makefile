@@ -5,7 +5,7 @@ BIN     ?= bin/oauthcheck
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build test run serve vendors lint bench deps clean
+.PHONY: all build test run serve vendors lint bench soak deps clean
 
 all: lint test build
 
@@ -42,9 +42,15 @@ lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'run gofmt -w'; exit 1; }
 	$(GO) vet ./...
 
-## bench: the benchmarks
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+## bench: five full runs against the reference: time, CPU, memory, waits; figures in out/bench.json and README.md
+bench: deps build
+	@mkdir -p out
+	$(BIN) bench --runs 5 --out out/bench.json --readme README.md
+
+## soak: ten full runs in a row; fails on any verdict other than PASS or SKIP
+soak: deps build
+	@mkdir -p out
+	$(BIN) bench --runs 10 --out out/soak.json --soak
 
 clean:
 	rm -rf bin out

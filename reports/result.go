@@ -44,6 +44,9 @@ type Result struct {
 	// flow's stderr, a panic's stack.
 	Output   string
 	Duration time.Duration
+	// Waited is the part of Duration the check spent in waits the
+	// protocol forced.
+	Waited time.Duration
 
 	// Expectation is the expected deviation that names this check, if any
 	// ([Apply]); Expected is set when the verdict is the expected one.
@@ -319,6 +322,7 @@ func resultOf(s types.SpecReport) (res Result, ran, ok bool) {
 
 	switch {
 	case ve != nil:
+		res.Waited = ve.Waited
 		res.Verdict = ve.Verdict
 		res.Findings = append(catalogue.Findings(nil), ve.Findings...)
 		// A spec can fail after its check ended (a cleanup, the spec's

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // Flow is the suite a check belongs to.
@@ -279,6 +280,9 @@ type VerdictEntry struct {
 	Verdict  Verdict  `json:"verdict"`
 	Findings Findings `json:"findings"`
 	Refs     []string `json:"refs"`
+	// Waited is how long the check waited for what the protocol forced
+	// (an expiry, a polling interval), in nanoseconds.
+	Waited time.Duration `json:"waited_ns,omitempty"`
 }
 
 func (v VerdictEntry) String() string {

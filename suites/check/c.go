@@ -23,6 +23,9 @@ func (c *C) Wait(d time.Duration, why string) {
 	}
 	c.Note("waited %s: %s", d.Round(time.Millisecond), why)
 	c.extend(d)
+	c.mu.Lock()
+	c.waited += d
+	c.mu.Unlock()
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -51,6 +54,7 @@ type C struct {
 	session  *browser.Session
 	shots    []Screenshot
 	extend   func(time.Duration) // moves the deadline on
+	waited   time.Duration       // the waits the protocol forced
 }
 
 // Screenshot is a PNG of the page when a browser step failed.

@@ -21,6 +21,8 @@ type Result struct {
 	Steps     []evidence.Step      `json:"browser_steps,omitempty"`
 	Shots     []Screenshot         `json:"screenshots,omitempty"`
 	Duration  time.Duration        `json:"duration_ns"`
+	// Waited is the part of Duration spent in waits the protocol forced.
+	Waited time.Duration `json:"waited_ns,omitempty"`
 }
 
 // Message is the one-paragraph summary of a result for a failure message:
@@ -113,6 +115,9 @@ func Run(ctx context.Context, id string, env *Env) *Result {
 	}
 	res.Shots = shots
 	res.Duration = time.Since(start)
+	c.mu.Lock()
+	res.Waited = c.waited
+	c.mu.Unlock()
 	return res
 }
 
