@@ -2,6 +2,7 @@ package browser
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -226,7 +227,9 @@ func addrOf(u string) string {
 // page, with a [*StuckError] when it has nothing to do on another page for
 // a while, when an action leaves the page unchanged twice, when an action
 // repeats at one address or the actions, documents or time of the drive
-// run out, and with the actor's error, if any.
+// run out, or when the actor fails (the error then wraps the actor's). An
+// actor's error that wraps an [*ErrorPage] or [ErrNoDeny] is returned as
+// such.
 func (s *Session) drive(ctx context.Context, actor Actor, t Task, done func() bool) error {
 	dctx, cancel := context.WithTimeout(ctx, driveTimeout)
 	defer cancel()
@@ -291,13 +294,15 @@ func (s *Session) drive(ctx context.Context, actor Actor, t Task, done func() bo
 			return nil
 		}
 		if err != nil {
-			if ep := errorPageOrNil(err); ep != nil {
-				return ep
-			}
-			if dctx.Err() != nil {
+			switch {
+			case errorPageOrNil(err) != nil:
+				return err
+			case errors.Is(err, ErrNoDeny):
+				return fmt.Errorf("browser: at %s: %w", at, err)
+			case dctx.Err() != nil:
 				return fail("")
 			}
-			return fmt.Errorf("browser: at %s: %w", at, err)
+			return s.stuck(ctx, err.Error(), err)
 		}
 		if did != ActNone {
 			actions++

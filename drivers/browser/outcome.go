@@ -215,6 +215,20 @@ func (p *Page) ErrorPage() *ErrorPage {
 	if status < 400 && (look.Controls > 0 || !ReadsLikeError(look.Title+"\n"+look.Text)) {
 		return nil
 	}
+	return p.errorPage(status, look)
+}
+
+// AsErrorPage returns the page as an error page, whatever it looks like:
+// for an actor that knows that the page refuses, such as a verification
+// page that asks for the user code again. An actor's error that wraps it
+// ends the drive as a refusal.
+func (p *Page) AsErrorPage() *ErrorPage {
+	var look pageLook
+	_ = p.Eval(pageLookJS, &look)
+	return p.errorPage(p.Status(), look)
+}
+
+func (p *Page) errorPage(status int, look pageLook) *ErrorPage {
 	u := p.URL()
 	if p.s != nil {
 		u = p.s.redact(u)

@@ -128,19 +128,24 @@ const selectorWait = 3 * time.Second
 
 // hasAllJS tells which of the selectors match an element, and the page's
 // address.
+// A static page, loaded and without scripts or frames, shows all it ever
+// will.
 const hasAllJS = `(sels) => ({url: location.href, has: sels.map(s => { if (!s) return true;
-  try { return !!document.querySelector(s); } catch (e) { return false; } })})`
+  try { return !!document.querySelector(s); } catch (e) { return false; } }),
+  static: document.readyState === 'complete' && document.scripts.length === 0 && !document.querySelector('iframe,frame,object,embed')})`
 
 // match returns the first step whose condition holds on the page, and
-// whether a step whose address matches waits for its selector.
+// whether a step whose address matches may still see its selector
+// appear: the page is not static.
 func (s *Script) match(p *browser.Page, t browser.Task) (*Step, bool, error) {
 	sels := make([]string, len(s.Steps))
 	for i, st := range s.Steps {
 		sels[i] = st.When.Selector
 	}
 	var look struct {
-		URL string `json:"url"`
-		Has []bool `json:"has"`
+		URL    string `json:"url"`
+		Has    []bool `json:"has"`
+		Static bool   `json:"static"`
 	}
 	if err := p.Eval(hasAllJS, &look, sels); err != nil || len(look.Has) != len(sels) {
 		return nil, true, err
@@ -160,7 +165,7 @@ func (s *Script) match(p *browser.Page, t browser.Task) (*Step, bool, error) {
 		}
 		return st, false, nil
 	}
-	return nil, pending, nil
+	return nil, pending && !look.Static, nil
 }
 
 func (st *Step) needsCode() bool {
@@ -174,7 +179,8 @@ func (st *Step) needsCode() bool {
 
 // Act implements [browser.Actor]. A step whose address matches but whose
 // when.selector is not on the page yet is waited for, up to a few
-// seconds, unless the page is an error page. Asked to deny, a step with
+// seconds, unless the page is static (loaded, no scripts) or an error
+// page. Asked to deny, a step with
 // {approve, deny} and no deny control on the page fails with
 // [browser.ErrNoDeny].
 func (s *Script) Act(ctx context.Context, p *browser.Page, t browser.Task) (browser.Action, error) {

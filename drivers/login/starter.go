@@ -132,12 +132,16 @@ func StarterScript(d browser.Diagnosis) string {
 			}
 			addPair(click, "deny", deny.Selector)
 		}
+	case len(d.Fields) > 0:
+		// Fields it cannot place: the person fills them in.
+		distinct = d.Fields[0].Selector
+		if submit != nil {
+			first = submit
+		}
+		clickOn(first)
 	case submit != nil:
 		name, distinct = "continue", submit.Selector
 		clickOn(submit)
-	case len(d.Fields) > 0:
-		distinct = d.Fields[0].Selector
-		clickOn(first)
 	case first != nil:
 		distinct = first.Selector
 		clickOn(first)
@@ -173,7 +177,7 @@ func StarterScript(d browser.Diagnosis) string {
 	}
 	comment("A starter login script that oauthcheck wrote for the page %s (%q).", d.URL, d.Title)
 	comment("Check the selectors and the click, add a step for each page of the login,")
-	comment("then set login: to this file's path.")
+	comment("then set login: to this file's path. The page's fields and buttons:")
 	for _, f := range d.Fields {
 		comment("field %s type=%s name=%q label=%q placeholder=%q", f.Selector, f.Type, f.Name, f.Label, f.Placeholder)
 	}
