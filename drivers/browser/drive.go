@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-rod/rod/lib/proto"
 	"github.com/oauthcheck/oauthcheck/drivers/evidence"
 )
 
@@ -40,7 +41,7 @@ const (
 	// noEffectAfter is how long after an action, the network idle, the
 	// page may still show no effect before the action is taken to have
 	// none; effectTimeout caps the wait for an effect.
-	noEffectAfter = time.Second
+	noEffectAfter = 800 * time.Millisecond
 	effectTimeout = 10 * time.Second
 	pollInterval  = 40 * time.Millisecond
 	snapTimeout   = time.Second
@@ -211,6 +212,14 @@ func (s *Session) stuck(ctx context.Context, reason string, cause error) *StuckE
 	return &StuckError{Diagnosis: s.Diagnose(dctx), Reason: reason, Err: cause}
 }
 
+// stopLoading stops the page's navigation, so that a loop stands still for
+// its diagnosis.
+func (s *Session) stopLoading(ctx context.Context) {
+	rp, cancel := bound(s.page.Context(ctx), snapTimeout)
+	defer cancel()
+	_ = proto.PageStopLoading{}.Call(rp)
+}
+
 // addrOf is a URL without its query and fragment, for telling whether an
 // action repeats at one place.
 func addrOf(u string) string {
@@ -245,6 +254,7 @@ func (s *Session) drive(ctx context.Context, actor Actor, t Task, done func() bo
 		case dctx.Err() != nil:
 			return s.stuck(ctx, fmt.Sprintf("the flow did not end within %s", driveTimeout), nil)
 		case overBudget():
+			s.stopLoading(ctx)
 			return s.stuck(ctx, fmt.Sprintf("more than %d pages loaded without reaching the end: a redirect or refresh loop", maxDocuments), nil)
 		}
 		return s.stuck(ctx, reason, nil)

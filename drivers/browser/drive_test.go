@@ -155,7 +155,7 @@ func TestAuthorizeStuckOnUnknownForm(t *testing.T) {
 }
 
 func TestAuthorizeActionWithoutEffect(t *testing.T) {
-	t.Parallel()
+	// Not parallel: it times how fast the harness gives up.
 	// The button's click handler does nothing, as a broken script would.
 	srv := servePages(t, map[string]page{"/authorize": {200, `<!doctype html><title>Sign in</title>
 <form id="f"><input id="username" name="username"><input id="password" name="password" type="password">
