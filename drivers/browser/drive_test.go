@@ -263,3 +263,21 @@ func regexpMatches(re, s string) bool {
 	r, err := regexp.Compile(re)
 	return err == nil && r.MatchString(s)
 }
+
+func TestVerifyDeviceRefusedApproval(t *testing.T) {
+	t.Parallel()
+	// The page that answers the approval is an error page: a refusal.
+	srv := servePages(t, map[string]page{
+		"/device": {200, `<!doctype html><title>Connect a device</title><form method="post" action="/code">
+<label for="user_code">Code</label><input id="user_code" name="user_code"><button type="submit">Continue</button></form>`},
+		"/code": {200, `<!doctype html><title>Connect?</title><p>The application asks for access.</p><form method="post" action="/decide">
+<button name="action" value="approve">Allow</button><button name="action" value="deny">Deny</button></form>`},
+		"/decide": {400, `<!doctype html><title>Expired</title><p>This request has expired.</p>`},
+	})
+	s := newSession(t)
+	err := s.VerifyDevice(ctxFor(t, 20*time.Second), srv.URL+"/device", login.Auto{}, browser.Task{UserCode: "ABCD-EFGH"})
+	var ep *browser.ErrorPage
+	if !errors.As(err, &ep) || ep.Status != 400 || !strings.HasSuffix(ep.URL, "/decide") {
+		t.Fatalf("VerifyDevice = %v; want the *ErrorPage that answered the approval", err)
+	}
+}

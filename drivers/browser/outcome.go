@@ -13,16 +13,6 @@ import (
 	"github.com/go-rod/rod/lib/proto"
 )
 
-// The outcomes of [Session.Authorize] and [Session.VerifyDevice] tell three
-// things apart, because verdicts depend on it:
-//
-//   - the server refused, and was seen refusing: a callback with error=, or
-//     an [*ErrorPage];
-//   - the flow completed: a callback with a code or a token, or a nil error;
-//   - the harness could not get there: a [*StuckError] (errors.Is ErrStuck),
-//     never the server's fault, or [ErrNoDeny] when the task was to deny and
-//     the page offers no way to.
-
 // ErrStuck means the harness could not drive the page to its end: the
 // actor found nothing to do on a page that is no error page, an action
 // changed nothing, a budget ran out, or the pages looped. Errors that wrap
