@@ -319,8 +319,8 @@ func TestAuthorizeErrorPage(t *testing.T) {
 		if !strings.Contains(err.Error(), "/authorize") || !strings.Contains(err.Error(), "400") {
 			t.Errorf("%s: error %q does not name the page and its status", name, err)
 		}
-		if took > 2*time.Second {
-			t.Errorf("%s: Authorize took %s to tell an error page, want under 2 s", name, took)
+		if took > 3*time.Second { // short of the waits for a page that may move on
+			t.Errorf("%s: Authorize took %s to tell an error page, want under 3 s", name, took)
 		}
 	}
 	if text := s.Text(ctxFor(t, 5*time.Second)); !strings.Contains(text, "client_id") {

@@ -281,3 +281,16 @@ func TestVerifyDeviceRefusedApproval(t *testing.T) {
 		t.Fatalf("VerifyDevice = %v; want the *ErrorPage that answered the approval", err)
 	}
 }
+
+func TestAuthorizeUnreachablePage(t *testing.T) {
+	t.Parallel()
+	// Continuing leads to a host the browser may not resolve.
+	srv := servePages(t, map[string]page{"/done": {200, `<!doctype html><title>All set</title><p>You are signed in.</p>
+<a href="http://idp.oauthcheck.invalid/next">Continue</a>`}})
+	_, _, err, _ := authorizeAt(t, srv.URL+"/done", login.Auto{}, 20*time.Second)
+	var stuck *browser.StuckError
+	if !errors.As(err, &stuck) || !strings.Contains(stuck.Reason, "could not load") || !strings.Contains(stuck.Reason, "idp.oauthcheck.invalid") ||
+		stuck.Diagnosis.URL != "http://idp.oauthcheck.invalid/next" {
+		t.Fatalf("Authorize = %v (%+v); want a StuckError naming the page that did not load", err, stuck)
+	}
+}

@@ -304,8 +304,8 @@ func (s *Session) Diagnose(ctx context.Context) Diagnosis {
 	defer cancel()
 	var d Diagnosis
 	p := s.Page(ctx)
-	if err := p.Eval(diagnoseJS, &d); err != nil || d.URL == "" {
-		d.URL = p.URL()
+	if err := p.Eval(diagnoseJS, &d); err != nil || d.URL == "" || strings.HasPrefix(d.URL, "chrome-error:") {
+		d.URL = p.URL() // the address it failed to load
 	}
 	d.URL = s.redact(d.URL)
 	d.Status = s.docStatus()
