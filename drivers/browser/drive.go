@@ -291,9 +291,13 @@ func (s *Session) drive(ctx context.Context, actor Actor, t Task, done func() bo
 			s.mu.Unlock()
 			return fail("the browser could not load the page: " + failed)
 		}
+		page := &Page{rp: s.page.Context(dctx), s: s}
+		if cur.URL == "" {
+			cur.URL = page.URL() // a page that did not settle
+		}
 		at := s.redact(cur.URL)
 		loadsBefore := s.loadCount()
-		did, err := actor.Act(dctx, &Page{rp: s.page.Context(dctx), s: s}, t)
+		did, err := actor.Act(dctx, page, t)
 		if did != ActNone {
 			s.record(evidence.Step{Kind: evidence.StepAction, URL: cur.URL, Action: string(did)})
 			s.mu.Lock()
@@ -342,8 +346,7 @@ func (s *Session) drive(ctx context.Context, actor Actor, t Task, done func() bo
 		}
 		// Nothing to do: an error page is the server's answer; another page
 		// may still move on by itself, for a while.
-		p := &Page{rp: s.page.Context(dctx), s: s}
-		if ep := p.ErrorPage(); ep != nil {
+		if ep := page.ErrorPage(); ep != nil {
 			return ep
 		}
 		if idleSince.IsZero() || !cur.same(idleAt) {
