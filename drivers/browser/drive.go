@@ -24,6 +24,11 @@ const (
 	// maxRepeats is how often one action may be taken at one address: a
 	// login that comes back a third time does not pass.
 	maxRepeats = 2
+	// maxLogins is how often a drive may send a login or a user code (a
+	// two-step login sends two) and come back to a page where it sent one,
+	// so that a login that does not pass is not driven into the server's
+	// lockout.
+	maxLogins = 3
 	// patience is how long a page on which the actor finds nothing to do,
 	// and which is no error page, is watched for moving on by itself.
 	patience = 2 * time.Second
@@ -261,7 +266,8 @@ func (s *Session) drive(ctx context.Context, actor Actor, t Task, done func() bo
 	}
 	var (
 		actions, unchanged int
-		repeats            = map[string]int{}
+		repeats            = map[string]int{}  // by action, and by action and address
+		loginAt            = map[string]bool{} // the addresses where a login or user code was sent
 		idleSince          time.Time
 		idleAt             snapshot
 		settled            *snapshot // the page as the last action left it
@@ -322,6 +328,7 @@ func (s *Session) drive(ctx context.Context, actor Actor, t Task, done func() bo
 			actions++
 			key := string(did) + " " + addrOf(cur.URL)
 			repeats[key]++
+			repeats[string(did)]++
 			switch {
 			case actions > maxActions:
 				return fail(fmt.Sprintf("more than %d actions without reaching the end", maxActions))
@@ -333,6 +340,12 @@ func (s *Session) drive(ctx context.Context, actor Actor, t Task, done func() bo
 				return nil
 			}
 			after := s.settleUnless(dctx, done, overBudget)
+			if did == ActLogin || did == ActUserCode {
+				loginAt[addrOf(cur.URL)] = true
+				if repeats[string(did)] >= maxLogins && loginAt[addrOf(after.URL)] {
+					return fail(fmt.Sprintf("the %s action was taken %d times without getting past it", did, repeats[string(did)]))
+				}
+			}
 			if after.same(cur) {
 				unchanged++
 				if unchanged >= 2 {

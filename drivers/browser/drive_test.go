@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -292,5 +294,32 @@ func TestAuthorizeUnreachablePage(t *testing.T) {
 	if !errors.As(err, &stuck) || !strings.Contains(stuck.Reason, "could not load") || !strings.Contains(stuck.Reason, "idp.oauthcheck.invalid") ||
 		stuck.Diagnosis.URL != "http://idp.oauthcheck.invalid/next" {
 		t.Fatalf("Authorize = %v (%+v); want a StuckError naming the page that did not load", err, stuck)
+	}
+}
+
+func TestAuthorizeLoginThatDoesNotPass(t *testing.T) {
+	t.Parallel()
+	// Each wrong login answers with the form and a new message, so the page
+	// changes every time; the harness still stops before a lockout.
+	var posts atomic.Int32
+	mux := http.NewServeMux()
+	form := func(w http.ResponseWriter, msg string) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><title>Sign in</title><p>%s</p><form method="post" action="/login">
+<input id="username" name="username"><input id="password" name="password" type="password"><button>Sign in</button></form>`, msg)
+	}
+	mux.HandleFunc("GET /authorize", func(w http.ResponseWriter, r *http.Request) { form(w, "Welcome") })
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		form(w, fmt.Sprintf("Wrong password, attempt %d", posts.Add(1)))
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	_, _, err, _ := authorizeAt(t, srv.URL+"/authorize", login.Auto{}, 30*time.Second)
+	var stuck *browser.StuckError
+	if !errors.As(err, &stuck) || !strings.Contains(stuck.Reason, "login action was taken") {
+		t.Fatalf("Authorize = %v; want a StuckError for a login that does not pass", err)
+	}
+	if n := posts.Load(); n > 3 {
+		t.Errorf("the harness sent the login %d times, want at most 3", n)
 	}
 }
