@@ -46,7 +46,7 @@ const (
 	// noEffectAfter is how long after an action, the network idle, the
 	// page may still show no effect before the action is taken to have
 	// none; effectTimeout caps the wait for an effect.
-	noEffectAfter = 800 * time.Millisecond
+	noEffectAfter = 600 * time.Millisecond
 	effectTimeout = 10 * time.Second
 	pollInterval  = 40 * time.Millisecond
 	snapTimeout   = time.Second
@@ -174,18 +174,20 @@ func (s *Session) settleUnless(ctx context.Context, done, stop func() bool) snap
 // awaitEffect waits, after an action on the page that before shows, for a
 // sign of its effect: a document on its way or loaded, another address or
 // another DOM. It gives up once the network has been idle a while after
-// noEffectAfter, or at effectTimeout.
-func (s *Session) awaitEffect(ctx context.Context, before snapshot, loadsBefore int, done, stop func() bool) {
+// noEffectAfter, or at effectTimeout. It returns whether it saw a sign,
+// and else the page as it stays, which has settled.
+func (s *Session) awaitEffect(ctx context.Context, before snapshot, loadsBefore int, done, stop func() bool) (snapshot, bool) {
 	start := time.Now()
 	for {
 		if done() || stop() || ctx.Err() != nil || s.loadCount() != loadsBefore || s.navigating() {
-			return
+			return snapshot{}, true
 		}
-		if cur := s.snap(ctx); cur.ok && (cur.URL != before.URL || cur.FP != before.FP) {
-			return
+		cur := s.snap(ctx)
+		if cur.ok && (cur.URL != before.URL || cur.FP != before.FP) {
+			return snapshot{}, true
 		}
-		if el := time.Since(start); (el >= noEffectAfter && s.netIdle(netQuiet)) || el >= effectTimeout {
-			return
+		if el := time.Since(start); (el >= noEffectAfter && cur.ok && cur.Ready == "complete" && s.netIdle(netQuiet)) || el >= effectTimeout {
+			return cur, false
 		}
 		sleep(ctx, pollInterval)
 	}
@@ -335,11 +337,13 @@ func (s *Session) drive(ctx context.Context, actor Actor, t Task, done func() bo
 			case repeats[key] > maxRepeats:
 				return fail(fmt.Sprintf("the %s action was taken %d times at %s without getting past it", did, repeats[key], s.redact(addrOf(cur.URL))))
 			}
-			s.awaitEffect(dctx, cur, loadsBefore, done, overBudget)
+			after, changed := s.awaitEffect(dctx, cur, loadsBefore, done, overBudget)
 			if done() {
 				return nil
 			}
-			after := s.settleUnless(dctx, done, overBudget)
+			if changed {
+				after = s.settleUnless(dctx, done, overBudget)
+			}
 			if did == ActLogin || did == ActUserCode {
 				loginAt[addrOf(cur.URL)] = true
 				if repeats[string(did)] >= maxLogins && loginAt[addrOf(after.URL)] {
