@@ -3,6 +3,19 @@
 // It never downloads a browser, keeps Chromium off the network but for
 // loopback and the target's hosts, and catches the navigation to the
 // redirect URI, so nothing has to listen there.
+//
+// An actor reads each page once it has settled (loaded, the network idle
+// and the DOM still for a moment, within a few seconds), and every browser
+// call has its own timeout. A drive through the pages of one flow is
+// capped in time, actions and documents. Its outcomes tell apart what the
+// verdicts need:
+//
+//   - completed: a [Callback] with a code or a token, or VerifyDevice's nil;
+//   - refused, and seen: a Callback with error=, or an [*ErrorPage];
+//   - not reached by the harness: a [*StuckError] (errors.Is [ErrStuck]),
+//     with a [Diagnosis] of the page; never the server's fault;
+//   - not testable: [ErrNoDeny] when the task was to deny and the page
+//     offers approval only.
 package browser
 
 import (

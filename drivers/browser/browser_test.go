@@ -297,21 +297,31 @@ func TestAuthorizeDeny(t *testing.T) {
 }
 
 func TestAuthorizeErrorPage(t *testing.T) {
-	// Not parallel: it times how fast an error page is given up on.
+	// Not parallel: it times how fast an error page is told.
 	ref := startReference(t)
 	s := newSession(t)
 	a := newAuthRequest("no-such-client")
-	start := time.Now()
-	cb, err := s.Authorize(ctxFor(t, 20*time.Second), a.url(ref.URL), []string{redirectURI}, scriptActor(t), ref.task())
-	took := time.Since(start)
-	if !errors.Is(err, browser.ErrNoCallback) {
-		t.Fatalf("Authorize with an unknown client = %v, %v; want ErrNoCallback", cb, err)
-	}
-	if !strings.Contains(err.Error(), "/authorize") {
-		t.Errorf("error %q does not name the page it stays at", err)
-	}
-	if took > 2*time.Second {
-		t.Errorf("Authorize took %s to give up on an error page, want under 2 s", took)
+	for name, actor := range map[string]browser.Actor{"script": scriptActor(t), "auto": login.Auto{}} {
+		start := time.Now()
+		cb, err := s.Authorize(ctxFor(t, 20*time.Second), a.url(ref.URL), []string{redirectURI}, actor, ref.task())
+		took := time.Since(start)
+		var ep *browser.ErrorPage
+		if !errors.As(err, &ep) {
+			t.Fatalf("%s: Authorize with an unknown client = %v, %v; want an *ErrorPage", name, cb, err)
+		}
+		if errors.Is(err, browser.ErrStuck) {
+			t.Errorf("%s: an error page is also ErrStuck: %v", name, err)
+		}
+		if ep.Status != http.StatusBadRequest || !strings.Contains(ep.URL, "/authorize") || !strings.Contains(ep.Text, "client_id") ||
+			ep.Title != "Request refused" || strings.Contains(ep.Text, "\n") {
+			t.Errorf("%s: error page = %+v, want status 400, the URL, the title and the text", name, ep)
+		}
+		if !strings.Contains(err.Error(), "/authorize") || !strings.Contains(err.Error(), "400") {
+			t.Errorf("%s: error %q does not name the page and its status", name, err)
+		}
+		if took > 3*time.Second { // short of the waits for a page that may move on
+			t.Errorf("%s: Authorize took %s to tell an error page, want under 3 s", name, took)
+		}
 	}
 	if text := s.Text(ctxFor(t, 5*time.Second)); !strings.Contains(text, "client_id") {
 		t.Errorf("Text() = %q, want the error page's text", text)

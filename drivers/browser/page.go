@@ -21,11 +21,13 @@ const (
 	ActUserCode Action = "user_code" // entered a device's user code
 	ActApprove  Action = "approve"   // approved the request
 	ActDeny     Action = "deny"      // denied the request
+	ActContinue Action = "continue"  // went on from a page that only informs ("Continue")
 )
 
 // Actor acts on a page as the person would: it logs in, enters a user
 // code, approves or denies. It returns what it did, or ActNone when the
-// page asks nothing it knows.
+// page asks nothing it knows. An actor asked to deny on a page that offers
+// approval alone returns an error that wraps [ErrNoDeny].
 type Actor interface {
 	Act(ctx context.Context, page *Page, t Task) (Action, error)
 }
@@ -34,25 +36,51 @@ type Actor interface {
 // script, a click or typing.
 const actionTimeout = 5 * time.Second
 
+// bound returns rp bound to its context and at most d, and the function
+// that releases the bound.
+func bound(rp *rod.Page, d time.Duration) (*rod.Page, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(rp.GetContext(), d)
+	return rp.Context(ctx), cancel
+}
+
+// within runs f, which may wait on a context of rod's own (a click or
+// typing waits for a repaint on the page's first context), and returns
+// when f does or ctx ends. A call left behind ends when the page closes.
+func within(ctx context.Context, f func() error) error {
+	errc := make(chan error, 1)
+	go func() { errc <- f() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // Page is the page a person looks at, as an actor sees it: what can be
 // read from it and done on it. It hides go-rod from the actors' callers.
 type Page struct {
 	rp *rod.Page
+	s  *Session
 }
 
 // URL is the address of the page's document.
 func (p *Page) URL() string {
-	info, err := p.rp.Info()
+	ctx, cancel := context.WithTimeout(p.rp.GetContext(), actionTimeout)
+	defer cancel()
+	info, err := proto.TargetGetTargetInfo{TargetID: p.rp.TargetID}.Call(p.rp.Browser().Context(ctx))
 	if err != nil {
 		return ""
 	}
-	return info.URL
+	return info.TargetInfo.URL
 }
 
 // Eval runs a JavaScript function expression with args and decodes its
 // JSON result into out (which may be nil).
 func (p *Page) Eval(js string, out any, args ...any) error {
-	res, err := p.rp.Timeout(actionTimeout).Eval(js, args...)
+	rp, cancel := bound(p.rp, actionTimeout)
+	defer cancel()
+	res, err := rp.Eval(js, args...)
 	if err != nil {
 		return fmt.Errorf("browser: eval: %w", err)
 	}
@@ -65,21 +93,22 @@ func (p *Page) Eval(js string, out any, args ...any) error {
 // Has reports whether an element matches the CSS selector.
 func (p *Page) Has(sel string) bool {
 	var ok bool
-	return p.Eval(`(s) => !!document.querySelector(s)`, &ok, sel) == nil && ok
+	return p.Eval(`(s) => { try { return !!document.querySelector(s); } catch (e) { return false; } }`, &ok, sel) == nil && ok
 }
 
 // Fill replaces the value of the field that sel matches, typing as a
 // person does.
 func (p *Page) Fill(sel, value string) error {
-	el, err := p.rp.Timeout(actionTimeout).Element(sel)
+	rp, cancel := bound(p.rp, actionTimeout)
+	defer cancel()
+	el, err := rp.Element(sel)
 	if err != nil {
 		return fmt.Errorf("find %s: %w", sel, err)
 	}
-	el = el.Timeout(actionTimeout)
 	if _, err := el.Eval(`function() { this.value = "" }`); err != nil {
 		return fmt.Errorf("clear %s: %w", sel, err)
 	}
-	if err := el.Input(value); err != nil {
+	if err := within(rp.GetContext(), func() error { return el.Input(value) }); err != nil {
 		return fmt.Errorf("type into %s: %w", sel, err)
 	}
 	return nil
@@ -87,29 +116,38 @@ func (p *Page) Fill(sel, value string) error {
 
 // Click clicks the element that sel matches.
 func (p *Page) Click(sel string) error {
-	el, err := p.rp.Timeout(actionTimeout).Element(sel)
+	rp, cancel := bound(p.rp, actionTimeout)
+	defer cancel()
+	el, err := rp.Element(sel)
 	if err != nil {
 		return fmt.Errorf("find %s: %w", sel, err)
 	}
-	if err := el.Timeout(actionTimeout).Click(proto.InputMouseButtonLeft, 1); err != nil {
+	if err := within(rp.GetContext(), func() error { return el.Click(proto.InputMouseButtonLeft, 1) }); err != nil {
 		return fmt.Errorf("click %s: %w", sel, err)
 	}
 	return nil
 }
 
 // Page is the session's page for a check that reads it directly.
-func (s *Session) Page(ctx context.Context) *Page { return &Page{rp: s.page.Context(ctx)} }
+func (s *Session) Page(ctx context.Context) *Page { return &Page{rp: s.page.Context(ctx), s: s} }
 
-// Open navigates the session's page to u and waits until it has loaded
-// and its requests have settled, within a few seconds.
+// Open navigates the session's page to u and waits until it has settled:
+// loaded, its requests done and its DOM still, within a few seconds.
 func (s *Session) Open(ctx context.Context, u string) error {
-	page := s.page.Context(ctx)
-	settled := page.Timeout(3*time.Second).WaitRequestIdle(300*time.Millisecond, nil, nil, nil)
-	if err := page.Timeout(navigateTimeout).Navigate(u); err != nil {
+	if err := s.navigate(ctx, u); err != nil {
+		return err
+	}
+	s.settle(ctx, func() bool { return false })
+	return nil
+}
+
+// navigate loads u in the session's page, bounded by navigateTimeout.
+func (s *Session) navigate(ctx context.Context, u string) error {
+	rp, cancel := bound(s.page.Context(ctx), navigateTimeout)
+	defer cancel()
+	if err := rp.Navigate(u); err != nil {
 		return fmt.Errorf("browser: open %s: %w", s.redact(u), err)
 	}
-	settled()
-	_ = page.Timeout(actionTimeout).WaitLoad()
 	return nil
 }
 
@@ -119,7 +157,12 @@ const navigateTimeout = 15 * time.Second
 // Cookies are the session's cookies for the given URLs, for a request
 // that the harness sends over plain HTTP on the person's behalf.
 func (s *Session) Cookies(ctx context.Context, urls ...string) ([]*http.Cookie, error) {
-	cs, err := s.page.Context(ctx).Timeout(actionTimeout).Cookies(urls)
+	if len(urls) == 0 {
+		urls = []string{s.Page(ctx).URL()}
+	}
+	rp, cancel := bound(s.page.Context(ctx), actionTimeout)
+	defer cancel()
+	cs, err := rp.Cookies(urls)
 	if err != nil {
 		return nil, fmt.Errorf("browser: read cookies: %w", err)
 	}

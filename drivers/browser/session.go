@@ -38,12 +38,34 @@ type Session struct {
 	steps     []evidence.Step
 	catch     []string // URL prefixes whose navigation is caught
 	caught    chan string
-	postedURL map[string]bool // request ids of POSTs
-	loads     int             // documents received
+	postedURL map[proto.NetworkRequestID]bool // document requests: whether a POST
+	// loads counts the main frame's documents received; status is the
+	// HTTP status of the last, failed the last that did not load.
+	loads  int
+	status int
+	failed string
+	// requests are the requests in flight, for telling when the network
+	// is idle; netAt is the time of the last network event.
+	requests map[proto.NetworkRequestID]request
+	netAt    time.Time
+	// respondedAt and committedAt are when the main frame last received a
+	// document and last showed one.
+	respondedAt, committedAt time.Time
+	// driveActions are the actions of the last drive, for its diagnosis.
+	driveActions []string
+}
+
+// request is a request in flight.
+type request struct {
+	start   time.Time
+	url     string
+	mainDoc bool // a document for the main frame
 }
 
 // NewSession opens an incognito context and a page in it.
 func (b *Browser) NewSession(ctx context.Context) (*Session, error) {
+	// The page keeps the context it is made with for some of its calls
+	// (rod's root page), so it is made with the browser's own.
 	inc, err := b.rod.Incognito()
 	if err != nil {
 		return nil, fmt.Errorf("browser: incognito context: %w", err)
@@ -53,12 +75,13 @@ func (b *Browser) NewSession(ctx context.Context) (*Session, error) {
 		_ = inc.Close()
 		return nil, fmt.Errorf("browser: new page: %w", err)
 	}
-	s := &Session{b: b, incognito: inc, page: page, postedURL: map[string]bool{}}
-	if err := (proto.NetworkEnable{}).Call(page); err != nil {
+	s := &Session{b: b, incognito: inc, page: page,
+		postedURL: map[proto.NetworkRequestID]bool{}, requests: map[proto.NetworkRequestID]request{}}
+	if err := (proto.NetworkEnable{}).Call(page.Context(ctx)); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("browser: enable network events: %w", err)
 	}
-	go page.EachEvent(s.onRequest, s.onResponse)()
+	go page.EachEvent(s.onRequest, s.onResponse, s.onFinished, s.onFailed, s.onNavigated)()
 	s.router = page.HijackRequests()
 	if err := s.router.Add("*", proto.NetworkResourceTypeDocument, s.hijack); err != nil {
 		s.Close()
@@ -102,13 +125,37 @@ func (s *Session) record(st evidence.Step) {
 	s.mu.Unlock()
 }
 
+// quietTypes are the requests that do not keep the network busy: streams
+// and media.
+var quietTypes = map[proto.NetworkResourceType]bool{
+	proto.NetworkResourceTypeWebSocket:   true,
+	proto.NetworkResourceTypeEventSource: true,
+	proto.NetworkResourceTypeMedia:       true,
+	proto.NetworkResourceTypeImage:       true,
+	proto.NetworkResourceTypeFont:        true,
+}
+
+// mainFrame reports whether an event's frame is the page's main frame.
+func (s *Session) mainFrame(id proto.PageFrameID) bool {
+	return id == "" || string(id) == string(s.page.TargetID)
+}
+
 func (s *Session) onRequest(e *proto.NetworkRequestWillBeSent) {
+	now := time.Now()
+	s.mu.Lock()
+	s.netAt = now
+	if !quietTypes[e.Type] {
+		if _, redirected := s.requests[e.RequestID]; !redirected {
+			s.requests[e.RequestID] = request{start: now, url: e.Request.URL,
+				mainDoc: e.Type == proto.NetworkResourceTypeDocument && s.mainFrame(e.FrameID)}
+		}
+	}
 	if e.Type != proto.NetworkResourceTypeDocument {
+		s.mu.Unlock()
 		return
 	}
-	s.mu.Lock()
-	fromPost := s.postedURL[string(e.RequestID)]
-	s.postedURL[string(e.RequestID)] = e.Request.Method == http.MethodPost
+	fromPost := s.postedURL[e.RequestID]
+	s.postedURL[e.RequestID] = e.Request.Method == http.MethodPost
 	s.mu.Unlock()
 	if r := e.RedirectResponse; r != nil {
 		s.record(evidence.Step{Kind: evidence.StepRedirect, URL: r.URL, Status: r.Status, Header: headers(r.Headers), FromPost: fromPost})
@@ -120,8 +167,43 @@ func (s *Session) onResponse(e *proto.NetworkResponseReceived) {
 		return
 	}
 	s.record(evidence.Step{Kind: evidence.StepDocument, URL: e.Response.URL, Status: e.Response.Status, Header: headers(e.Response.Headers)})
+	if !s.mainFrame(e.FrameID) {
+		return
+	}
 	s.mu.Lock()
 	s.loads++
+	s.status = e.Response.Status
+	s.failed = ""
+	s.respondedAt, s.netAt = time.Now(), time.Now()
+	s.mu.Unlock()
+}
+
+func (s *Session) onFinished(e *proto.NetworkLoadingFinished) {
+	s.mu.Lock()
+	delete(s.requests, e.RequestID)
+	delete(s.postedURL, e.RequestID)
+	s.netAt = time.Now()
+	s.mu.Unlock()
+}
+
+func (s *Session) onFailed(e *proto.NetworkLoadingFailed) {
+	s.mu.Lock()
+	r, ok := s.requests[e.RequestID]
+	if ok && r.mainDoc && !e.Canceled {
+		s.failed = s.redact(r.url) + ": " + e.ErrorText
+	}
+	delete(s.requests, e.RequestID)
+	delete(s.postedURL, e.RequestID)
+	s.netAt = time.Now()
+	s.mu.Unlock()
+}
+
+func (s *Session) onNavigated(e *proto.PageFrameNavigated) {
+	if e.Frame == nil || e.Frame.ParentID != "" {
+		return
+	}
+	s.mu.Lock()
+	s.committedAt = time.Now()
 	s.mu.Unlock()
 }
 
@@ -129,6 +211,13 @@ func (s *Session) loadCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.loads
+}
+
+// docStatus is the HTTP status of the main frame's last document.
+func (s *Session) docStatus() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.status
 }
 
 func headers(h proto.NetworkHeaders) http.Header {
@@ -164,9 +253,6 @@ func (s *Session) hijack(h *rod.Hijack) {
 	}
 	h.Response.SetHeader("Content-Type", "text/html; charset=utf-8")
 	h.Response.SetBody(callbackPage)
-	s.mu.Lock()
-	s.loads++
-	s.mu.Unlock()
 	if ch != nil {
 		select {
 		case ch <- u:
@@ -191,13 +277,13 @@ func (c *Callback) Param(name string) string {
 	return c.Fragment.Get(name)
 }
 
-// ErrNoCallback means the browser never reached a caught URL.
-var ErrNoCallback = errors.New("browser: the authorization server did not redirect to the redirect URI")
-
 // Authorize opens authURL and acts as the person until the browser
 // navigates to a URL that starts with one of catch (the redirect URI, or a
-// variant under test), and returns that response. An error page that stays
-// put ends it with ErrNoCallback.
+// variant under test), and returns that response. Short of a callback it
+// returns an [*ErrorPage] when the server answered with an error page, a
+// [*StuckError] when the harness could not get through the pages, or an
+// error that wraps [ErrNoDeny] when the task was to deny and the page
+// offers no way to.
 func (s *Session) Authorize(ctx context.Context, authURL string, catch []string, actor Actor, t Task) (*Callback, error) {
 	ch := make(chan string, 1)
 	s.mu.Lock()
@@ -208,22 +294,18 @@ func (s *Session) Authorize(ctx context.Context, authURL string, catch []string,
 		s.catch, s.caught = nil, nil
 		s.mu.Unlock()
 	}()
-	page := s.page.Context(ctx)
-	if err := page.Navigate(authURL); err != nil && !errors.Is(err, context.Canceled) {
-		// A navigation caught at once reports an aborted load; the
+	caught := func() bool { return len(ch) > 0 }
+	if err := s.navigate(ctx, authURL); err != nil && ctx.Err() == nil && !caught() {
+		// A navigation caught at once may report an aborted load; the
 		// callback tells.
-		select {
-		case <-ch:
-		default:
-			return nil, fmt.Errorf("browser: open %s: %w", s.redact(authURL), err)
-		}
+		return nil, err
 	}
-	err := s.drive(ctx, actor, t, func() bool { return len(ch) > 0 })
+	err := s.drive(ctx, actor, t, caught)
 	select {
 	case <-ch:
 	default:
 		if err == nil {
-			err = ErrNoCallback
+			err = s.stuck(ctx, "the drive ended without reaching the redirect URI", nil)
 		}
 		return nil, err
 	}
@@ -244,7 +326,9 @@ func (s *Session) Authorize(ctx context.Context, authURL string, catch []string,
 func (s *Session) location(ctx context.Context) (string, error) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		res, err := s.page.Context(ctx).Eval(`() => document.title + "\n" + location.href`)
+		rp, cancel := bound(s.page.Context(ctx), time.Second)
+		res, err := rp.Eval(`() => document.title + "\n" + location.href`)
+		cancel()
 		if err == nil {
 			title, href, _ := strings.Cut(res.Value.Str(), "\n")
 			if title == "oauthcheck callback" {
@@ -254,32 +338,34 @@ func (s *Session) location(ctx context.Context) (string, error) {
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			return "", fmt.Errorf("browser: callback page did not load: %v", err)
 		}
-		time.Sleep(20 * time.Millisecond)
+		sleep(ctx, pollInterval)
 	}
 }
 
 // VerifyDevice opens the device verification URI and acts as the person:
-// logs in, enters the user code when asked, then approves or denies.
+// logs in, enters the user code when asked, then approves or denies. It
+// returns nil once the decision has reached the server; else an
+// [*ErrorPage] (also when the page that answers an approval is one), a
+// [*StuckError], an error that wraps [ErrNoDeny], or the actor's error.
 func (s *Session) VerifyDevice(ctx context.Context, verificationURI string, actor Actor, t Task) error {
-	page := s.page.Context(ctx)
-	if err := page.Navigate(verificationURI); err != nil {
-		return fmt.Errorf("browser: open %s: %w", s.redact(verificationURI), err)
-	}
-	w := &decisionWatch{Actor: actor, s: s}
-	err := s.drive(ctx, w, t, func() bool { return w.settled })
-	if err != nil {
+	if err := s.navigate(ctx, verificationURI); err != nil && ctx.Err() == nil {
 		return err
 	}
-	// The decision has reached the server once the page that answers its
-	// form loads; a device polling right after must see it.
-	s.waitChange(ctx, w.loadsBefore, func() bool { return false })
+	w := &decisionWatch{Actor: actor, s: s}
+	if err := s.drive(ctx, w, t, func() bool { return w.settled }); err != nil {
+		return err
+	}
+	// The decision has reached the server once the page that answers it
+	// loads, or its request is done; a device polling right after must
+	// see it.
+	s.awaitDecision(ctx, w.loadsBefore)
 	return nil
 }
 
 // decisionWatch lets the person go on after approving, since some servers
 // confirm the code first ("Continue") and ask for consent after login; the
 // flow is over when, after an approval, a page asks nothing, or at once
-// after a denial.
+// after a denial. A "Continue" is no decision.
 type decisionWatch struct {
 	Actor
 	s           *Session
@@ -292,99 +378,43 @@ func (d *decisionWatch) Act(ctx context.Context, p *Page, t Task) (Action, error
 	before := d.s.loadCount()
 	did, err := d.Actor.Act(ctx, p, t)
 	switch {
+	case err != nil:
 	case did == ActDeny:
 		d.decided, d.settled = true, true
 		d.loadsBefore = before
 	case did == ActApprove:
 		d.decided = true
 		d.loadsBefore = before
-	case did == ActNone && err == nil && d.decided:
+	case did == ActNone && d.decided:
+		if ep := p.ErrorPage(); ep != nil {
+			return ActNone, ep
+		}
 		d.settled = true
 	}
 	return did, err
 }
 
-// maxActions bounds the pages of one flow, so a login loop cannot spin.
-const maxActions = 12
-
-// drive lets the actor act on each page until done reports true. A page
-// on which the actor finds nothing to do is watched for a while (scripts
-// and redirects may still move it on), then given up on.
-func (s *Session) drive(ctx context.Context, actor Actor, t Task, done func() bool) error {
-	page := s.page.Context(ctx)
-	lastURL, idleSince := "", time.Now()
-	for actions := 0; ; {
-		if done() {
-			return nil
-		}
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("browser: %w at %s", err, s.redact(lastURL))
-		}
-		_ = page.Timeout(5 * time.Second).WaitLoad()
-		if done() {
-			return nil
-		}
-		info, err := page.Info()
-		if err == nil && info.URL != lastURL {
-			lastURL, idleSince = info.URL, time.Now()
-		}
-		before := s.loadCount()
-		did, err := actor.Act(ctx, &Page{rp: page}, t)
-		if err != nil {
-			return fmt.Errorf("browser: at %s: %w", s.redact(lastURL), err)
-		}
-		if did != ActNone {
-			s.record(evidence.Step{Kind: evidence.StepAction, URL: lastURL, Action: string(did)})
-			actions++
-			if actions > maxActions {
-				return fmt.Errorf("browser: more than %d actions without reaching the end; last page %s", maxActions, s.redact(lastURL))
-			}
-			s.waitChange(ctx, before, done)
-			idleSince = time.Now()
-			continue
-		}
-		if time.Since(idleSince) > s.patience(ctx) {
-			return fmt.Errorf("%w: it stays at %s, with no login form, user code field or consent button", ErrNoCallback, s.redact(lastURL))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// patience is how long a page on which the actor finds nothing may take
-// to move on: a page with no form controls is an error page, and a script
-// that redirects runs at once; a page with controls may still be drawing
-// a login app.
-func (s *Session) patience(ctx context.Context) time.Duration {
-	res, err := s.page.Context(ctx).Eval(`() => document.readyState === "complete" &&
-		document.querySelectorAll("input:not([type=hidden]),button,select,textarea,iframe").length === 0`)
-	if err == nil && res.Value.Bool() {
-		return 400 * time.Millisecond
-	}
-	return 3 * time.Second
-}
-
-// waitChange waits, briefly, for a new document after an action. A
-// script-driven page may change without one; the loop then looks again.
-func (s *Session) waitChange(ctx context.Context, loadsBefore int, done func() bool) {
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) && ctx.Err() == nil && !done() {
-		if s.loadCount() > loadsBefore {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // Screenshot returns a PNG of the page, for the evidence of a failure.
 func (s *Session) Screenshot(ctx context.Context) ([]byte, error) {
-	return s.page.Context(ctx).Screenshot(false, &proto.PageCaptureScreenshot{Format: proto.PageCaptureScreenshotFormatPng})
+	rp, cancel := bound(s.page.Context(ctx), actionTimeout)
+	defer cancel()
+	png, err := rp.Screenshot(false, &proto.PageCaptureScreenshot{Format: proto.PageCaptureScreenshotFormatPng})
+	if err != nil {
+		return nil, fmt.Errorf("browser: screenshot: %w", err)
+	}
+	return png, nil
 }
 
 // Text returns the page's visible text, for evidence.
 func (s *Session) Text(ctx context.Context) string {
-	res, err := s.page.Context(ctx).Eval(`() => document.body ? document.body.innerText : ""`)
-	if err != nil {
-		return ""
+	return s.Page(ctx).Text()
+}
+
+// errorPageOrNil returns err as an *ErrorPage when it is one.
+func errorPageOrNil(err error) *ErrorPage {
+	var ep *ErrorPage
+	if errors.As(err, &ep) {
+		return ep
 	}
-	return res.Value.Str()
+	return nil
 }

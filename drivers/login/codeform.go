@@ -3,6 +3,7 @@ package login
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/oauthcheck/oauthcheck/drivers/browser"
 )
@@ -13,7 +14,8 @@ var ErrUserCodeRefused = errors.New("login: the verification page asked for the 
 
 // CodeOnce lets the person type a device's user code once: afterwards the
 // task has none, and a page that has nothing else to do but still shows a
-// code field is a refusal (ErrUserCodeRefused). A server that counts wrong
+// code field is a refusal: an error that wraps ErrUserCodeRefused and the
+// page as a [*browser.ErrorPage]. A server that counts wrong
 // codes is then not driven into its lockout.
 func CodeOnce(a browser.Actor) browser.Actor { return &codeOnce{Actor: a} }
 
@@ -43,7 +45,7 @@ func (a *codeOnce) Act(ctx context.Context, p *browser.Page, t browser.Task) (br
 	case did == browser.ActNone && err == nil && a.entered:
 		var shown bool
 		if p.Eval(codeFieldJS, &shown) == nil && shown {
-			return browser.ActNone, ErrUserCodeRefused
+			return browser.ActNone, fmt.Errorf("%w: %w", ErrUserCodeRefused, p.AsErrorPage())
 		}
 	}
 	return did, err

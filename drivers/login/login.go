@@ -12,6 +12,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -120,42 +121,123 @@ func ParseScript(raw []byte) (*Script, error) {
 	return &s, nil
 }
 
-// Act implements [browser.Actor].
-func (s *Script) Act(ctx context.Context, p *browser.Page, t browser.Task) (browser.Action, error) {
-	u := p.URL()
-	for _, st := range s.Steps {
-		if st.urlRE != nil && !st.urlRE.MatchString(u) {
-			continue
-		}
-		if st.When.Selector != "" && !p.Has(st.When.Selector) {
-			continue
-		}
-		needsCode := false
-		for _, v := range st.Fill {
-			needsCode = needsCode || strings.Contains(v, "{{user_code}}")
-		}
-		if needsCode && t.UserCode == "" {
-			continue
-		}
-		for sel, tmpl := range st.Fill {
-			v := strings.NewReplacer("{{username}}", t.Username, "{{password}}", t.Password, "{{user_code}}", t.UserCode).Replace(tmpl)
-			if err := p.Fill(sel, v); err != nil {
-				return browser.ActNone, fmt.Errorf("login: step %s: %w", st.Name, err)
-			}
-		}
-		did, sel := browser.Action(st.Name), st.click
-		if st.approve != "" || st.deny != "" {
-			did, sel = browser.ActApprove, st.approve
-			if t.Deny {
-				did, sel = browser.ActDeny, st.deny
-			}
-		}
-		if sel != "" {
-			if err := p.Click(sel); err != nil {
-				return browser.ActNone, fmt.Errorf("login: step %s: %w", st.Name, err)
-			}
-		}
-		return did, nil
+// selectorWait is how long a script waits for a step's when.selector to
+// appear on a page that is still rendering, before it decides that no
+// step applies.
+const selectorWait = 3 * time.Second
+
+// hasAllJS tells which of the selectors match an element, and the page's
+// address.
+// A static page, loaded and without scripts or frames, shows all it ever
+// will.
+const hasAllJS = `(sels) => ({url: location.href, has: sels.map(s => { if (!s) return true;
+  try { return !!document.querySelector(s); } catch (e) { return false; } }),
+  static: document.readyState === 'complete' && document.scripts.length === 0 && !document.querySelector('iframe,frame,object,embed')})`
+
+// match returns the first step whose condition holds on the page, and
+// whether a step whose address matches may still see its selector
+// appear: the page is not static.
+func (s *Script) match(p *browser.Page, t browser.Task) (*Step, bool, error) {
+	sels := make([]string, len(s.Steps))
+	for i, st := range s.Steps {
+		sels[i] = st.When.Selector
 	}
-	return browser.ActNone, nil
+	var look struct {
+		URL    string `json:"url"`
+		Has    []bool `json:"has"`
+		Static bool   `json:"static"`
+	}
+	if err := p.Eval(hasAllJS, &look, sels); err != nil || len(look.Has) != len(sels) {
+		return nil, true, err
+	}
+	pending := false
+	for i := range s.Steps {
+		st := &s.Steps[i]
+		if st.urlRE != nil && !st.urlRE.MatchString(look.URL) {
+			continue
+		}
+		if st.needsCode() && t.UserCode == "" {
+			continue
+		}
+		if !look.Has[i] {
+			pending = true
+			continue
+		}
+		return st, false, nil
+	}
+	return nil, pending && !look.Static, nil
+}
+
+func (st *Step) needsCode() bool {
+	for _, v := range st.Fill {
+		if strings.Contains(v, "{{user_code}}") {
+			return true
+		}
+	}
+	return false
+}
+
+// Act implements [browser.Actor]. A step whose address matches but whose
+// when.selector is not on the page yet is waited for, up to a few
+// seconds, unless the page is static (loaded, no scripts) or an error
+// page. Asked to deny, a step with
+// {approve, deny} and no deny control on the page fails with
+// [browser.ErrNoDeny].
+func (s *Script) Act(ctx context.Context, p *browser.Page, t browser.Task) (browser.Action, error) {
+	deadline := time.Now().Add(selectorWait)
+	checkedError := false
+	for {
+		st, pending, err := s.match(p, t)
+		if st != nil {
+			return st.act(p, t)
+		}
+		if !pending || time.Now().After(deadline) || ctx.Err() != nil {
+			return browser.ActNone, nil
+		}
+		if !checkedError && err == nil {
+			if p.ErrorPage() != nil {
+				return browser.ActNone, nil
+			}
+			checkedError = true
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// act does what the step says on the page.
+func (st *Step) act(p *browser.Page, t browser.Task) (browser.Action, error) {
+	for sel, tmpl := range st.Fill {
+		v := strings.NewReplacer("{{username}}", t.Username, "{{password}}", t.Password, "{{user_code}}", t.UserCode).Replace(tmpl)
+		if err := p.Fill(sel, v); err != nil {
+			return browser.ActNone, fmt.Errorf("login: step %s: %w", st.Name, err)
+		}
+	}
+	did, sel := browser.Action(st.Name), st.click
+	if st.approve != "" || st.deny != "" {
+		did, sel = browser.ActApprove, st.approve
+		if t.Deny {
+			did, sel = browser.ActDeny, st.deny
+			switch {
+			case sel != "" && p.Has(sel):
+			case st.approve != "" && p.Has(st.approve), sel == "":
+				return browser.ActNone, fmt.Errorf("login: step %s: %s is not on the page: %w", st.Name, orNone(st.deny), browser.ErrNoDeny)
+			}
+		}
+	}
+	if sel != "" {
+		if err := p.Click(sel); err != nil {
+			return browser.ActNone, fmt.Errorf("login: step %s: %w", st.Name, err)
+		}
+	}
+	return did, nil
+}
+
+func orNone(sel string) string {
+	if sel == "" {
+		return "no deny selector"
+	}
+	return "the deny control " + sel
 }

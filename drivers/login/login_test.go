@@ -1,11 +1,15 @@
 package login_test
 
 import (
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/oauthcheck/oauthcheck/drivers/browser"
 	"github.com/oauthcheck/oauthcheck/drivers/login"
 )
 
@@ -89,5 +93,72 @@ steps:
 	}
 	if s.Name != "vendor" || len(s.Steps) != 2 || s.Steps[0].When.URL != "/login" || s.Steps[0].Fill["#pass"] != "{{password}}" {
 		t.Errorf("ParseScript = %+v", s)
+	}
+}
+
+func TestStarterScript(t *testing.T) {
+	tests := []struct {
+		name          string
+		d             browser.Diagnosis
+		want          login.Step // Name, When, Fill and the click's selector in Click.Value
+		approve, deny string
+	}{
+		{
+			name: "login form",
+			d: browser.Diagnosis{URL: "https://idp.example.com/u/login?state=x", Fields: []browser.Field{
+				{Selector: "#identifier", Type: "email", Name: "identifier", Label: "Email"},
+				{Selector: `input[name="pw"]`, Type: "password", Name: "pw"},
+				{Selector: "#remember", Type: "checkbox", Name: "remember"},
+			}, Buttons: []browser.Button{
+				{Selector: "#forgot", Text: "Forgot password?", Type: "link"},
+				{Selector: "#back", Text: "Back", Type: "button"},
+				{Selector: "form > button", Text: "Sign in", Type: "submit"},
+			}},
+			want: login.Step{Name: "login", Fill: map[string]string{"#identifier": "{{username}}", `input[name="pw"]`: "{{password}}"}},
+		},
+		{
+			name: "user code",
+			d: browser.Diagnosis{URL: "https://idp.example.com/device", Fields: []browser.Field{
+				{Selector: "#code", Type: "text", Name: "user_code", Label: "Code"},
+			}, Buttons: []browser.Button{{Selector: "#go", Text: "Continue", Type: "submit"}}},
+			want: login.Step{Name: "user_code", Fill: map[string]string{"#code": "{{user_code}}"}},
+		},
+		{
+			name: "consent",
+			d: browser.Diagnosis{URL: "https://idp.example.com/consent", Buttons: []browser.Button{
+				{Selector: `button[name="action"][value="no"]`, Text: "Decline", Type: "submit"},
+				{Selector: `button[name="action"][value="yes"]`, Text: "Accept", Type: "submit"},
+			}},
+			want:    login.Step{Name: "decide"},
+			approve: `button[name="action"][value="yes"]`, deny: `button[name="action"][value="no"]`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			raw := login.StarterScript(tt.d)
+			s, err := login.ParseScript([]byte(raw))
+			if err != nil {
+				t.Fatalf("ParseScript: %v\n%s", err, raw)
+			}
+			st := s.Steps[0]
+			if st.Name != tt.want.Name || !cmp.Equal(st.Fill, tt.want.Fill, cmpopts.EquateEmpty()) {
+				t.Errorf("step %s fill %v, want %s %v\n%s", st.Name, st.Fill, tt.want.Name, tt.want.Fill, raw)
+			}
+			u, _ := url.Parse(tt.d.URL)
+			if !regexp.MustCompile(st.When.URL).MatchString(tt.d.URL) || regexp.MustCompile(st.When.URL).MatchString(u.Scheme+"://"+u.Host+"/other") ||
+				st.When.Selector == "" || !strings.Contains(raw, st.When.Selector) {
+				t.Errorf("when %+v does not pick the page out\n%s", st.When, raw)
+			}
+			if tt.approve != "" {
+				var m map[string]string
+				if err := st.Click.Decode(&m); err != nil || m["approve"] != tt.approve || m["deny"] != tt.deny {
+					t.Errorf("click %v, %v; want approve %s and deny %s\n%s", m, err, tt.approve, tt.deny, raw)
+				}
+				return
+			}
+			if want := map[string]string{"login": "form > button", "user_code": "#go"}[tt.want.Name]; st.Click.Value != want {
+				t.Errorf("click %q, want %q\n%s", st.Click.Value, want, raw)
+			}
+		})
 	}
 }
