@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/drivers/target/reftarget"
+	"github.com/oauthcheck/oauthcheck/reports"
 )
 
 // oauthcheck init against the reference writes a config with which run
@@ -67,12 +69,21 @@ func TestInitAgainstReference(t *testing.T) {
 	if _, err := target.LoadConfig(out); err == nil {
 		t.Errorf("the config loads without its environment; it should name the secrets as ${…}")
 	}
-	run := exec.Command(bin, "run", "--config", out, "--quiet")
+	report := filepath.Join(dir, "r.json")
+	run := exec.Command(bin, "run", "--config", out, "--quiet", "--json", report)
 	run.Env = env
 	var rout, rerr bytes.Buffer
 	run.Stdout, run.Stderr = &rout, &rerr
 	if err := run.Run(); err != nil {
-		t.Fatalf("run with the config that init wrote: %v\n%s\n%s", err, rout.String(), lastLines(rerr.String(), 20))
+		var bad []string
+		if reps, lerr := reports.Load(report); lerr == nil {
+			for _, r := range reports.Results(reports.Merge(reps...)) {
+				if r.Verdict != "PASS" && r.Verdict != "SKIP" {
+					bad = append(bad, fmt.Sprintf("%s %s: %s", r.Verdict, r.ID, r.Headline()))
+				}
+			}
+		}
+		t.Fatalf("run with the config that init wrote: %v\n%s\n%s", err, strings.Join(bad, "\n"), lastLines(rerr.String(), 20))
 	}
 	t.Logf("run: %s", lastLines(rout.String(), 1))
 }

@@ -139,7 +139,7 @@ func initConfig(ctx context.Context, f initFlags, stdout, stderr io.Writer) erro
 	}
 	if f.user == "" {
 		next = append(next, "name a test user (without MFA) in user:, its password as ${OAUTHCHECK_PASSWORD}")
-	} else if err := initPreflight(ctx, f, stderr); err != nil {
+	} else if err := initPreflight(ctx, f, cfg, stderr); err != nil {
 		return err
 	}
 	next = append(next, fmt.Sprintf("run: oauthcheck run --config %s --junit junit.xml --html report.html", f.out))
@@ -150,9 +150,32 @@ func initConfig(ctx context.Context, f initFlags, stdout, stderr io.Writer) erro
 	return nil
 }
 
-// initPreflight runs the login preflight with the written config, when
-// the browser can run here.
-var initPreflight = func(ctx context.Context, f initFlags, stderr io.Writer) error { return nil }
+// initPreflight runs the login preflight with what init found and
+// registered, and says how it went. It needs a client: without --register
+// it can only say so.
+func initPreflight(ctx context.Context, f initFlags, cfg *target.Config, stderr io.Writer) error {
+	if len(cfg.Clients) == 0 {
+		fmt.Fprintln(stderr, "oauthcheck: the login preflight needs a client: register them (or pass --register), then run oauthcheck login --config "+f.out)
+		return nil
+	}
+	rf := runFlags{target: f.target, caFile: f.caFile, insecure: f.insecure, timeout: f.timeout}
+	env, stop, err := openTarget(ctx, rf, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	fmt.Fprintln(stderr, "oauthcheck: login preflight with login: auto …")
+	if pf := preflight(ctx, env, nil); pf != nil {
+		fmt.Fprintln(stderr, "oauthcheck: the login preflight could not complete:")
+		for _, l := range pf.Lines() {
+			fmt.Fprintln(stderr, "  "+l)
+		}
+		fmt.Fprintln(stderr, "  oauthcheck login --config "+f.out+" shows every page and writes a starter login script")
+		return nil
+	}
+	fmt.Fprintln(stderr, "oauthcheck: the login preflight completed: the browser can log in and consent as "+cfg.User.Username)
+	return nil
+}
 
 // initScope is what the checks should ask for: openid and profile when
 // the server knows them, else nothing special.

@@ -93,7 +93,7 @@ reference server, the baseline that passes every check.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usagef("%v (see '%s --help')", err, c.CommandPath())
 	})
-	root.AddCommand(newVersionCmd(), newReferenceCmd(), newRunCmd(), newInitCmd(), newListCmd(), newReportCmd(), newVendorCmd(), newSuiteCmd(), newBenchCmd())
+	root.AddCommand(newVersionCmd(), newReferenceCmd(), newRunCmd(), newInitCmd(), newLoginCmd(), newListCmd(), newReportCmd(), newVendorCmd(), newSuiteCmd(), newBenchCmd())
 	return root
 }
 

@@ -2,9 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"slices"
@@ -152,12 +158,20 @@ func runChecks(ctx context.Context, f runFlags, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer stop()
+	start := time.Now()
+	// Before the flows: can the browser log in at all? If not, the checks
+	// that need it are ERROR with one shared diagnosis, and the rest run.
+	pf := preflight(ctx, env, nil)
+	if pf != nil {
+		env.BrowserBroken = "the login preflight could not complete: " + oneLine(pf.Reason)
+		fmt.Fprintf(stderr, "oauthcheck: %s; the checks that need the browser are ERROR (oauthcheck login --config FILE shows the pages)\n", env.BrowserBroken)
+	}
 	fmt.Fprintf(stderr, "oauthcheck: running checks against %s (profile %s)\n", env.Target.Issuer, env.Profile)
 	flows := f.selectedFlows()
-	start := time.Now()
 	reps, err := runFlows(ctx, flowRun{
 		flows: flows, parallel: f.parallelism(len(flows)), config: env.Target.Config, controlURL: controlURL(env.Browser),
-		profile: env.Profile.String(), filter: plan.filter, flags: f, progress: progressWriter(stderr, f.quiet),
+		browserBroken: env.BrowserBroken,
+		profile:       env.Profile.String(), filter: plan.filter, flags: f, progress: progressWriter(stderr, f.quiet),
 	})
 	if err != nil {
 		return err
@@ -168,6 +182,15 @@ func runChecks(ctx context.Context, f runFlags, stdout, stderr io.Writer) error 
 	meta := reports.MetaOf(report)
 	meta.Issuer, meta.Profile, meta.Version, meta.Flows = env.Target.Issuer, env.Profile.String(), versionString(), flows
 	meta.FailOn, meta.StrictExpect = f.failOn, f.strictExpect
+	if pf != nil {
+		meta.Preflight = pf
+		// The JSON report keeps the diagnosis, for report merge.
+		report.SpecReports = append(report.SpecReports, types.SpecReport{
+			LeafNodeType: types.NodeTypeBeforeSuite, LeafNodeText: "oauthcheck login preflight", State: types.SpecStatePassed,
+			StartTime: start, EndTime: start,
+			ReportEntries: types.ReportEntries{{Name: reports.EntryMeta, Value: types.WrapEntryValue(reports.Meta{Preflight: pf}), Time: start}},
+		})
+	}
 	return writeReports(report, meta, plan.expect, reportOutputs{json: f.jsonOut, junit: f.junitOut, html: f.htmlOut, quiet: f.quiet}, stdout)
 }
 
@@ -249,7 +272,7 @@ func openTarget(ctx context.Context, f runFlags, cfg *target.Config, stderr io.W
 	}()
 	issuer := f.target
 	if f.target == "reference" {
-		srv, err := reftarget.Start(reftarget.Options{Weaknesses: splitList(f.weaken), Quirks: splitList(f.quirk)})
+		srv, err := reftarget.Start(reftarget.Options{Weaknesses: splitList(f.weaken), Quirks: splitList(f.quirk), TLS: true})
 		if err != nil {
 			return nil, nil, usageError{err}
 		}
@@ -257,18 +280,7 @@ func openTarget(ctx context.Context, f runFlags, cfg *target.Config, stderr io.W
 		issuer, cfg = srv.URL, srv.Config()
 		fmt.Fprintf(stderr, "oauthcheck: reference server at %s\n", srv.URL)
 	}
-	var b *browser.Browser
-	if !f.noBrowser {
-		b, err = browser.Launch(ctx, browser.Options{Bin: f.browserBin, AllowHosts: browser.HostsOf(issuer)})
-		if err != nil {
-			if errors.Is(err, browser.ErrNoChromium) {
-				return nil, nil, usageError{err}
-			}
-			return nil, nil, err
-		}
-		stops = append(stops, b.Close)
-	}
-	env, err = check.Open(ctx, issuer, cfg, b, client.Options{CAFile: f.caFile, InsecureSkipVerify: f.insecure})
+	env, err = check.Open(ctx, issuer, cfg, nil, client.Options{CAFile: f.caFile, InsecureSkipVerify: f.insecure})
 	if err != nil {
 		if errors.Is(err, target.ErrUnreachable) {
 			fmt.Fprintln(stderr, "oauthcheck: "+oneLine(err.Error()))
@@ -279,7 +291,80 @@ func openTarget(ctx context.Context, f runFlags, cfg *target.Config, stderr io.W
 	if f.profile != "" {
 		env.Profile, _ = check.ParseProfile(f.profile)
 	}
+	if !f.noBrowser {
+		// The browser reaches the target's hosts (and the second loopback
+		// origin of the framing check), and trusts exactly the
+		// certificates that the Go client trusts.
+		md := env.Target.Metadata
+		origins := []string{issuer, md.AuthorizationEndpoint, md.DeviceAuthorizationEndpoint, md.EndSessionEndpoint}
+		opts := browser.Options{Bin: f.browserBin, AllowHosts: append(browser.HostsOf(origins...), attackerHost), IgnoreCertErrors: f.insecure}
+		caFile := firstNonEmpty(f.caFile, env.Target.Config.CAFile)
+		if caFile != "" && !f.insecure {
+			opts.TrustSPKI = spkiPins(ctx, caFile, origins...)
+		}
+		b, err := browser.Launch(ctx, opts)
+		if err != nil {
+			if errors.Is(err, browser.ErrNoChromium) {
+				return nil, nil, usageError{err}
+			}
+			return nil, nil, err
+		}
+		stops = append(stops, b.Close)
+		env.Browser = b
+	}
 	return env, stopAll, nil
+}
+
+// attackerHost is the second loopback origin from which
+// CLICKJACK-IFRAME-BLOCKED frames the target's pages.
+const attackerHost = "127.0.0.2"
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+// spkiPins are the SHA-256 hashes of the public keys of the certificates
+// the https origins serve, for each that verifies against the system's
+// roots and the CA file: what Chromium may accept that it would not know
+// to trust. A certificate that does not verify gets no pin, so that the
+// browser refuses it as the Go client does.
+func spkiPins(ctx context.Context, caFile string, origins ...string) []string {
+	roots, err := x509.SystemCertPool()
+	if err != nil || roots == nil {
+		roots = x509.NewCertPool()
+	}
+	if pem, err := os.ReadFile(caFile); err == nil {
+		roots.AppendCertsFromPEM(pem)
+	}
+	seen := map[string]bool{}
+	var pins []string
+	for _, o := range origins {
+		u, err := url.Parse(o)
+		if err != nil || u.Scheme != "https" || seen[u.Host] {
+			continue
+		}
+		seen[u.Host] = true
+		addr := u.Host
+		if u.Port() == "" {
+			addr = net.JoinHostPort(u.Hostname(), "443")
+		}
+		d := tls.Dialer{NetDialer: &net.Dialer{Timeout: 10 * time.Second}, Config: &tls.Config{ServerName: u.Hostname(), RootCAs: roots, MinVersion: tls.VersionTLS12}}
+		conn, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			continue
+		}
+		for _, cert := range conn.(*tls.Conn).ConnectionState().PeerCertificates[:1] {
+			sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
+			pins = append(pins, base64.StdEncoding.EncodeToString(sum[:]))
+		}
+		conn.Close()
+	}
+	return pins
 }
 
 // parallelism is how many of n flows run at once.

@@ -305,6 +305,9 @@ func (s *Session) drive(ctx context.Context, actor Actor, t Task, done func() bo
 		}
 		at := s.redact(cur.URL)
 		loadsBefore := s.loadCount()
+		if s.OnPage != nil {
+			s.OnPage(dctx, page)
+		}
 		did, err := actor.Act(dctx, page, t)
 		if did != ActNone {
 			s.record(evidence.Step{Kind: evidence.StepAction, URL: cur.URL, Action: string(did)})

@@ -172,3 +172,8 @@ func (s *Session) Cookies(ctx context.Context, urls ...string) ([]*http.Cookie, 
 	}
 	return out, nil
 }
+
+// Screenshot is a PNG of the page as it is shown.
+func (p *Page) Screenshot() ([]byte, error) {
+	return p.rp.Timeout(actionTimeout).Screenshot(false, &proto.PageCaptureScreenshot{Format: proto.PageCaptureScreenshotFormatPng})
+}

@@ -33,6 +33,9 @@ type Session struct {
 	router    *rod.HijackRouter
 	// Redact hides secrets in recorded URLs; nil records them as they are.
 	Redact func(string) string
+	// OnPage, when set, is called with every page the person is about to
+	// act on (oauthcheck login keeps a screenshot of each).
+	OnPage func(ctx context.Context, p *Page)
 
 	mu        sync.Mutex
 	steps     []evidence.Step

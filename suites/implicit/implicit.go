@@ -3,9 +3,6 @@
 package implicit
 
 import (
-	"errors"
-	"strings"
-
 	"github.com/oauthcheck/oauthcheck/drivers/browser"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/suites/check"
@@ -29,18 +26,15 @@ func requestAs(c *check.C, role, rt string) *steps.AuthRequest {
 }
 
 // implicitWorks runs an implicit authorization and returns the response,
-// or skips when the server refuses the token response type.
-func implicitWorks(c *check.C, mode string) (*steps.AuthRequest, *browser.Callback) {
+// or skips when the server refuses the token response type, as it was seen
+// to (an error redirect or an error page).
+func implicitWorks(c *check.C) (*steps.AuthRequest, *browser.Callback) {
 	r := request(c, "token")
-	if mode != "" {
-		r.Extra = map[string][]string{"response_mode": {mode}}
+	a := steps.Try(c, r, false)
+	if a.Refused() || a.Param("access_token") == "" {
+		c.Skipf("the server does not offer the implicit grant: response_type=token got %s", a.Describe())
 	}
-	cb, err := steps.Authorize(c, r, false)
-	if errors.Is(err, browser.ErrNoCallback) || (err == nil && cb.Param("access_token") == "" && mode == "") {
-		c.Skipf("the server does not offer the implicit grant (response_type=token)")
-	}
-	c.Require(err, "implicit authorization")
-	return r, cb
+	return r, a.Callback
 }
 
 // RFC 9700 §2.1.2: clients "SHOULD NOT use the implicit grant"; OAuth 2.1
@@ -60,16 +54,14 @@ var _ = check.It("IMPLICIT-DISABLED", func(c *check.C) {
 		for _, rt := range []string{"token", "id_token token", "code token", "code id_token token"} {
 			r := requestAs(c, role, rt)
 			c.Note("response_type=%s as %s", rt, r.Client.ID)
-			cb, err := steps.Authorize(c, r, false)
+			a := steps.Try(c, r, false)
 			switch {
-			case errors.Is(err, browser.ErrNoCallback):
-				c.Pass("response_type=%s as %s: an error page", rt, r.Client.ID)
-			case err != nil:
-				c.Fatalf("response_type=%s: the browser step failed: %v", rt, err)
-			case cb.Param("access_token") != "":
+			case a.Param("access_token") != "":
 				c.Violation(check.OAuth21, "RFC 9700 §2.1.2", "response_type=%s returned an access token to %s in the authorization response", rt, r.Client.ID)
+			case a.Refused():
+				c.Pass("response_type=%s as %s: refused (%s)", rt, r.Client.ID, a.Describe())
 			default:
-				c.Pass("response_type=%s as %s: refused (error=%s)", rt, r.Client.ID, cb.Param("error"))
+				c.Pass("response_type=%s as %s: no access token in the response (%s)", rt, r.Client.ID, a.Describe())
 			}
 		}
 	}
@@ -78,7 +70,7 @@ var _ = check.It("IMPLICIT-DISABLED", func(c *check.C) {
 // RFC 6749 §4.2.2: "The authorization server MUST NOT issue a refresh
 // token."
 var _ = check.It("IMPLICIT-NO-REFRESH-TOKEN", func(c *check.C) {
-	_, cb := implicitWorks(c, "")
+	_, cb := implicitWorks(c)
 	if cb.Param("refresh_token") != "" {
 		c.Fail("RFC 6749 §4.2.2", "the implicit grant returned a refresh token")
 		return
@@ -89,7 +81,7 @@ var _ = check.It("IMPLICIT-NO-REFRESH-TOKEN", func(c *check.C) {
 // RFC 6749 §4.2.2: the access token is added "to the fragment component
 // of the redirection URI"; a token in the query ends up in logs.
 var _ = check.It("IMPLICIT-FRAGMENT-ONLY", func(c *check.C) {
-	r, cb := implicitWorks(c, "")
+	r, cb := implicitWorks(c)
 	switch {
 	case cb.Query.Get("access_token") != "":
 		c.Fail("RFC 6749 §4.2.2", "the access token came in the query")
@@ -100,14 +92,15 @@ var _ = check.It("IMPLICIT-FRAGMENT-ONLY", func(c *check.C) {
 	}
 	c.Pass("the access token and state came in the fragment")
 	c.Note("response_mode=query")
-	_, q := implicitWorks(c, "query")
-	if q.Query.Get("access_token") != "" {
+	rq := request(c, "token")
+	rq.Extra = map[string][]string{"response_mode": {"query"}}
+	q := steps.Try(c, rq, false)
+	switch {
+	case q.Callback != nil && q.Callback.Query.Get("access_token") != "":
 		c.Fail("RFC 6749 §4.2.2", "with response_mode=query the access token came in the query string")
-		return
-	}
-	if strings.Contains(q.URL.RawQuery, "error=") {
-		c.Pass("response_mode=query with response_type=token was refused (error=%s)", q.Param("error"))
-	} else {
+	case q.Refused():
+		c.Pass("response_mode=query with response_type=token was refused (%s)", q.Describe())
+	default:
 		c.Pass("response_mode=query did not put the token in the query")
 	}
 }, check.Control("implicit-query", check.Fail).With(check.RefOptions{Implicit: true}))

@@ -1,7 +1,6 @@
 package security
 
 import (
-	"errors"
 	"net/url"
 	"regexp"
 	"strings"
@@ -117,9 +116,6 @@ func loginReturn(c *check.C) int {
 			return tried + 1
 		case loggedIn:
 			tried++
-		case errors.Is(err, browser.ErrNoCallback):
-			// The page with this parameter shows no login form: the
-			// parameter is not one of the login's.
 		}
 	}
 	if tried > 0 {

@@ -1,7 +1,6 @@
 package steps
 
 import (
-	"errors"
 	"net/url"
 	"strings"
 
@@ -94,30 +93,34 @@ func (r *AuthRequest) URL(c *check.C) string {
 
 // Authorize runs the request in the check's browser session and returns
 // the authorization response caught on its way to the redirect URI (or to
-// one of also). A redirect that never comes returns browser.ErrNoCallback.
+// one of also). An error page the server showed is a *browser.ErrorPage;
+// a page the harness could not drive wraps browser.ErrStuck. Most checks
+// want Try, which grades these.
 func Authorize(c *check.C, r *AuthRequest, deny bool, also ...string) (*browser.Callback, error) {
 	sess := c.Session()
 	t := Task(c)
 	t.Deny = deny
 	catch := append([]string{r.RedirectURI}, also...)
 	cb, err := sess.Authorize(c, r.URL(c), catch, c.Env.Actor, t)
-	if err != nil && !errors.Is(err, browser.ErrNoCallback) {
-		c.Screenshot(sess, "authorization did not complete")
+	if err != nil {
+		c.Screenshot(sess, "the authorization did not reach the redirect URI")
 	}
 	return cb, err
 }
 
-// Code gets an authorization code for the request through the browser,
-// and ends the check with a FAIL if none comes.
+// Code gets an authorization code for the request through the browser. It
+// ends the check as ERROR when none comes: the harness could not log in,
+// or the server refused a request of the config's clients (which says
+// more of the config than of the server), and as FAIL when the response
+// has neither a code nor an error.
 func Code(c *check.C, r *AuthRequest) string {
 	c.Note("authorize %s in the browser", r.Client.ID)
 	cb, err := Authorize(c, r, false)
 	if err != nil {
-		c.Screenshot(c.Session(), "no authorization code")
 		c.Fatalf("could not get an authorization code for %s: %v", r.Client.ID, err)
 	}
 	if e := cb.Param("error"); e != "" {
-		c.Fatalf("could not get an authorization code for %s: the server answered error=%s (%s)", r.Client.ID, e, cb.Param("error_description"))
+		c.Fatalf("could not get an authorization code for %s: the server answered error=%s (%s); check the client's redirect URI and scope in the config", r.Client.ID, e, cb.Param("error_description"))
 	}
 	code := cb.Param("code")
 	if code == "" {
