@@ -187,7 +187,7 @@ func measure(ctx context.Context, exe string, args []string) (benchRun, error) {
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		// The run's own time and that of the children it waited for: its
 		// flows and Chromium.
-		r.CPU = time.Duration(ru.Utime.Nano()+ru.Stime.Nano())
+		r.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
 	if r.CPU == 0 {
 		r.CPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()

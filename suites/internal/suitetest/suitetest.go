@@ -135,7 +135,7 @@ const Timeout = 60 * time.Second
 // NotBuilt are the catalogue checks with no body yet; `oauthcheck list`
 // shows them as not built. Every other check of a flow must be registered.
 var NotBuilt = map[string]bool{
-	"CLICKJACK-IFRAME-BLOCKED":   true,
+	"CLICKJACK-IFRAME-BLOCKED": true,
 }
 
 // Run runs a suite package's specs: its checks against the strict
