@@ -147,3 +147,5 @@ func sep(u string) string {
 	}
 	return "?"
 }
+
+func urlQuery(s string) string { return url.QueryEscape(s) }
