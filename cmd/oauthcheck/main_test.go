@@ -243,6 +243,8 @@ func TestBuildReferenceConfigFile(t *testing.T) {
 		CodeLifetime: 5 * time.Second,
 		// default refresh_ttl: REFRESH-LIFECYCLE probes idle expiry with it.
 		RefreshLifetime: reference.DefaultConfig().RefreshTTL,
+		// The reference claims RFC 9068 for its JWT access tokens.
+		AccessTokens: "rfc9068",
 	}
 	if diff := cmp.Diff(wantTarget, reftarget.TargetConfig(srv)); diff != "" {
 		t.Errorf("TargetConfig mismatch (-want +got):\n%s", diff)
