@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +40,8 @@ const progressLine = "oauthcheck-progress\t"
 type suiteFlags struct {
 	flow, state, browserURL, profile, filter, jsonOut, failOn, caFile string
 	browserBroken, results                                            string
+	ahead, slots                                                      int
+	slotDir                                                           string
 	slow, insecure                                                    bool
 	timeout                                                           time.Duration
 }
@@ -62,6 +65,9 @@ func newSuiteCmd() *cobra.Command {
 	fl.StringVar(&f.profile, "profile", "bcp", "profile")
 	fl.StringVar(&f.filter, "label-filter", "", "label filter")
 	fl.StringVar(&f.jsonOut, "json", "", "JSON report")
+	fl.StringVar(&f.slotDir, "browser-slots", "", "directory of the run's browser slots")
+	fl.IntVar(&f.slots, "browser-slot-count", 0, "number of browser slots")
+	fl.IntVar(&f.ahead, "ahead", 4, "checks of the flow run at once, ahead of their specs (0: one by one, in their specs)")
 	fl.StringVar(&f.results, "results", "", "file to which each finished spec's report is appended at once, one JSON line each")
 	fl.StringVar(&f.failOn, "fail-on", "must", "must or should")
 	fl.StringVar(&f.caFile, "ca-file", "", "CA file")
@@ -99,6 +105,9 @@ func runSuite(ctx context.Context, f suiteFlags, stderr io.Writer) error {
 	}
 	env.Slow = f.slow
 	env.BrowserBroken = f.browserBroken
+	if f.slotDir != "" {
+		env.BrowserSlots = browser.NewSlots(f.slotDir, f.slots)
+	}
 	check.SetEnv(env)
 	check.FailOnShould(f.failOn == "should")
 	var results *os.File
@@ -130,6 +139,18 @@ func runSuite(ctx context.Context, f suiteFlags, stderr io.Writer) error {
 	ginkgo.BeforeSuite(func() {
 		ginkgo.AddReportEntry(reports.EntryMeta, meta, ginkgo.ReportEntryVisibilityNever)
 	})
+	// The flow's checks run side by side, ahead of their specs, within
+	// what each declares (check.Alone, check.Last, check.Uses): the flow
+	// takes the time of its longest chain of waits, not their sum.
+	if lf, err := types.ParseLabelFilter(f.filter); err == nil && f.ahead > 0 {
+		var ids []string
+		for _, id := range check.Registered() {
+			if c, ok := catalogue.Lookup(id); ok && string(c.Flow) == f.flow && lf(check.Labels(id)) {
+				ids = append(ids, id)
+			}
+		}
+		check.RunAhead(ctx, env, ids, f.ahead)
+	}
 	gomega.RegisterFailHandler(ginkgo.Fail)
 	suiteCfg, repCfg := ginkgo.GinkgoConfiguration()
 	suiteCfg.LabelFilter = f.filter
@@ -222,6 +243,9 @@ func runChild(ctx context.Context, exe, dir, state, flow string, fr flowRun) typ
 	}
 	if fr.browserBroken != "" {
 		args = append(args, "--browser-broken", fr.browserBroken)
+	}
+	if fr.controlURL != "" {
+		args = append(args, "--browser-slots", dir, "--browser-slot-count", fmt.Sprint(browserSlots()))
 	}
 	if f.caFile != "" {
 		args = append(args, "--ca-file", f.caFile)
@@ -508,3 +532,7 @@ func progressOf(s types.SpecReport) (check.Verdict, string) {
 	}
 	return check.Fail, id
 }
+
+// browserSlots is how many checks of a run may use the browser at once:
+// three per core.
+func browserSlots() int { return 3 * runtime.NumCPU() }

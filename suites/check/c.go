@@ -55,6 +55,7 @@ type C struct {
 	shots    []Screenshot
 	extend   func(time.Duration) // moves the deadline on
 	waited   time.Duration       // the waits the protocol forced
+	slot     func()              // gives the browser slot back
 }
 
 // Screenshot is a PNG of the page when a browser step failed.
@@ -161,6 +162,13 @@ func (c *C) NewSession() *browser.Session {
 		c.Fatalf("not run in the browser: %s", c.Env.BrowserBroken)
 	case c.Env.Browser == nil:
 		c.Skipf("this check needs a browser, and the run has none")
+	}
+	if c.Env.BrowserSlots != nil && c.slot == nil {
+		release, err := c.Env.BrowserSlots.Acquire(c)
+		c.Require(err, "wait for the browser")
+		c.mu.Lock()
+		c.slot = release
+		c.mu.Unlock()
 	}
 	s, err := c.Env.Browser.NewSession(c)
 	c.Require(err, "open a browser session")

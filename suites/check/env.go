@@ -28,6 +28,9 @@ type Env struct {
 	// with an unknown lifetime, device expires_in); without it, a check
 	// whose wait would exceed MaxQuickWait is skipped with the reason.
 	Slow bool
+	// BrowserSlots, when set, bound the checks that use the browser at
+	// once, across the run's processes.
+	BrowserSlots *browser.Slots
 	// BrowserBroken is why the browser cannot be used against this target
 	// (the preflight could not log in): the checks that need the browser
 	// end as ERROR with this reason instead of running.

@@ -11,6 +11,7 @@ import (
 
 var (
 	bodies     = map[string]func(*C){}
+	labels     = map[string][]string{}
 	regErrors  []string
 	envMu      sync.RWMutex
 	env        *Env
@@ -55,7 +56,15 @@ func It(id string, body func(*C), decorators ...any) bool {
 	}
 	bodies[id] = body
 	args := []any{ginkgo.Label(chk.Labels()...)}
+	labels[id] = chk.Labels()
 	for _, d := range decorators {
+		if l, ok := d.(ginkgo.Labels); ok {
+			labels[id] = append(labels[id], l...)
+		}
+		if sc, ok := d.(Scheduling); ok {
+			schedules[id] = schedules[id].merge(sc)
+			continue
+		}
 		rc, ok := d.(RefCase)
 		if !ok {
 			args = append(args, d)
@@ -74,7 +83,10 @@ func It(id string, body func(*C), decorators ...any) bool {
 		if e == nil {
 			ginkgo.Fail("check: no environment: the suite must call check.SetEnv in BeforeSuite")
 		}
-		res := Run(ctx, id, e)
+		res, ahead := take(ctx, id)
+		if !ahead {
+			res = Run(ctx, id, e)
+		}
 		Attach(res)
 		switch {
 		case res.Verdict == Fail, res.Verdict == Error:
@@ -87,6 +99,10 @@ func It(id string, body func(*C), decorators ...any) bool {
 	})
 	return ginkgo.It(chk.ID+": "+chk.Requirement, args...)
 }
+
+// Labels are the ginkgo labels of a registered check's spec: the
+// catalogue's and those of its decorators.
+func Labels(id string) []string { return append([]string(nil), labels[id]...) }
 
 // Registered returns the IDs that have a body, sorted.
 func Registered() []string {

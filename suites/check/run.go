@@ -113,6 +113,12 @@ func Run(ctx context.Context, id string, env *Env) *Result {
 		res.Steps = append(res.Steps, s.Steps()...)
 		s.Close()
 	}
+	c.mu.Lock()
+	if c.slot != nil {
+		c.slot()
+		c.slot = nil
+	}
+	c.mu.Unlock()
 	res.Shots = shots
 	res.Duration = time.Since(start)
 	c.mu.Lock()

@@ -1,0 +1,174 @@
+package check
+
+import (
+	"context"
+	"sort"
+	"sync"
+)
+
+// Scheduling declares how a check may share its flow's time with the
+// others: the checks of a flow run at the same time unless their
+// declarations keep them apart.
+type Scheduling struct {
+	// Alone: no other check of the flow runs meanwhile (it locks a user
+	// or a client out, or it times the server's throttling).
+	alone bool
+	// Last: it starts after every other check of the flow has ended (it
+	// reads what they gathered, or it would disturb them).
+	last bool
+	// Uses names resources it holds for its whole run: two checks that
+	// name the same one never run at the same time (a client whose
+	// polling the server throttles as one).
+	uses []string
+	// Long: it waits long (an expiry); it starts first.
+	long bool
+}
+
+// Alone keeps every other check of the flow from running while the check
+// runs.
+var Alone = Scheduling{alone: true}
+
+// Last starts the check after every other check of its flow.
+var Last = Scheduling{last: true}
+
+// Long starts the check before the others: it waits out a lifetime.
+var Long = Scheduling{long: true}
+
+// Uses makes the check hold resources for its run: checks that name the
+// same resource never run at the same time.
+func Uses(resources ...string) Scheduling { return Scheduling{uses: resources} }
+
+var schedules = map[string]Scheduling{}
+
+func (s Scheduling) merge(o Scheduling) Scheduling {
+	s.alone = s.alone || o.alone
+	s.last = s.last || o.last
+	s.long = s.long || o.long
+	s.uses = append(s.uses, o.uses...)
+	return s
+}
+
+// Ahead runs checks of one flow ahead of their specs, side by side (at
+// most limit at once, within their Scheduling), so that the protocol's
+// waits of one check overlap the others'. A check's spec then takes its
+// result (Take) instead of running it. It is what makes a flow take the
+// time of its longest chain of waits, not the sum of them.
+type Ahead struct {
+	mu      sync.Mutex
+	results map[string]chan *Result
+}
+
+// current is the Ahead of this process, if any.
+var current struct {
+	sync.Mutex
+	a *Ahead
+}
+
+// RunAhead starts the checks ids against env, at most limit at once, and
+// makes their specs take the results. It returns at once.
+func RunAhead(ctx context.Context, env *Env, ids []string, limit int) *Ahead {
+	a := &Ahead{results: map[string]chan *Result{}}
+	for _, id := range ids {
+		a.results[id] = make(chan *Result, 1)
+	}
+	current.Lock()
+	current.a = a
+	current.Unlock()
+	go a.run(ctx, env, ids, max(1, limit))
+	return a
+}
+
+// take returns the result of id when it was run ahead: false when not.
+func take(ctx context.Context, id string) (*Result, bool) {
+	current.Lock()
+	a := current.a
+	current.Unlock()
+	if a == nil {
+		return nil, false
+	}
+	a.mu.Lock()
+	ch, ok := a.results[id]
+	a.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	select {
+	case r := <-ch:
+		return r, true
+	case <-ctx.Done():
+		return nil, false
+	}
+}
+
+// run starts the checks in order (long ones first, last ones last),
+// keeping to their declarations: an Alone check waits until nothing runs
+// and then runs by itself; checks sharing a resource take turns.
+func (a *Ahead) run(ctx context.Context, env *Env, ids []string, limit int) {
+	order := append([]string(nil), ids...)
+	rank := func(id string) int {
+		s := schedules[id]
+		switch {
+		case s.long:
+			return 0
+		case s.last:
+			return 2
+		}
+		return 1
+	}
+	sort.SliceStable(order, func(i, j int) bool { return rank(order[i]) < rank(order[j]) })
+	var (
+		mu      sync.Mutex
+		cond    = sync.NewCond(&mu)
+		running int
+		alone   bool
+		held    = map[string]bool{}
+		wg      sync.WaitGroup
+	)
+	free := func(s Scheduling) bool {
+		if alone || running >= limit || (s.alone && running > 0) {
+			return false
+		}
+		for _, r := range s.uses {
+			if held[r] {
+				return false
+			}
+		}
+		return true
+	}
+	for _, id := range order {
+		s := schedules[id]
+		mu.Lock()
+		if s.last {
+			// Every check ranked before it must have ended.
+			for running > 0 {
+				cond.Wait()
+			}
+		}
+		for !free(s) {
+			cond.Wait()
+		}
+		running++
+		alone = s.alone
+		for _, r := range s.uses {
+			held[r] = true
+		}
+		mu.Unlock()
+		wg.Add(1)
+		go func(id string, s Scheduling) {
+			defer wg.Done()
+			res := Run(ctx, id, env)
+			a.results[id] <- res
+			mu.Lock()
+			running--
+			if s.alone {
+				alone = false
+			}
+			for _, r := range s.uses {
+				delete(held, r)
+			}
+			cond.Broadcast()
+			mu.Unlock()
+		}(id, s)
+	}
+	wg.Wait()
+}
