@@ -163,8 +163,10 @@ func TestHostResolverRules(t *testing.T) {
 		{"none", nil, "MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1"},
 		{"hosts", []string{"idp.example.com", "auth.example.org"},
 			"MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1 , EXCLUDE idp.example.com , EXCLUDE auth.example.org"},
-		{"duplicates, blanks, IPs and loopback dropped", []string{"idp.example.com", "", "idp.example.com", "10.0.0.7", "::1", "localhost", "127.0.0.1"},
+		{"duplicates, blanks and loopback dropped", []string{"idp.example.com", "", "idp.example.com", "localhost", "127.0.0.1"},
 			"MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1 , EXCLUDE idp.example.com"},
+		{"IP literals kept, IPv6 in brackets", []string{"172.17.0.2", "::1", "[::1]", "127.0.0.2"},
+			"MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1 , EXCLUDE 172.17.0.2 , EXCLUDE [::1] , EXCLUDE 127.0.0.2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
