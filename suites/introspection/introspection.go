@@ -79,7 +79,8 @@ var _ = check.It("INTROSPECT-AUTH-REQUIRED", func(c *check.C) {
 			c.Warn("RFC 7662 §2.3", "introspection with %s answered %s, not 401", try.name, steps.Describe(r))
 		}
 	}
-}, check.Control("introspect-no-auth", check.Fail), check.Quirk("cc-not-for-confidential", check.Pass))
+}, check.Control("introspect-no-auth", check.Fail), check.Quirk("cc-not-for-confidential", check.Pass),
+	check.Quirk("revocation-eventual", check.Pass))
 
 func members(m map[string]any) []string {
 	var out []string
@@ -258,7 +259,8 @@ var _ = check.It("INTROSPECT-ACTIVE-RESPONSE", func(c *check.C) {
 	if r, err := c.HTTP.Get(c, u+sep+q.Encode(), http.Header{"Authorization": {steps.BasicHeader(cl.ID, cl.Secret)}}); err == nil && r.Status == http.StatusOK {
 		c.Info("a GET to the introspection endpoint was processed (200): token and credentials end up in logs")
 	}
-}, check.Control("introspect-wrong-client-id", check.Warn), check.Quirk("scope-reordered", check.Pass))
+}, check.Control("introspect-wrong-client-id", check.Warn), check.Quirk("scope-reordered", check.Pass),
+	check.Quirk("revocation-eventual", check.Pass))
 
 // token gets a fresh access token of the first role that can have one:
 // through the code flow when the check can use the browser, else through
