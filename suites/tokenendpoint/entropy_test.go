@@ -34,6 +34,12 @@ func jwtWith(jti string) string {
 	return enc([]byte(`{"alg":"RS256","typ":"at+jwt"}`)) + "." + enc(claims) + "." + enc(randomBytes(256))
 }
 
+func jwtNoJTI() string {
+	claims, _ := json.Marshal(map[string]any{"iss": "https://as.example", "sub": "alice", "exp": 1900000000})
+	enc := base64.RawURLEncoding.EncodeToString
+	return enc([]byte(`{"alg":"RS256","typ":"JWT"}`)) + "." + enc(claims) + "." + enc(randomBytes(256))
+}
+
 func sample(n int, gen func(i int) string) []string {
 	out := make([]string, n)
 	for i := range out {
@@ -67,6 +73,7 @@ func TestEstimate(t *testing.T) {
 		{"JWTs with a jti of 24 random bytes", func(int) string { return jwtWith(base64.RawURLEncoding.EncodeToString(randomBytes(24))) }, 185, 192.5, "judged by the jti"},
 		{"JWTs with a UUIDv4 jti", func(int) string { return jwtWith(uuidV4String()) }, 122, 122, "judged by the jti"},
 		{"JWTs with a counter jti", func(i int) string { return jwtWith(fmt.Sprint(100 + i)) }, 0, 8, "a signature does not make a counter jti random"},
+		{"JWTs without a jti", func(int) string { return jwtNoJTI() }, 160, math.Inf(1), "judged whole: the signature varies"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
