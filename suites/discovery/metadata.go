@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/oauthcheck/oauthcheck/drivers/target"
@@ -16,7 +17,8 @@ import (
 
 // RFC 8414 §3: the metadata "MUST" be returned as a JSON object with
 // Content-Type application/json at the well-known URL; RFC 9700 §2.6
-// recommends publishing it.
+// recommends publishing it. A location that does not answer 200 does not
+// publish it: only a document published in the wrong form fails.
 var _ = check.It("META-WELLKNOWN", func(c *check.C) {
 	a, b, err := target.WellKnownURLs(c.Env.Target.Issuer)
 	c.Require(err, "well-known URLs")
@@ -24,22 +26,18 @@ var _ = check.It("META-WELLKNOWN", func(c *check.C) {
 	for _, u := range []string{a, b} {
 		resp, err := c.HTTP.Get(c, u, http.Header{"Accept": {"application/json"}})
 		if err != nil {
-			c.Info("GET %s: %v", u, err)
-			continue
-		}
-		if resp.Status == http.StatusNotFound {
-			c.Info("%s is not published (404)", u)
+			c.Info("%s is not published: GET failed: %v", u, err)
 			continue
 		}
 		if resp.Status != http.StatusOK {
-			c.Fail("RFC 8414 §3.2", "GET %s answered %d, not 200 with the metadata", u, resp.Status)
+			c.Info("%s is not published: GET answered %d", u, resp.Status)
 			continue
 		}
 		mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 		var obj map[string]any
 		switch {
 		case json.Unmarshal(resp.Body, &obj) != nil:
-			c.Fail("RFC 8414 §3.2", "%s is not a JSON object", u)
+			c.Fail("RFC 8414 §3.2", "%s answers 200 with a body that is not a JSON object", u)
 		case mt != "application/json":
 			c.Fail("RFC 8414 §3.2", "%s is served as %q, not application/json", u, resp.Header.Get("Content-Type"))
 		default:
@@ -190,52 +188,163 @@ var _ = check.It("META-JWKS-PUBLIC-ONLY", func(c *check.C) {
 }, check.Control("jwks-private-key", check.Fail))
 
 // RFC 8414 §2 and RFC 9700 §2.1.2, §2.4: what the metadata advertises
-// works, and deprecated modes are not advertised.
+// works, what the server does is advertised, and deprecated modes are not
+// advertised. Each grant the metadata lists or the config gives a client
+// for is tried at the token endpoint, and each advertised client
+// authentication method with a client the config registers for it: a
+// client may rightly be held to its registered method (RFC 7591 §2).
 var _ = check.It("META-MATCHES-BEHAVIOUR", func(c *check.C) {
 	md := steps.Metadata(c)
 	tokenURL := steps.Endpoint(c, "token_endpoint", md.TokenEndpoint)
+	mismatches := 0
+	mismatch := func(ref, format string, args ...any) {
+		mismatches++
+		c.Warn(ref, format, args...)
+	}
 	if target.Supports(md.GrantTypesSupported, "password") {
-		c.Warn("RFC 9700 §2.4", "grant_types_supported advertises the deprecated password grant")
+		mismatch("RFC 9700 §2.4", "grant_types_supported advertises the deprecated password grant")
 	}
 	frontChannel := false
 	for _, rt := range md.ResponseTypesSupported {
 		if strings.Contains(" "+rt+" ", " token ") {
 			frontChannel = true
-			c.Warn("RFC 9700 §2.1.2", "response_types_supported advertises %q, which puts an access token in the front channel", rt)
+			mismatch("RFC 9700 §2.1.2", "response_types_supported advertises %q, which puts an access token in the front channel", rt)
 		}
 	}
 	if target.Supports(md.GrantTypesSupported, "implicit") && !frontChannel {
 		c.Info("grant_types_supported lists implicit, but no response type returns an access token from the authorization endpoint (OIDC id_token only)")
 	}
-	// Every advertised grant type is known to the token endpoint: a
-	// request with a bogus value must not get unsupported_grant_type.
-	cl, _ := c.Env.Target.Client(target.RoleConfidential)
-	for _, g := range md.GrantTypesSupported {
+
+	claimed := md.GrantTypesSupported
+	if !md.Has("grant_types_supported") {
+		claimed = []string{"authorization_code", "implicit"}
+		c.Info("the metadata has no grant_types_supported, which RFC 8414 §2 reads as [authorization_code implicit]")
+	}
+	grants := slices.Clone(claimed)
+	for _, g := range configGrants(c) {
+		if !slices.Contains(grants, g) {
+			grants = append(grants, g)
+		}
+	}
+	for _, g := range grants {
 		if g == "implicit" {
 			continue
 		}
-		form := url.Values{"grant_type": {g}, "code": {"oauthcheck-bogus"}, "refresh_token": {"oauthcheck-bogus"},
-			"device_code": {"oauthcheck-bogus"}, "redirect_uri": {c.Env.Target.Config.RedirectURI}}
-		c.Note("is the advertised grant %s known?", g)
-		resp := steps.Post(c, tokenURL, cl, form, steps.AuthDefault)
-		if resp.OAuthError() == "unsupported_grant_type" {
-			c.Warn("RFC 8414 §2", "grant_types_supported lists %s, but the token endpoint answers unsupported_grant_type", g)
+		served, answer := grantServed(c, tokenURL, g)
+		listed := slices.Contains(claimed, g)
+		switch {
+		case served == unknown:
+			c.Info("the token endpoint's answer to %s does not tell whether it serves the grant: %s", g, answer)
+		case listed && served == no:
+			mismatch("RFC 8414 §2", "grant_types_supported lists %s, but the token endpoint answers %s", g, answer)
+		case !listed && served == yes:
+			mismatch("RFC 8414 §2", "the token endpoint serves %s (it answered %s), but grant_types_supported does not list it", g, answer)
 		}
 	}
-	// Every advertised secret method authenticates the confidential client.
-	if cl != nil && cl.Secret != "" {
-		for _, m := range md.TokenEndpointAuthMethodsSupported {
-			auth := map[string]steps.Auth{"client_secret_basic": steps.AuthBasic, "client_secret_post": steps.AuthPost}[m]
-			if auth == 0 {
-				continue
-			}
-			c.Note("does %s work?", m)
-			resp := steps.Post(c, tokenURL, cl, url.Values{"grant_type": {"authorization_code"}, "code": {"oauthcheck-bogus"},
-				"redirect_uri": {c.Env.Target.Config.RedirectURI}}, auth)
-			if resp.OAuthError() == "invalid_client" || resp.Status == http.StatusUnauthorized {
-				c.Warn("RFC 8414 §2", "token_endpoint_auth_methods_supported lists %s, but %s fails to authenticate with it: %s", m, cl.ID, steps.Describe(resp))
-			}
+
+	for _, m := range md.TokenEndpointAuthMethodsSupported {
+		auth, ok := map[string]steps.Auth{"client_secret_basic": steps.AuthBasic, "client_secret_post": steps.AuthPost, "none": steps.AuthNone}[m]
+		if !ok {
+			continue
+		}
+		cl := steps.ConfiguredFor(c, m)
+		if cl == nil {
+			c.Info("token_endpoint_auth_methods_supported lists %s, but the config registers no client for it: not tried", m)
+			continue
+		}
+		p := steps.NewAuthProbe(c, cl)
+		c.Note("does %s authenticate %s, registered for it? (%s)", m, cl.ID, p.What())
+		t := p.Send(c, cl, auth)
+		switch p.Judge(t) {
+		case steps.AuthRefused:
+			mismatch("RFC 8414 §2", "token_endpoint_auth_methods_supported lists %s, but %s, registered for it, fails to authenticate with it: %s", m, cl.ID, steps.Describe(t.Response))
+		case steps.AuthUnknown:
+			c.Info("the answer to %s with %s does not show whether it authenticated: %s", cl.ID, m, steps.Describe(t.Response))
 		}
 	}
-	c.Pass("the advertised grant types and client authentication methods were accepted by the token endpoint")
-}, check.Control("password-grant", check.Warn))
+	if mismatches == 0 {
+		c.Pass("the grants and client authentication methods tried agree with the metadata, and nothing deprecated is advertised")
+	}
+}, check.Control("password-grant", check.Warn), check.Quirk("cc-not-for-confidential", check.Pass))
+
+// configGrants are the grants the config gives a client for: the code
+// grant and refresh for a redirect-based client, client_credentials for
+// one with a secret, the device grant for a device client.
+func configGrants(c *check.C) []string {
+	var out []string
+	has := func(roles ...string) bool {
+		for _, r := range roles {
+			if cl, _ := c.Env.Target.Client(r); cl != nil {
+				return true
+			}
+		}
+		return false
+	}
+	if has(target.RoleConfidential, target.RoleConfidential2, target.RolePublic, target.RolePublic2) {
+		out = append(out, "authorization_code", "refresh_token")
+	}
+	for _, r := range []string{target.RoleConfidential, target.RoleConfidential2} {
+		if cl, _ := c.Env.Target.Client(r); cl != nil && cl.Secret != "" {
+			out = append(out, "client_credentials")
+			break
+		}
+	}
+	if has(target.RoleDevice, target.RoleDevice2) {
+		out = append(out, steps.GrantDeviceCode)
+	}
+	return out
+}
+
+type tristate int
+
+const (
+	unknown tristate = iota
+	yes
+	no
+)
+
+// grantServed asks the token endpoint for grant g as a client that may
+// use it, with made-up values where it needs any: a token, or an error
+// that only a server that knows the grant gives (invalid_grant,
+// unauthorized_client, …), says yes; unsupported_grant_type says no.
+func grantServed(c *check.C, tokenURL, g string) (tristate, string) {
+	roles := []string{target.RoleConfidential, target.RoleConfidential2, target.RolePublic}
+	form := url.Values{"grant_type": {g}}
+	switch g {
+	case "authorization_code":
+		form.Set("code", "oauthcheck-bogus-"+steps.Random(8))
+		form.Set("redirect_uri", c.Env.Target.Config.RedirectURI)
+		form.Set("code_verifier", steps.Random(32))
+	case "refresh_token":
+		form.Set("refresh_token", "oauthcheck-bogus-"+steps.Random(8))
+	case steps.GrantDeviceCode:
+		form.Set("device_code", "oauthcheck-bogus-"+steps.Random(8))
+		roles = []string{target.RoleDevice, target.RoleDevice2, target.RoleConfidential}
+	case "client_credentials":
+		roles = []string{target.RoleConfidential, target.RoleConfidential2}
+	default:
+		form.Set("code", "oauthcheck-bogus-"+steps.Random(8))
+		form.Set("refresh_token", "oauthcheck-bogus-"+steps.Random(8))
+		form.Set("device_code", "oauthcheck-bogus-"+steps.Random(8))
+		form.Set("redirect_uri", c.Env.Target.Config.RedirectURI)
+	}
+	var cl *target.Client
+	for _, r := range roles {
+		if x, _ := c.Env.Target.Client(r); x != nil {
+			cl = x
+			break
+		}
+	}
+	c.Note("does the token endpoint serve %s?", g)
+	t := steps.ParseToken(c, steps.Post(c, tokenURL, cl, form, steps.AuthDefault))
+	answer := steps.Describe(t.Response)
+	switch e := t.OAuthError(); {
+	case t.Issued():
+		return yes, answer
+	case e == "unsupported_grant_type":
+		return no, answer
+	case slices.Contains([]string{"invalid_grant", "unauthorized_client", "invalid_scope", "expired_token", "authorization_pending", "slow_down", "access_denied"}, e):
+		return yes, answer
+	}
+	return unknown, answer
+}

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/oauthcheck/oauthcheck/drivers/client"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
@@ -28,11 +30,31 @@ func introspect(c *check.C, cl *target.Client, u, token string, auth steps.Auth)
 	return steps.Post(c, u, cl, url.Values{"token": {token}}, auth)
 }
 
+// freshToken gets a new access token of one of roles, the cheapest way
+// the target allows: client_credentials when the server grants it to one
+// of them, else the code flow as the first role. ok is false, with why,
+// when neither can be had; the check goes on.
+func freshToken(c *check.C, roles ...string) (owner *target.Client, t *steps.TokenResponse, why string) {
+	cc := steps.FindCC(c, roles...)
+	if cc.Client != nil {
+		return cc.Client, cc.Token, ""
+	}
+	if ok, why := steps.CanBrowse(c); !ok {
+		return nil, nil, "no client_credentials (" + cc.Why + ") and no code flow (" + why + ")"
+	}
+	if cl, why := c.Env.Target.Client(roles[0]); cl == nil {
+		return nil, nil, why
+	}
+	r, tok := steps.Tokens(c, roles[0])
+	return r.Client, tok, ""
+}
+
 // RFC 7662 §2.1: "the endpoint MUST also require some form of
-// authorization to access this endpoint".
+// authorization to access this endpoint"; §2.3: invalid client
+// credentials get 401.
 var _ = check.It("INTROSPECT-AUTH-REQUIRED", func(c *check.C) {
 	cl, u := caller(c)
-	_, t := steps.Tokens(c, target.RoleConfidential)
+	_, t := steps.AccessToken(c) // the oracle has seen it active
 	for _, try := range []struct {
 		name string
 		cl   *target.Client
@@ -41,81 +63,162 @@ var _ = check.It("INTROSPECT-AUTH-REQUIRED", func(c *check.C) {
 		{"no credentials", nil, steps.AuthNone},
 		{"a wrong secret", &target.Client{ID: cl.ID, Secret: "oauthcheck-wrong-" + steps.Random(8)}, steps.AuthBasic},
 	} {
-		c.Note("introspect with %s", try.name)
+		c.Note("introspect an active access token with %s", try.name)
 		r := introspect(c, try.cl, u, t.AccessToken, try.auth)
+		m, err := r.JSON()
 		switch {
-		case r.Status == http.StatusOK && strings.Contains(string(r.Body), `"active"`):
-			c.Fail("RFC 7662 §2.1", "introspection with %s answered 200 with token information", try.name)
 		case r.Status == http.StatusUnauthorized:
 			c.Pass("introspection with %s: 401", try.name)
+		case r.Status == http.StatusOK && err == nil && (m["active"] == true || len(m) > 1):
+			c.Fail("RFC 7662 §2.1", "introspection with %s answered 200 with information about an active token: %s", try.name, strings.Join(members(m), ", "))
+		case r.Status == http.StatusOK && err == nil && m["active"] == false && try.cl == nil:
+			c.Info("introspection with no credentials answered {\"active\":false} for an active token: no token information, though not the 401 of RFC 7662 §2.3")
+		case r.Status == http.StatusOK && err == nil && m["active"] == false:
+			c.Warn("RFC 7662 §2.3", "introspection with %s answered {\"active\":false}, no token information, but not 401", try.name)
 		default:
-			c.Warn("RFC 7662 §2.1", "introspection with %s answered %s, not 401", try.name, steps.Describe(r))
+			c.Warn("RFC 7662 §2.3", "introspection with %s answered %s, not 401", try.name, steps.Describe(r))
 		}
 	}
-}, check.Control("introspect-no-auth", check.Fail))
+}, check.Control("introspect-no-auth", check.Fail), check.Quirk("cc-not-for-confidential", check.Pass),
+	check.Quirk("revocation-eventual", check.Pass))
+
+func members(m map[string]any) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// maxExpiryWait is the longest INTROSPECT-INACTIVE-MINIMAL waits for an
+// access token to expire.
+const maxExpiryWait = 20 * time.Second
 
 // RFC 7662 §2.2: for an inactive token "the authorization server MUST
 // return ... "active" ... false", and "SHOULD NOT include any additional
 // information".
 var _ = check.It("INTROSPECT-INACTIVE-MINIMAL", func(c *check.C) {
 	cl, u := caller(c)
-	samples := map[string]string{"an unknown token": "oauthcheck-" + steps.Random(24)}
-	if rev := steps.Metadata(c).RevocationEndpoint; rev != "" {
-		_, t := steps.Tokens(c, target.RoleConfidential)
-		c.Note("revoke an access token")
-		if r := steps.Post(c, rev, cl, url.Values{"token": {t.AccessToken}, "token_type_hint": {"access_token"}}, steps.AuthDefault); r.Status == http.StatusOK {
-			samples["a revoked access token"] = t.AccessToken
+	type sample struct{ name, token string }
+	samples := []sample{{"an unknown token", "oauthcheck-" + steps.Random(24)}}
+	owner, t, why := freshToken(c, target.RoleConfidential, target.RoleConfidential2)
+	switch rev := steps.Metadata(c).RevocationEndpoint; {
+	case owner == nil:
+		c.Info("no revoked access token introspected: %s", why)
+	case rev == "":
+		c.Info("no revoked access token introspected: the metadata has no revocation_endpoint")
+	default:
+		c.Note("is the fresh access token active? (the oracle must know it before it can tell it revoked)")
+		if active, _ := steps.Active(c, t.AccessToken); !active {
+			c.Info("no revoked access token introspected: the oracle does not see a fresh access token of %s as active (INTROSPECT-ACTIVE-RESPONSE judges that)", owner.ID)
+			break
+		}
+		c.Note("revoke the access token")
+		r := steps.Post(c, rev, owner, url.Values{"token": {t.AccessToken}, "token_type_hint": {"access_token"}}, steps.AuthDefault)
+		if r.Status != http.StatusOK {
+			c.Info("no revoked access token introspected: revoking it answered %s", steps.Describe(r))
+			break
+		}
+		if revoked, _ := steps.AwaitRevoked(c, t.AccessToken); revoked {
+			samples = append(samples, sample{"a revoked access token", t.AccessToken})
+			break
+		}
+		// Still active after the settle time: either introspection says so
+		// of a token that no longer works, or the revocation did nothing.
+		if ua, known := userinfoActive(c, t.AccessToken); known && !ua {
+			c.Fail("RFC 7662 §2.2", "a revoked access token is introspected as active after the settle time, though the userinfo endpoint refuses it")
+		} else {
+			c.Info("the access token revoked with 200 is still active after the settle time, to introspection and userinfo alike: the revocation did not take effect (REVOKE-ACCESS-TOKEN judges that), so it is not introspected here")
 		}
 	}
-	for name, tok := range samples {
-		c.Note("introspect %s", name)
-		r := introspect(c, cl, u, tok, steps.AuthDefault)
+	if owner != nil && t.HasExpiresIn {
+		if wait := time.Duration(t.ExpiresIn*float64(time.Second)) + time.Second; wait <= maxExpiryWait {
+			_, t2, _ := freshToken(c, target.RoleConfidential, target.RoleConfidential2)
+			if t2 != nil {
+				c.Wait(wait, "the access token to expire")
+				samples = append(samples, sample{"an expired access token", t2.AccessToken})
+			}
+		} else {
+			c.Info("no expired access token introspected: access tokens live %v s, longer than the check waits", t.ExpiresIn)
+		}
+	}
+	for _, s := range samples {
+		c.Note("introspect %s", s.name)
+		r := introspect(c, cl, u, s.token, steps.AuthDefault)
 		var m map[string]any
 		if r.Status != http.StatusOK || json.Unmarshal(r.Body, &m) != nil {
-			c.Fail("RFC 7662 §2.2", "introspecting %s answered %s, not 200 JSON", name, steps.Describe(r))
+			c.Fail("RFC 7662 §2.2", "introspecting %s answered %s, not 200 JSON", s.name, steps.Describe(r))
 			continue
 		}
 		switch active, ok := m["active"].(bool); {
 		case !ok:
-			c.Fail("RFC 7662 §2.2", "introspecting %s gave no boolean active member", name)
-		case active && name == "a revoked access token":
-			c.Fail("RFC 7662 §2.2", "a revoked access token is introspected as active")
+			c.Fail("RFC 7662 §2.2", "introspecting %s gave no boolean active member", s.name)
 		case active:
-			c.Fail("RFC 7662 §2.2", "%s is introspected as active", name)
+			c.Fail("RFC 7662 §2.2", "%s is introspected as active", s.name)
 		case len(m) > 1:
-			c.Warn("RFC 7662 §2.2", "introspecting %s gave more than active:false: %s", name, strings.TrimSpace(string(r.Body)))
+			c.Warn("RFC 7662 §2.2", "introspecting %s gave more than active:false: %s", s.name, strings.TrimSpace(string(r.Body)))
 		default:
-			c.Pass("%s: exactly {\"active\":false}", name)
+			c.Pass("%s: exactly {\"active\":false}", s.name)
 		}
 	}
-}, check.Control("introspect-inactive-verbose", check.Warn))
+}, check.Control("introspect-inactive-verbose", check.Warn), check.Quirk("revocation-eventual", check.Pass),
+	check.Quirk("cc-not-for-confidential", check.Pass))
+
+// userinfoActive asks the userinfo endpoint about an access token: 200 is
+// active, 401 inactive; anything else, or no endpoint, does not tell.
+func userinfoActive(c *check.C, at string) (active, known bool) {
+	md := steps.Metadata(c)
+	if md.UserinfoEndpoint == "" {
+		return false, false
+	}
+	c.Note("does the userinfo endpoint take the token?")
+	r, err := c.HTTP.Get(c, md.UserinfoEndpoint, http.Header{"Authorization": {"Bearer " + at}})
+	if err != nil {
+		return false, false
+	}
+	switch r.Status {
+	case http.StatusOK:
+		return true, true
+	case http.StatusUnauthorized:
+		return false, true
+	}
+	return false, false
+}
 
 // RFC 7662 §2.2: an active token gives active:true with metadata
-// consistent with the token: client_id, scope, exp, iss.
+// consistent with the token: client_id, scope (a set, RFC 6749 §3.3),
+// exp, iss.
 var _ = check.It("INTROSPECT-ACTIVE-RESPONSE", func(c *check.C) {
 	cl, u := caller(c)
 	// A token of another client than the caller, so that a server that
 	// echoes the caller's client_id shows.
-	role := target.RoleConfidential
+	var roles []string
 	for _, r := range []string{target.RolePublic, target.RoleConfidential2} {
 		if x, _ := c.Env.Target.Client(r); x != nil {
-			role = r
-			break
+			roles = append(roles, r)
 		}
 	}
-	r, t := steps.Tokens(c, role)
-	c.Note("introspect a fresh access token")
+	roles = append(roles, target.RoleConfidential)
+	owner, t, why := token(c, roles)
+	if owner == nil {
+		c.Skipf("no access token could be had: %s", why)
+	}
+	c.Note("introspect a fresh access token of %s", owner.ID)
 	resp := introspect(c, cl, u, t.AccessToken, steps.AuthDefault)
 	var m map[string]any
 	if resp.Status != http.StatusOK || json.Unmarshal(resp.Body, &m) != nil {
 		c.Fail("RFC 7662 §2.2", "introspection answered %s, not 200 JSON", steps.Describe(resp))
 		return
 	}
-	if m["active"] != true && r.Client.ID != cl.ID {
+	if m["active"] != true && owner.ID != cl.ID {
 		// RFC 7662 §2.2 lets a server hide another client's token from a
 		// caller; then judge the caller's own token.
-		c.Info("%s's token is inactive to %s: the server does not show another client's tokens to it (RFC 7662 §2.2 allows that)", r.Client.ID, cl.ID)
-		r, t = steps.Tokens(c, target.RoleConfidential)
+		c.Info("%s's token is inactive to %s: the server does not show another client's tokens to it (RFC 7662 §2.2 allows that)", owner.ID, cl.ID)
+		owner, t, why = token(c, []string{target.RoleConfidential})
+		if owner == nil {
+			c.Skipf("no access token of %s could be had: %s", cl.ID, why)
+		}
 		c.Note("introspect the caller's own fresh access token")
 		resp = introspect(c, cl, u, t.AccessToken, steps.AuthDefault)
 		m = nil
@@ -125,19 +228,19 @@ var _ = check.It("INTROSPECT-ACTIVE-RESPONSE", func(c *check.C) {
 		}
 	}
 	if m["active"] != true {
-		c.Fail("RFC 7662 §2.2", "a fresh access token of %s, introspected by its own client, is inactive", r.Client.ID)
+		c.Fail("RFC 7662 §2.2", "a fresh access token of %s, introspected by its own client, is inactive", owner.ID)
 		return
 	}
 	ok := true
-	if id, has := m["client_id"].(string); has && id != r.Client.ID {
-		c.Warn("RFC 7662 §2.2", "client_id is %q, but the token was issued to %q", id, r.Client.ID)
+	if id, has := m["client_id"].(string); has && id != owner.ID {
+		c.Warn("RFC 7662 §2.2", "client_id is %q, but the token was issued to %q", id, owner.ID)
 		ok = false
 	}
 	if iss, has := m["iss"].(string); has && iss != steps.Metadata(c).Issuer {
 		c.Warn("RFC 7662 §2.2", "iss is %q, not the issuer %q", iss, steps.Metadata(c).Issuer)
 		ok = false
 	}
-	if sc, has := m["scope"].(string); has && t.Scope != "" && sc != t.Scope {
+	if sc, has := m["scope"].(string); has && t.Scope != "" && !sameScope(sc, t.Scope) {
 		c.Warn("RFC 7662 §2.2", "scope is %q, but the token response said %q", sc, t.Scope)
 		ok = false
 	}
@@ -145,6 +248,46 @@ var _ = check.It("INTROSPECT-ACTIVE-RESPONSE", func(c *check.C) {
 		c.Info("introspection gives no exp")
 	}
 	if ok {
-		c.Pass("active:true with client_id, iss and scope consistent with the token")
+		c.Pass("active:true with client_id, iss and scope consistent with the token of %s", owner.ID)
 	}
-}, check.Control("introspect-wrong-client-id", check.Warn))
+	c.Note("the same introspection as a GET")
+	q := url.Values{"token": {t.AccessToken}}
+	sep := "?"
+	if strings.Contains(u, "?") {
+		sep = "&"
+	}
+	if r, err := c.HTTP.Get(c, u+sep+q.Encode(), http.Header{"Authorization": {steps.BasicHeader(cl.ID, cl.Secret)}}); err == nil && r.Status == http.StatusOK {
+		c.Info("a GET to the introspection endpoint was processed (200): token and credentials end up in logs")
+	}
+}, check.Control("introspect-wrong-client-id", check.Warn), check.Quirk("scope-reordered", check.Pass),
+	check.Quirk("revocation-eventual", check.Pass))
+
+// token gets a fresh access token of the first role that can have one:
+// through the code flow when the check can use the browser, else through
+// client_credentials.
+func token(c *check.C, roles []string) (*target.Client, *steps.TokenResponse, string) {
+	if ok, _ := steps.CanBrowse(c); ok {
+		r, t := steps.Tokens(c, roles[0])
+		return r.Client, t, ""
+	}
+	var secret []string
+	for _, r := range roles {
+		if x, _ := c.Env.Target.Client(r); x != nil && x.Secret != "" {
+			secret = append(secret, r)
+		}
+	}
+	if len(secret) == 0 {
+		_, why := steps.CanBrowse(c)
+		return nil, nil, why
+	}
+	cc := steps.FindCC(c, secret...)
+	return cc.Client, cc.Token, cc.Why
+}
+
+// sameScope compares two scopes as sets (RFC 6749 §3.3).
+func sameScope(a, b string) bool {
+	x, y := strings.Fields(a), strings.Fields(b)
+	slices.Sort(x)
+	slices.Sort(y)
+	return slices.Equal(slices.Compact(x), slices.Compact(y))
+}

@@ -1,14 +1,71 @@
 package introspection
 
 import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/oauthcheck/oauthcheck/drivers/client"
+	"github.com/oauthcheck/oauthcheck/drivers/target/reftarget"
+	"github.com/oauthcheck/oauthcheck/reference"
+	"github.com/oauthcheck/oauthcheck/suites/check"
 	"github.com/oauthcheck/oauthcheck/suites/internal/suitetest"
 )
 
-func TestIntrospection(t *testing.T) { suitetest.Run(t, "introspection") }
+func TestIntrospection(t *testing.T) {
+	check.FailOnShould(true) // the strict reference gives no WARN either
+	suitetest.Run(t, "introspection")
+}
 
 // Every check of the suite passes against the strict reference; under each
-// weakness, the check it targets must FAIL or WARN, through the very code
-// users run.
+// weakness, the check it targets must FAIL or WARN, and under each quirk
+// it declares, it gives the verdict declared, through the very code users
+// run.
 var _ = suitetest.Suite("introspection", nil)
+
+// behind serves a strict reference server behind wrap, which changes some
+// of its answers as a real server might, and returns the environment of
+// its checks, with the config that tests the reference.
+func behind(ctx context.Context, wrap func(http.Handler) http.Handler) *check.Env {
+	GinkgoHelper()
+	cfg := reference.DefaultConfig()
+	reftarget.Quick(&cfg)
+	ref, err := reference.New(cfg)
+	Expect(err).NotTo(HaveOccurred())
+	srv := httptest.NewServer(wrap(ref))
+	DeferCleanup(srv.Close)
+	Expect(ref.SetIssuer(srv.URL)).To(Succeed())
+	env, err := check.Open(ctx, srv.URL, reftarget.TargetConfig(ref), suitetest.Browser(ctx), client.Options{})
+	Expect(err).NotTo(HaveOccurred())
+	env.Profile = check.BCP
+	return env
+}
+
+var _ = Describe("INTROSPECT-AUTH-REQUIRED", func() {
+	It("does not take {\"active\":false} for token information", func(ctx SpecContext) {
+		// A caller with no credentials is told nothing: the token is
+		// inactive to it (RFC 7662 §2.2), which leaks nothing.
+		tellsNothing := func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				r.Body = io.NopCloser(bytes.NewReader(body))
+				if r.URL.Path == "/introspect" && r.Header.Get("Authorization") == "" && !strings.Contains(string(body), "client_secret=") {
+					w.Header().Set("Content-Type", "application/json")
+					_, _ = w.Write([]byte(`{"active":false}`))
+					return
+				}
+				next.ServeHTTP(w, r)
+			})
+		}
+		res := check.Run(ctx, "INTROSPECT-AUTH-REQUIRED", behind(ctx, tellsNothing))
+		check.Attach(res)
+		Expect(res.Verdict).To(Equal(check.Pass), res.Message())
+	})
+})

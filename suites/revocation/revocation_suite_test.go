@@ -1,14 +1,102 @@
 package revocation
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/oauthcheck/oauthcheck/drivers/client"
+	"github.com/oauthcheck/oauthcheck/drivers/target/reftarget"
+	"github.com/oauthcheck/oauthcheck/reference"
+	"github.com/oauthcheck/oauthcheck/suites/check"
 	"github.com/oauthcheck/oauthcheck/suites/internal/suitetest"
 )
 
-func TestRevocation(t *testing.T) { suitetest.Run(t, "revocation") }
+func TestRevocation(t *testing.T) {
+	check.FailOnShould(true) // the strict reference gives no WARN either
+	suitetest.Run(t, "revocation")
+}
 
 // Every check of the suite passes against the strict reference; under each
-// weakness, the check it targets must FAIL or WARN, through the very code
-// users run.
+// weakness, the check it targets must FAIL or WARN, and under each quirk
+// it declares, it gives the verdict declared, through the very code users
+// run.
 var _ = suitetest.Suite("revocation", nil)
+
+// behind serves a strict reference server behind wrap, which changes some
+// of its answers as a real server might, and returns the environment of
+// its checks, with the config that tests the reference.
+func behind(ctx context.Context, wrap func(http.Handler) http.Handler) *check.Env {
+	GinkgoHelper()
+	cfg := reference.DefaultConfig()
+	reftarget.Quick(&cfg)
+	ref, err := reference.New(cfg)
+	Expect(err).NotTo(HaveOccurred())
+	srv := httptest.NewServer(wrap(ref))
+	DeferCleanup(srv.Close)
+	Expect(ref.SetIssuer(srv.URL)).To(Succeed())
+	env, err := check.Open(ctx, srv.URL, reftarget.TargetConfig(ref), suitetest.Browser(ctx), client.Options{})
+	Expect(err).NotTo(HaveOccurred())
+	env.Profile = check.BCP
+	return env
+}
+
+func run(ctx context.Context, env *check.Env, id string) *check.Result {
+	GinkgoHelper()
+	res := check.Run(ctx, id, env)
+	check.Attach(res)
+	return res
+}
+
+var _ = Describe("an oracle that sees no token as active", func() {
+	// Introspection calls every token inactive and userinfo refuses every
+	// one: such an oracle cannot tell a revoked token from a fresh one, so
+	// the checks that ask it cannot PASS.
+	blind := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Path {
+			case "/introspect":
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(`{"active":false}`))
+			case "/userinfo":
+				w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+				w.WriteHeader(http.StatusUnauthorized)
+			default:
+				next.ServeHTTP(w, r)
+			}
+		})
+	}
+	DescribeTable("ends the check as ERROR", func(ctx SpecContext, id string) {
+		res := run(ctx, behind(ctx, blind), id)
+		Expect(res.Verdict).To(Equal(check.Error), res.Message())
+	},
+		Entry(nil, "REVOKE-ACCESS-TOKEN"),
+		Entry(nil, "REVOKE-CASCADE"),
+	)
+})
+
+var _ = Describe("a server that issues no refresh token", func() {
+	// Under refresh-offline-access the config's scope gets no refresh
+	// token: the checks that can revoke an access token instead still
+	// judge the server.
+	DescribeTable("is judged on an access token", func(ctx SpecContext, id, weakness string) {
+		env := suitetest.ReferenceWith(ctx, reftarget.Options{Quirks: []string{"refresh-offline-access"}, Weaknesses: []string{weakness}})
+		res := run(ctx, env, id)
+		Expect(res.Verdict).To(Equal(check.Fail), res.Message())
+		Expect(res.Message()).To(ContainSubstring("access token"))
+	},
+		Entry(nil, "REVOKE-INVALID-TOKEN", "revoke-hint-strict"),
+		Entry(nil, "REVOKE-CLIENT-AUTH", "revoke-no-client-auth"),
+		Entry(nil, "REVOKE-CROSS-CLIENT", "revoke-cross-client"),
+	)
+	It("does not blame the hint on a server that does not revoke access tokens", func(ctx SpecContext) {
+		env := suitetest.ReferenceWith(ctx, reftarget.Options{Quirks: []string{"refresh-offline-access"}, Weaknesses: []string{"revoke-access-noop"}})
+		res := run(ctx, env, "REVOKE-INVALID-TOKEN")
+		Expect(res.Verdict).To(Equal(check.Pass), res.Message())
+		Expect(res.Findings.String()).To(ContainSubstring("(b) not judged"))
+	})
+})
