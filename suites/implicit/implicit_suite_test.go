@@ -12,6 +12,7 @@ import (
 )
 
 func TestImplicit(t *testing.T) {
+	check.FailOnShould(true)
 	RegisterFailHandler(Fail)
 	suiteCfg, repCfg := GinkgoConfiguration()
 	suiteCfg.LabelFilter = "!(id: containsAny IMPLICIT-DISABLED)"

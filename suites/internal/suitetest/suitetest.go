@@ -138,8 +138,10 @@ const Timeout = 60 * time.Second
 var NotBuilt = map[string]bool{}
 
 // Run runs a suite package's specs: its checks against the strict
-// reference, and its negative controls.
+// reference, and its negative controls. A WARN fails a check's spec, as
+// --fail-on should has it: the strict reference gives none.
 func Run(t GinkgoTestingT, flow string) {
+	check.FailOnShould(true)
 	RegisterFailHandler(Fail)
 	RunSpecs(t, flow, Label("flow:"+flow))
 }
