@@ -62,7 +62,6 @@ var _ = check.It("CLICKJACK-FRAMING-HEADERS", func(c *check.C) {
 		}
 	}
 }, check.Control("framing-allowed", check.Fail),
-	check.Quirk("js-login", check.Pass),
 	check.Quirk("consent-no-deny", check.Pass))
 
 // serverPage is a document of the server that the browser loaded, and
