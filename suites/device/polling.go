@@ -62,7 +62,8 @@ var _ = check.It("DEVICE-SLOW-DOWN-EMITTED", func(c *check.C) {
 		c.Fail("RFC 8628 §3.5", "polling every %s (a quarter of the %s interval), poll %d got %s: an RFC 8628 client stops at any error but authorization_pending and slow_down, so throttling this way breaks the flow instead of slowing it (budget %s)",
 			period, d.Interval, p.Polls, steps.Describe(t.Response), budget)
 	}
-}, check.Control("device-no-slow-down", check.Warn))
+}, check.Control("device-no-slow-down", check.Warn),
+	check.Quirk("throttle-per-client", check.Pass))
 
 // intervalPlan is how DEVICE-SLOW-DOWN-INTERVAL (b) fits in the codes'
 // lifetime: n slow_downs provoked, then k polls at interval+5n s, then one

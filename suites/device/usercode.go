@@ -306,7 +306,7 @@ var _ = check.It("DEVICE-USER-CODE-NORMALISATION", func(c *check.C) {
 	default:
 		c.Fatalf("entering the user code in the browser failed: %v", err)
 	}
-})
+}, check.Quirk("throttle-per-client", check.Pass))
 
 // DEVICE-USER-CODE-NORMALISATION has no negative control: its only grade
 // for a server that does not normalise is INFO, and a control must FAIL or
