@@ -200,9 +200,6 @@ type Poller struct {
 	Polls     int
 	// Last is when the last answer arrived; zero before the first poll.
 	Last time.Time
-	// OutOfTime is set when Next or Settle did not poll because the poll
-	// would have come after the codes expire.
-	OutOfTime bool
 }
 
 // NewPoller returns a poller of d that has not polled yet. It skips the
@@ -251,11 +248,10 @@ func (p *Poller) Poll(c *check.C) (*TokenResponse, error) { return p.PollAfter(c
 
 // Next polls once at the compliant interval, from the check's goroutine:
 // the wait is the protocol's (C.Wait), and the check ends as ERROR when no
-// answer comes. It returns nil without polling, and sets OutOfTime, when
-// that poll would come after the codes expire.
+// answer comes. It returns nil without polling when that poll would come
+// after the codes expire.
 func (p *Poller) Next(c *check.C) *TokenResponse {
 	if !p.Fits() {
-		p.OutOfTime = true
 		return nil
 	}
 	if wait := time.Until(p.Due()); wait > 0 {
@@ -272,8 +268,8 @@ const maxSlowDowns = 6
 // Settle polls at the compliant interval until the answer is neither
 // authorization_pending nor slow_down: at most max authorization_pending
 // answers and maxSlowDowns slow_down answers in a row, and never after the
-// codes expire (OutOfTime then tells why it stopped). It returns the last
-// answer, nil when it could not poll at all.
+// codes expire. It returns the last answer, nil when it could not poll at
+// all.
 func (p *Poller) Settle(c *check.C, max int) *TokenResponse {
 	var last *TokenResponse
 	for pending, slow := 0, 0; pending < max && slow < maxSlowDowns; {
