@@ -29,7 +29,7 @@ var _ = check.It("DEVICE-ACCESS-DENIED", func(c *check.C) {
 	t := p.Settle(c, 3)
 	switch {
 	case t == nil || t.OAuthError() == "slow_down":
-		c.Fatalf("the codes expired (expires_in %s) before a poll after the denial got an answer other than slow_down: %d polls, %d of them slow_down, which the poller honoured", d.ExpiresIn, p.Polls, p.SlowDowns)
+		c.Fatalf("no poll after the denial got an answer other than slow_down while the codes lived (expires_in %s): %d polls, %d of them slow_down, which the poller honoured", d.ExpiresIn, p.Polls, p.SlowDowns)
 	case t.Issued():
 		c.Fail("RFC 8628 §3.5", "after the person denied the device, the poll got tokens")
 		return
@@ -145,7 +145,7 @@ func approvedTokens(c *check.C, p *steps.Poller, what string) *steps.TokenRespon
 	case t != nil && t.Issued():
 		return t
 	case t == nil || t.OAuthError() == "slow_down":
-		c.Fatalf("%s gave no tokens before its codes expired (expires_in %s): %d polls, %d of them slow_down, which the poller honoured", what, d.ExpiresIn, p.Polls, p.SlowDowns)
+		c.Fatalf("%s got no answer other than slow_down while its codes lived (expires_in %s): %d polls, %d of them slow_down, which the poller honoured", what, d.ExpiresIn, p.Polls, p.SlowDowns)
 	case t.OAuthError() == "expired_token" && d.ExpiresIn > 0 && p.Last.After(d.Expires().Add(-expiryLeeway)):
 		c.Fatalf("%s got expired_token %s after the device authorization, its lifetime being %s: the steps before the poll took too long to tell anything", what, p.Last.Sub(d.Received).Round(time.Millisecond), d.ExpiresIn)
 	}
