@@ -1,8 +1,22 @@
 package authcode
 
 import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sync/atomic"
 	"testing"
 
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/oauthcheck/oauthcheck/drivers/client"
+	"github.com/oauthcheck/oauthcheck/drivers/target/reftarget"
+	"github.com/oauthcheck/oauthcheck/reference"
+	"github.com/oauthcheck/oauthcheck/suites/check"
 	"github.com/oauthcheck/oauthcheck/suites/internal/suitetest"
 )
 
@@ -12,3 +26,73 @@ func TestAuthcode(t *testing.T) { suitetest.Run(t, "authcode") }
 // weakness, the check it targets must FAIL or WARN, through the very code
 // users run.
 var _ = suitetest.Suite("authcode", nil)
+
+// fronted serves a strict reference behind front, which sees each request
+// first and may answer it itself, and returns the environment of its
+// checks.
+func fronted(ctx context.Context, front func(w http.ResponseWriter, r *http.Request, form url.Values) bool) *check.Env {
+	GinkgoHelper()
+	cfg := reference.DefaultConfig()
+	reftarget.Quick(&cfg)
+	ref, err := reference.New(cfg)
+	Expect(err).NotTo(HaveOccurred())
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var form url.Values
+		if r.Method == http.MethodPost {
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			form, _ = url.ParseQuery(string(body))
+		}
+		if !front(w, r, form) {
+			ref.ServeHTTP(w, r)
+		}
+	}))
+	DeferCleanup(srv.Close)
+	Expect(ref.SetIssuer(srv.URL)).To(Succeed())
+	env, err := check.Open(ctx, srv.URL, reftarget.TargetConfig(ref), suitetest.Browser(ctx), client.Options{})
+	Expect(err).NotTo(HaveOccurred())
+	return env
+}
+
+// A race that nobody won tells nothing of single use: it is run again
+// with a fresh code, and not counted as one of the rounds passed.
+var _ = It("runs AUTHCODE-CONCURRENT-REDEEM again when a race has no winner", func(ctx SpecContext) {
+	const parallel = 12
+	var redemptions atomic.Int32
+	env := fronted(ctx, func(w http.ResponseWriter, r *http.Request, form url.Values) bool {
+		if r.URL.Path != "/token" || form.Get("grant_type") != "authorization_code" {
+			return false
+		}
+		if redemptions.Add(1) > parallel {
+			return false
+		}
+		// The first race: every redemption refused, as a server under
+		// load may refuse them all.
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"error":"invalid_grant","error_description":"busy"}`)
+		return true
+	})
+	res := check.Run(ctx, "AUTHCODE-CONCURRENT-REDEEM", env)
+	Expect(res.Verdict).To(Equal(check.Pass), res.Message())
+	Expect(res.Message()).To(ContainSubstring("in 3 races that one redemption won"))
+	Expect(redemptions.Load()).To(BeEquivalentTo(4*parallel), "four races: the first with no winner, then three won")
+}, SpecTimeout(suitetest.Timeout))
+
+// The oracle must see the fresh access token as active before its answer
+// about the replayed code's tokens means anything: an oracle that calls
+// every token inactive gives no PASS.
+var _ = It("does not take a blind oracle's word in AUTHCODE-REUSE-REVOKES-TOKENS", func(ctx SpecContext) {
+	env := fronted(ctx, func(w http.ResponseWriter, r *http.Request, form url.Values) bool {
+		if r.URL.Path != "/introspect" {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"active":false}`)
+		return true
+	})
+	env.Target.Metadata.UserinfoEndpoint = ""
+	res := check.Run(ctx, "AUTHCODE-REUSE-REVOKES-TOKENS", env)
+	Expect(res.Verdict).To(Equal(check.Error), res.Message())
+	Expect(res.Message()).To(ContainSubstring("does not see a fresh access token as active"))
+}, SpecTimeout(suitetest.Timeout))

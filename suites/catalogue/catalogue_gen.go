@@ -235,7 +235,7 @@ var catalogue = []Check{
 			"OAuth 2.1 §7.5.2",
 		},
 		Requirement: "When a used code comes back, the server should revoke the tokens it has already issued from that code.",
-		Test:        "After the replay of AUTHCODE-CODE-REUSE, ask the token-validity oracle about T1's access token (expecting inactive or 401) and refresh with T1's refresh token (expecting `invalid_grant`), retrying for about 5 s to let the revocation propagate.",
+		Test:        "Before the replay of AUTHCODE-CODE-REUSE, make sure the token-validity oracle sees T1's access token as active; after it, ask the oracle again (expecting inactive or 401) until the config's settle_time has passed, and then refresh with T1's refresh token (expecting `invalid_grant`). Without an oracle, the refresh token alone tells.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
@@ -244,6 +244,10 @@ var catalogue = []Check{
 			{
 				Verdict: "WARN",
 				When:    "either token still works",
+			},
+			{
+				Verdict: "SKIP",
+				When:    "no oracle answers for the access token, and no refresh token was issued",
 			},
 		},
 		Browser: "yes",
@@ -262,11 +266,11 @@ var catalogue = []Check{
 			"RFC 6749 §10.5",
 		},
 		Requirement: "Redeeming one code in parallel yields one set of tokens at most.",
-		Test:        "Obtain a fresh code, open 10 to 20 keep-alive connections beforehand, and release the token requests together from behind a barrier.",
+		Test:        "Obtain a fresh code, open 10 to 20 keep-alive connections beforehand, and release the token requests together from behind a barrier; three races with a winner, each with a fresh code. A race that no request wins tells nothing and is run again, six races at most.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
-				When:    "exactly one request succeeds (2xx)",
+				When:    "exactly one request succeeds (2xx) in each race with a winner",
 			},
 			{
 				Verdict: "FAIL",
@@ -1268,11 +1272,15 @@ var catalogue = []Check{
 			"RFC 8628 §3.2",
 		},
 		Requirement: "A client that keeps to the RFC (the interval, plus 5 s more for every `slow_down`, cumulatively) is never throttled again, and one that keeps exactly to the advertised interval never sees `slow_down`.",
-		Test:        "(a) Take a fresh code and poll six times, precisely `interval` seconds apart on a monotonic clock. (b) Provoke n `slow_down` answers, then poll every interval + 5n seconds. (c) Fall back to the original interval. Any non-standard `interval` member in error responses is logged.",
+		Test:        "(a) Take a fresh code and poll six times, precisely `interval` seconds apart on a monotonic clock, alone: no other poll of its client is in flight, and its client is the second device client where there is one, which the other checks leave alone. (b) Then, on another code of the same client, provoke n `slow_down` answers, then poll every interval + 5n seconds. (c) Fall back to the original interval. No poll goes after `expires_in`. Any non-standard `interval` member in error responses is logged.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
 				When:    "(a) gets no `slow_down`, and (b) gets `authorization_pending` only",
+			},
+			{
+				Verdict: "INFO",
+				When:    "(a) the first poll of the fresh code gets `slow_down`: the server counts the client's other codes too (RFC 8628 §3.5 leaves the measure to it)",
 			},
 			{
 				Verdict: "INFO",
@@ -1312,6 +1320,10 @@ var catalogue = []Check{
 				Verdict: "FAIL",
 				When:    "a poll gets tokens, or the denial never reaches the device",
 			},
+			{
+				Verdict: "SKIP",
+				When:    "the decision page has no Deny control",
+			},
 		},
 		Browser: "yes",
 		Wait:    "interval",
@@ -1342,6 +1354,10 @@ var catalogue = []Check{
 			{
 				Verdict: "FAIL",
 				When:    "the expired device_code still yields tokens, or the verification page still takes the expired code",
+			},
+			{
+				Verdict: "SKIP",
+				When:    "`expires_in` + 10 s is longer than 30 s and the run is not --slow, or longer than an hour; or the response has no positive `expires_in`",
 			},
 		},
 		Browser: "optional",
@@ -1562,19 +1578,27 @@ var catalogue = []Check{
 			"OAuth 2.1 §4.3.1",
 		},
 		Requirement: "Once rotated, the previous refresh token stops working.",
-		Test:        "Once RT0 has been rotated to RT1, present RT0 again after 0, 5, 30 and 65 s to find any grace window, and report the window seen.",
+		Test:        "Once RT0 has been rotated to RT1, present RT0 again 0, 2, 5, 10, 15, 20 and 30 s after the rotation (and 65 s with --slow), stopping at the first refusal, to find any grace window, and report the window seen. A window under 30 s gets the same grade in a quick and a slow run; one between 30 and 65 s FAILs a quick run only.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
-				When:    "`invalid_grant`",
+				When:    "`invalid_grant`, at once or after a grace window",
+			},
+			{
+				Verdict: "INFO",
+				When:    "the grace window seen: the last probe that still got tokens, and the first refused",
 			},
 			{
 				Verdict: "FAIL",
-				When:    "new tokens are issued",
+				When:    "new tokens are issued at the last probe",
+			},
+			{
+				Verdict: "WARN",
+				When:    "refused with another error than `invalid_grant`",
 			},
 		},
 		Browser: "yes",
-		Wait:    "up to ≈65 s",
+		Wait:    "up to 30 s (65 s with --slow)",
 	},
 	{
 		ID:         "REFRESH-REUSE-DETECTION",
@@ -1590,19 +1614,27 @@ var catalogue = []Check{
 			"RFC 6749 §10.4",
 		},
 		Requirement: "A replayed refresh token that has already been rotated is a sign of theft, so the server revokes the family's active refresh token.",
-		Test:        "Rotate RT0 to RT1, replay RT0 (which is refused), then refresh with RT1, leaving 2 to 3 s between the steps.",
+		Test:        "Rotate RT0 to RT1, replay RT0 (which is refused), then refresh with the family's newest refresh token (RT1), leaving 2 to 3 s between the steps. A replay that a grace window accepts is not the reuse under test: RT0 is presented again at the probes of REFRESH-OLD-RT-INVALIDATED until it is refused, and the newest token is then the one the window's last answer issued.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
-				When:    "RT1 is refused",
+				When:    "the newest refresh token is refused",
 			},
 			{
 				Verdict: "FAIL",
-				When:    "RT1 still works",
+				When:    "the newest refresh token still works",
+			},
+			{
+				Verdict: "INFO",
+				When:    "the grace window seen",
+			},
+			{
+				Verdict: "SKIP",
+				When:    "RT0 is never refused (REFRESH-OLD-RT-INVALIDATED fails), so no replay can be told from a use inside a window",
 			},
 		},
 		Browser: "yes",
-		Wait:    "≈10 s",
+		Wait:    "≈5 s, up to 30 s through a grace window",
 	},
 	{
 		ID:         "REFRESH-REUSE-REVOKES-ACCESS",
@@ -1617,7 +1649,7 @@ var catalogue = []Check{
 			"RFC 9700 §4.14.2",
 		},
 		Requirement: "When reuse is detected, the access tokens issued from the compromised family should lose their validity too.",
-		Test:        "After REFRESH-REUSE-DETECTION, ask the token-validity oracle about AT1.",
+		Test:        "Make sure the token-validity oracle sees AT1 as active; replay RT0 as in REFRESH-REUSE-DETECTION (past any grace window), then ask the oracle about AT1 until the config's settle_time has passed.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
@@ -1626,6 +1658,10 @@ var catalogue = []Check{
 			{
 				Verdict: "WARN",
 				When:    "AT1 stays active until it expires",
+			},
+			{
+				Verdict: "SKIP",
+				When:    "no oracle, or RT0 is never refused",
 			},
 		},
 		Browser: "yes",
@@ -1650,7 +1686,11 @@ var catalogue = []Check{
 			},
 			{
 				Verdict: "FAIL",
-				When:    "two or more different refresh tokens come back and all of them keep working",
+				When:    "two or more different refresh tokens come back and all of them keep working, and the raced token is never refused at the probes of REFRESH-OLD-RT-INVALIDATED",
+			},
+			{
+				Verdict: "WARN",
+				When:    "the same, from a server that keeps a rotated refresh token usable for a grace window (reported), inside which every use mints a new branch",
 			},
 		},
 		Browser: "yes",
@@ -2511,7 +2551,7 @@ var catalogue = []Check{
 			"OAuth 2.1 §7.11",
 		},
 		Requirement: "Every page the AS shows the user (authorization, login, consent, device verification, errors) forbids framing by untrusted origins, using CSP `frame-ancestors` with `X-Frame-Options` as a fallback for older browsers.",
-		Test:        "Record the headers of every document the browser loads during the flow, not only of the first 302.",
+		Test:        "Record the headers of every document the browser loads during the flow, not only of the first 302: the login and consent pages, an error page (the authorization request of an unknown client) and the device verification page. `frame-ancestors` with a wildcard (`*`, a bare scheme) protects nothing, and browsers then ignore `X-Frame-Options`.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
@@ -2523,7 +2563,7 @@ var catalogue = []Check{
 			},
 			{
 				Verdict: "FAIL",
-				When:    "the login or consent page has neither header",
+				When:    "the login or consent page has neither header (or a wildcard `frame-ancestors`)",
 			},
 		},
 		Browser: "yes",
@@ -2757,7 +2797,7 @@ var catalogue = []Check{
 			},
 			{
 				Verdict: "FAIL",
-				When:    "`typ` is absent or `JWT`, and the server claims conformance to RFC 9068",
+				When:    "`typ` is absent or `JWT`, and the server claims conformance to RFC 9068 (the config states `access_tokens: rfc9068`)",
 			},
 			{
 				Verdict: "INFO",
@@ -2822,11 +2862,15 @@ var catalogue = []Check{
 			},
 			{
 				Verdict: "FAIL",
-				When:    "a REQUIRED claim is absent, or `iss` differs from the issuer",
+				When:    "a REQUIRED claim is absent, or `iss` differs from the issuer, and the server claims RFC 9068 (the config states `access_tokens: rfc9068`)",
+			},
+			{
+				Verdict: "INFO",
+				When:    "the same, when it does not claim it",
 			},
 			{
 				Verdict: "WARN",
-				When:    "`exp − iat` differs from `expires_in`",
+				When:    "`exp − iat` differs from `expires_in` by more than 5 s",
 			},
 			{
 				Verdict: "INFO",

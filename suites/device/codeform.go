@@ -131,8 +131,13 @@ const (
 	outcomeOther     = "other"
 )
 
-func (f *codeForm) outcome(r *client.Response) string {
-	if r.Status == http.StatusTooManyRequests {
+// outcome classifies the answer to a wrong user code, the attempt after
+// rejected ordinary refusals: 429, or words of a limit that the page did
+// not show before, are throttling; so is a 403 once earlier wrong codes
+// were refused in the ordinary way (a lockout, as a WAF answers it: the
+// same form, from the same session, was taken before).
+func (f *codeForm) outcome(r *client.Response, rejected int) string {
+	if r.Status == http.StatusTooManyRequests || (r.Status == http.StatusForbidden && rejected > 0) {
 		return outcomeThrottled
 	}
 	for w := range throttleWords(r.Body) {
@@ -163,7 +168,7 @@ func (f *codeForm) describe(r *client.Response) string {
 	return s
 }
 
-var throttleRE = regexp.MustCompile(`(?i)too many|rate.?limit|try again (?:later|in)|\blocked\b|captcha|slow down|temporarily (?:blocked|unavailable)|wait a (?:minute|moment|while)`)
+var throttleRE = regexp.MustCompile(`(?i)too many|rate.?limit|try again (?:later|in)|\b(?:b|)locked\b|captcha|slow down|temporarily (?:blocked|unavailable)|wait a (?:minute|moment|while)`)
 
 // throttleWords are the words of a rate limit in a page.
 func throttleWords(body []byte) map[string]bool {

@@ -2,10 +2,14 @@ package device
 
 import (
 	"testing"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/oauthcheck/oauthcheck/drivers/client"
+	"github.com/oauthcheck/oauthcheck/drivers/target/reftarget"
+	"github.com/oauthcheck/oauthcheck/reference"
 	"github.com/oauthcheck/oauthcheck/suites/catalogue"
 	"github.com/oauthcheck/oauthcheck/suites/check"
 	"github.com/oauthcheck/oauthcheck/suites/internal/suitetest"
@@ -36,11 +40,74 @@ var _ = DescribeTable("skips without the device grant",
 	Entry("no device client", func(e *check.Env) { delete(e.Target.Config.Clients, "device") }, `no "device" client`),
 )
 
-// Under the plain oauth2 profile a refused normalised code is an
-// observation, as the catalogue has it; under bcp it is a WARN.
-var _ = It("gives INFO for DEVICE-USER-CODE-NORMALISATION under the oauth2 profile", func(ctx SpecContext) {
-	env := suitetest.Reference(ctx, nil, "device-no-normalisation")
-	env.Profile = check.OAuth2
-	res := check.Run(ctx, "DEVICE-USER-CODE-NORMALISATION", env)
-	Expect(res.Verdict).To(Equal(check.Info), res.Message())
-}, SpecTimeout(suitetest.Timeout))
+// A refused normalised user code is an observation under every profile:
+// RFC 8628 §6.1 advises normalising with a lower-case "should", and the
+// catalogue grades a refusal INFO.
+var _ = DescribeTable("gives INFO for a refused normalised user code",
+	func(ctx SpecContext, p check.Profile) {
+		env := suitetest.Reference(ctx, nil, "device-no-normalisation")
+		env.Profile = p
+		res := check.Run(ctx, "DEVICE-USER-CODE-NORMALISATION", env)
+		Expect(res.Verdict).To(Equal(check.Info), res.Message())
+	},
+	Entry("oauth2", check.OAuth2, SpecTimeout(suitetest.Timeout)),
+	Entry("bcp", check.BCP, SpecTimeout(suitetest.Timeout)),
+)
+
+// A wait beyond what a run without --slow may wait makes the check skip
+// with the reason, at once, instead of waiting: expires_in + 10 s for
+// DEVICE-EXPIRED-TOKEN, the interval for every check that polls.
+var _ = DescribeTable("skips a wait beyond the quick limit without --slow",
+	func(ctx SpecContext, cfg suitetest.Config, id, reason string) {
+		env := suitetest.Reference(ctx, cfg)
+		start := time.Now()
+		res := check.Run(ctx, id, env)
+		Expect(res.Verdict).To(Equal(check.Skip), res.Message())
+		Expect(res.Message()).To(ContainSubstring(reason))
+		Expect(time.Since(start)).To(BeNumerically("<", 10*time.Second), "the check waited before skipping")
+	},
+	Entry("expires_in 25 s: a wait of 35 s", func(c *reference.Config) { c.DeviceTTL = 25 * time.Second },
+		"DEVICE-EXPIRED-TOKEN", "expires_in 25s + 10s", SpecTimeout(suitetest.Timeout)),
+	Entry("interval 40 s", func(c *reference.Config) { c.DeviceInterval = 40 * time.Second },
+		"DEVICE-AUTHORIZATION-PENDING", "the polling interval is 40s", SpecTimeout(suitetest.Timeout)),
+)
+
+// A server that counts polls per client carries a raised interval from
+// one check to the next (reftarget's throttle-per-client quirk keeps it
+// for expires_in): the checks that follow DEVICE-SLOW-DOWN-EMITTED on the
+// same server honour the slow_down they get, and neither FAIL nor end as
+// ERROR, as in a run where the specs come in that order.
+var _ = It("gives no FAIL after DEVICE-SLOW-DOWN-EMITTED on a server that throttles per client", func(ctx SpecContext) {
+	env := suitetest.ReferenceWith(ctx, reftarget.Options{Quirks: []string{"throttle-per-client"}})
+	for _, id := range []string{"DEVICE-SLOW-DOWN-EMITTED", "DEVICE-AUTHORIZATION-PENDING", "DEVICE-SLOW-DOWN-EMITTED",
+		"DEVICE-SLOW-DOWN-INTERVAL", "DEVICE-SLOW-DOWN-EMITTED", "DEVICE-VERIFICATION-URI-COMPLETE"} {
+		res := check.Run(ctx, id, env)
+		check.Attach(res)
+		Expect(res.Verdict).To(BeElementOf(check.Pass, check.Info, check.Warn), res.Message())
+	}
+}, SpecTimeout(4*suitetest.Timeout))
+
+func TestOutcomeLockout(t *testing.T) {
+	f := &codeForm{baseline: map[string]bool{}}
+	page := func(status int, body string) *client.Response {
+		return &client.Response{Status: status, Body: []byte(body)}
+	}
+	tests := []struct {
+		name     string
+		r        *client.Response
+		rejected int
+		want     string
+		reason   string
+	}{
+		{"429", page(429, "slow"), 0, outcomeThrottled, "429 is throttling"},
+		{"wrong code", page(400, "That code is unknown or expired."), 3, outcomeRejected, "an ordinary refusal"},
+		{"403 lockout", page(403, "<h1>Request refused</h1><p>Access denied.</p>"), 5, outcomeThrottled, "a 403 after ordinary refusals is a lockout (lockout-403)"},
+		{"403 at once", page(403, "The form expired or you are not signed in."), 0, outcomeOther, "a 403 to the first code is the form's, not a limit"},
+		{"blocked", page(200, "Access blocked for now."), 0, outcomeThrottled, "the words of a lockout"},
+	}
+	for _, tt := range tests {
+		if got := f.outcome(tt.r, tt.rejected); got != tt.want {
+			t.Errorf("%s: outcome = %s, want %s (%s)", tt.name, got, tt.want, tt.reason)
+		}
+	}
+}

@@ -231,16 +231,18 @@ func confusable(set map[rune]bool) string {
 // user code attempts." Run last (SpecPriority, Serial): a server that
 // limits per user, as it should, refuses that user's codes for a while.
 var _ = check.It("DEVICE-USER-CODE-RATE-LIMIT", func(c *check.C) {
-	d := steps.StartDevice(c, target.RoleDevice)
-	// Signing in by denying a real device authorization leaves the
-	// session on the verification page with no wrong code counted.
-	steps.DenyDevice(c, d)
+	// Signing in by approving a real device authorization (that nothing
+	// polls) leaves the session on the verification page with no wrong
+	// code counted; a denial would need a Deny control.
+	d := steps.SignInForDevice(c, target.RoleDevice)
 	form := openCodeForm(c, d.VerificationURI)
 	c.Note("%d wrong user codes, one after another", wrongCodeAttempts)
-	start := time.Now()
+	start, rejected := time.Now(), 0
 	for i := 1; i <= wrongCodeAttempts; i++ {
 		r := form.submit(c, wrongCode(d.UserCode))
-		switch form.outcome(r) {
+		switch form.outcome(r, rejected) {
+		case outcomeRejected:
+			rejected++
 		case outcomeThrottled:
 			msg := fmt.Sprintf("wrong user code %d, %s after the first, was answered %s", i, time.Since(start).Round(time.Millisecond), form.describe(r))
 			if i <= throttleWithin {
@@ -258,7 +260,9 @@ var _ = check.It("DEVICE-USER-CODE-RATE-LIMIT", func(c *check.C) {
 	}
 	c.Warn("RFC 8628 §5.1", "%d wrong user codes in %s were each answered as an ordinary mistake: user code attempts are not rate-limited",
 		wrongCodeAttempts, time.Since(start).Round(time.Millisecond))
-}, ginkgo.SpecPriority(-1), ginkgo.Serial, check.Control("device-no-rate-limit", check.Warn))
+}, ginkgo.SpecPriority(-1), ginkgo.Serial, check.Control("device-no-rate-limit", check.Warn),
+	check.Quirk("consent-no-deny", check.Pass),
+	check.Quirk("lockout-403", check.Pass))
 
 const (
 	// wrongCodeAttempts is how many wrong codes DEVICE-USER-CODE-RATE-LIMIT
@@ -271,7 +275,9 @@ const (
 // that it added for readability (making the inclusion of such punctuation
 // by the user optional). For codes using only characters in the A-Z range
 // [...], the input should be uppercased before a comparison to also make
-// the case of the input optional."
+// the case of the input optional." The "should" is lower case: advice for
+// usability, not a requirement of BCP 14, so a refusal is an observation
+// (INFO), as the catalogue grades it.
 var _ = check.It("DEVICE-USER-CODE-NORMALISATION", func(c *check.C) {
 	d := steps.StartDevice(c, target.RoleDevice)
 	typed := strings.ToLower(alnumOnly(d.UserCode))
@@ -279,28 +285,30 @@ var _ = check.It("DEVICE-USER-CODE-NORMALISATION", func(c *check.C) {
 		c.Info("the user code %s has no upper-case letters and no punctuation, so there is nothing to normalise", d.UserCode)
 		return
 	}
+	p := steps.NewPoller(c, d)
 	c.Note("enter the user code %s as %q", d.UserCode, typed)
-	switch err := steps.VerifyDevice(c, d.VerificationURI, typed, false); {
+	err := steps.VerifyDevice(c, d.VerificationURI, typed, false)
+	refused := errors.Is(err, steps.ErrUserCodeRefused) || errors.Is(err, browser.ErrNoCallback)
+	switch {
 	case err == nil:
-		t := steps.NewPoller(d).Settle(c, 3)
-		if !t.Issued() {
-			c.FailNow("RFC 8628 §3.5", "the code typed as %q was taken and approved, but the poll got %s", typed, steps.Describe(t.Response))
-		}
+		approvedTokens(c, p, fmt.Sprintf("the device_code whose user code was typed as %q and approved", typed))
 		c.Pass("the user code %s typed as %q was accepted, and the device got its tokens", d.UserCode, typed)
-	case errors.Is(err, steps.ErrUserCodeRefused) || errors.Is(err, browser.ErrNoCallback):
-		c.Screenshot(c.Session(), "the normalised user code was refused")
-		// The catalogue's level is RECOMMENDED, which BCP 14 reads as
-		// SHOULD, and a broken SHOULD is a WARN (DESIGN.md). It matters
-		// beyond comfort: every refused entry of a valid code counts
-		// against the §5.1 rate limit and can lock the person out. The
-		// plain oauth2 profile keeps the catalogue's INFO.
-		msg := fmt.Sprintf("the user code %s typed as %q (lower case, no punctuation) was refused", d.UserCode, typed)
-		if c.Env.Profile >= check.BCP {
-			c.Warn("RFC 8628 §6.1", "%s", msg)
-		} else {
-			c.Info("%s", msg)
+	case refused:
+		// The device has the last word: a page the harness took for a
+		// refusal may still have taken the code.
+		c.Note("poll once: did the typed code reach an approval after all?")
+		if t := p.Next(c); t != nil && t.Issued() {
+			c.Pass("the user code %s typed as %q was accepted: the device got its tokens (the browser step ended with: %v)", d.UserCode, typed, err)
+			return
 		}
+		c.Screenshot(c.Session(), "the normalised user code was refused")
+		c.Info("the user code %s typed as %q (lower case, no punctuation) was refused; RFC 8628 §6.1 advises taking it", d.UserCode, typed)
 	default:
 		c.Fatalf("entering the user code in the browser failed: %v", err)
 	}
-}, check.Control("device-no-normalisation", check.Warn))
+}, check.Quirk("throttle-per-client", check.Pass))
+
+// DEVICE-USER-CODE-NORMALISATION has no negative control: its only grade
+// for a server that does not normalise is INFO, and a control must FAIL or
+// WARN. The weakness device-no-normalisation shows INFO (the device
+// suite's test asserts it); it is behaviour RFC 8628 allows.

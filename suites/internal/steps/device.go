@@ -3,6 +3,8 @@ package steps
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -61,6 +63,8 @@ type Device struct {
 	// Members is the response body as JSON; Response the exchange.
 	Members  map[string]any
 	Response *client.Response
+	// Odd names the values beyond reason that ParseDevice capped.
+	Odd []string
 }
 
 // RequestDevice sends a device authorization request (RFC 8628 §3.1) as
@@ -77,8 +81,20 @@ func RequestDevice(c *check.C, cl *target.Client) *client.Response {
 	return Post(c, DeviceEndpoint(c), cl, form, AuthDefault)
 }
 
+// MaxDeviceWait is the longest a device check waits for one thing (a
+// polling interval, the codes' lifetime), even with --slow: a device
+// authorization response that asks for more makes the check skip, saying
+// so, instead of hanging the run.
+const MaxDeviceWait = time.Hour
+
+// maxDeviceSeconds caps the durations read from a device authorization
+// response, so that no value overflows a time.Duration.
+const maxDeviceSeconds = 24 * 60 * 60
+
 // ParseDevice reads a device authorization response; members that are
-// missing or of the wrong type stay empty.
+// missing or of the wrong type stay empty. An expires_in or interval that
+// is not a positive number is taken as missing (the interval then is the
+// RFC's 5 s); one beyond a day is capped there and named in Odd.
 func ParseDevice(cl *target.Client, r *client.Response, received time.Time) *Device {
 	d := &Device{Client: cl, Response: r, Received: received, Interval: DefaultInterval}
 	if json.Unmarshal(r.Body, &d.Members) != nil {
@@ -87,11 +103,20 @@ func ParseDevice(cl *target.Client, r *client.Response, received time.Time) *Dev
 	str := func(k string) string { s, _ := d.Members[k].(string); return s }
 	d.DeviceCode, d.UserCode = str("device_code"), str("user_code")
 	d.VerificationURI, d.VerificationURIComplete = str("verification_uri"), str("verification_uri_complete")
-	if n, ok := d.Members["expires_in"].(float64); ok && n > 0 {
-		d.ExpiresIn = time.Duration(n * float64(time.Second))
+	seconds := func(k string) (time.Duration, bool) {
+		n, ok := d.Members[k].(float64)
+		switch {
+		case !ok || !(n > 0):
+			return 0, false
+		case n > maxDeviceSeconds:
+			d.Odd = append(d.Odd, fmt.Sprintf("%s %v s, taken as a day", k, n))
+			n = maxDeviceSeconds
+		}
+		return time.Duration(n * float64(time.Second)), true
 	}
-	if n, ok := d.Members["interval"].(float64); ok && n > 0 {
-		d.Interval, d.IntervalGiven = time.Duration(n*float64(time.Second)), true
+	d.ExpiresIn, _ = seconds("expires_in")
+	if iv, ok := seconds("interval"); ok {
+		d.Interval, d.IntervalGiven = iv, true
 	}
 	return d
 }
@@ -123,6 +148,27 @@ func (d *Device) Left() time.Duration {
 	return d.ExpiresIn - time.Since(d.Received)
 }
 
+// Expires is when the device's codes expire; a day after the response
+// when it gave no expires_in.
+func (d *Device) Expires() time.Time {
+	if d.ExpiresIn == 0 {
+		return d.Received.Add(24 * time.Hour)
+	}
+	return d.Received.Add(d.ExpiresIn)
+}
+
+// RequireWait skips the check when it would have to wait longer than a
+// run may for what, without --slow ([check.MaxQuickWait]) or at all
+// ([MaxDeviceWait]).
+func RequireWait(c *check.C, d time.Duration, what string) {
+	switch {
+	case d > MaxDeviceWait:
+		c.Skipf("%s is %s: longer than the %s the harness waits even with --slow", what, d, MaxDeviceWait)
+	case d > check.MaxQuickWait && !c.Env.Slow:
+		c.Skipf("%s is %s: longer than the %s a run waits without --slow; run with --slow, or use a test tenant with shorter device lifetimes", what, d, check.MaxQuickWait)
+	}
+}
+
 // SendPoll sends one device access token request (RFC 8628 §3.4) for d's
 // device_code as cl (d's own client when nil). It is safe to call from any
 // goroutine of the check.
@@ -140,8 +186,9 @@ func SendPoll(c *check.C, d *Device, cl *target.Client) (*TokenResponse, error) 
 
 // Poller polls one device_code as a client that follows RFC 8628 §3.5:
 // never sooner than the interval after the last answer (measured on the
-// monotonic clock from when that answer arrived), and 5 s more for every
-// slow_down, for that and all later polls.
+// monotonic clock from when that answer arrived), 5 s more for every
+// slow_down, for that and all later polls, and never after the codes
+// have expired.
 type Poller struct {
 	Device *Device
 	// Client polls; the device's own when nil.
@@ -155,8 +202,24 @@ type Poller struct {
 	Last time.Time
 }
 
-// NewPoller returns a poller of d that has not polled yet.
-func NewPoller(d *Device) *Poller { return &Poller{Device: d, Interval: d.Interval} }
+// NewPoller returns a poller of d that has not polled yet. It skips the
+// check when d's interval is longer than the run may wait (RequireWait).
+func NewPoller(c *check.C, d *Device) *Poller {
+	RequireWait(c, d.Interval, "the polling interval")
+	return &Poller{Device: d, Interval: d.Interval}
+}
+
+// Due is when the next compliant poll may go: now before the first.
+func (p *Poller) Due() time.Time {
+	if p.Last.IsZero() {
+		return time.Now()
+	}
+	return p.Last.Add(p.Interval)
+}
+
+// Fits reports whether the next compliant poll comes before the codes
+// expire.
+func (p *Poller) Fits() bool { return p.Due().Before(p.Device.Expires()) }
 
 // PollAfter waits until gap has passed since the last answer (no wait
 // before the first poll), polls once and keeps the RFC's account of the
@@ -184,30 +247,47 @@ func (p *Poller) PollAfter(ctx context.Context, c *check.C, gap time.Duration) (
 func (p *Poller) Poll(c *check.C) (*TokenResponse, error) { return p.PollAfter(c, c, p.Interval) }
 
 // Next polls once at the compliant interval, from the check's goroutine:
-// it ends the check with a FAIL when no answer comes.
+// the wait is the protocol's (C.Wait), and the check ends as ERROR when no
+// answer comes. It returns nil without polling when that poll would come
+// after the codes expire.
 func (p *Poller) Next(c *check.C) *TokenResponse {
-	if !p.Last.IsZero() {
-		if wait := p.Interval - time.Since(p.Last); wait > 0 {
-			c.Wait(wait, "the polling interval (RFC 8628 §3.5)")
-		}
+	if !p.Fits() {
+		return nil
+	}
+	if wait := time.Until(p.Due()); wait > 0 {
+		c.Wait(wait, "the polling interval (RFC 8628 §3.5)")
 	}
 	t, err := p.Poll(c)
 	c.Require(err, "poll the token endpoint")
 	return t
 }
 
+// maxSlowDowns bounds the slow_down answers that Settle honours in a row.
+const maxSlowDowns = 6
+
 // Settle polls at the compliant interval until the answer is neither
-// authorization_pending nor slow_down, at most max times, and returns the
-// last answer.
+// authorization_pending nor slow_down: at most max authorization_pending
+// answers and maxSlowDowns slow_down answers in a row, and never after the
+// codes expire. It returns the last answer, nil when it could not poll at
+// all.
 func (p *Poller) Settle(c *check.C, max int) *TokenResponse {
-	var t *TokenResponse
-	for i := 0; i < max; i++ {
-		t = p.Next(c)
-		if !Waiting(t) {
+	var last *TokenResponse
+	for pending, slow := 0, 0; pending < max && slow < maxSlowDowns; {
+		t := p.Next(c)
+		if t == nil {
 			break
 		}
+		last = t
+		switch {
+		case !Waiting(t):
+			return t
+		case t.OAuthError() == "slow_down":
+			slow++
+		default:
+			pending, slow = pending+1, 0
+		}
 	}
-	return t
+	return last
 }
 
 // Waiting reports whether a poll's answer says to keep polling:
@@ -236,14 +316,55 @@ func Sleep(ctx context.Context, d time.Duration) error {
 // again after it was entered: the server did not take it.
 var ErrUserCodeRefused = login.ErrUserCodeRefused
 
+// ErrNoDeny means the person was to deny, and the decision page offers no
+// control to deny with: a check that needs a denial cannot run against the
+// server. The browser layer is to return browser.ErrNoDeny for this; until
+// it does, noDenyGuard recognises the page here. Once it does, this is
+//
+//	var ErrNoDeny = browser.ErrNoDeny
+//
+// and VerifyDevice drops the guard.
+var ErrNoDeny = errors.New("the consent page has no Deny control")
+
+// noDenyGuard turns an actor's failure to deny, on a decision page that
+// has an approving control and none to deny with, into ErrNoDeny.
+type noDenyGuard struct{ browser.Actor }
+
+// decisionWithoutDenyJS tells whether the page asks for a decision (a
+// visible button that approves, no password or code field to fill) and
+// offers nothing to deny with. The labels are those the auto actor knows.
+const decisionWithoutDenyJS = `() => {
+  const vis = el => { const r = el.getBoundingClientRect(), st = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && st.visibility !== 'hidden' && st.display !== 'none'; };
+  const text = el => ((el.innerText || el.value || el.getAttribute('aria-label') || '') + '').trim();
+  const fields = [...document.querySelectorAll('input,textarea')].filter(i => vis(i) && !['hidden', 'checkbox', 'radio', 'submit', 'button'].includes(i.type));
+  const buttons = [...document.querySelectorAll('button,input[type=submit],input[type=button],[role=button],a')].filter(vis);
+  const approve = buttons.some(b => /^(allow|accept|approve|authori[sz]e|grant|yes|confirm|consent)\b/i.test(text(b)));
+  const deny = buttons.some(b => /^(deny|decline|reject|refuse|cancel|abort|no\b|don.?t allow|not now)/i.test(text(b)));
+  return approve && !deny && fields.length === 0;
+}`
+
+func (g noDenyGuard) Act(ctx context.Context, p *browser.Page, t browser.Task) (browser.Action, error) {
+	did, err := g.Actor.Act(ctx, p, t)
+	if !t.Deny || did == browser.ActDeny || (err == nil && did != browser.ActNone) {
+		return did, err
+	}
+	var noDeny bool
+	if p.Eval(decisionWithoutDenyJS, &noDeny) == nil && noDeny {
+		return browser.ActNone, ErrNoDeny
+	}
+	return did, err
+}
+
 // VerifyDevice is the person's step of RFC 8628 §3.3 in the check's browser
 // session: open uri, log in if asked, enter userCode when asked, then
 // approve or deny. The code is typed once only: when the page asks for it
 // again (a refusal), the person stops with an error that wraps
 // ErrUserCodeRefused, so that a server that counts wrong codes is not
-// driven into its lockout. A page on which the person finds nothing to do
-// ends it with an error that wraps browser.ErrNoCallback. On success the
-// decision has reached the server.
+// driven into its lockout. A decision page without a Deny control, when
+// the person is to deny, ends it with an error that wraps ErrNoDeny; a
+// page on which the person finds nothing to do, with an error that wraps
+// browser.ErrNoCallback. On success the decision has reached the server.
 func VerifyDevice(c *check.C, uri, userCode string, deny bool) error {
 	return verifyDeviceIn(c, c.Session(), uri, userCode, deny)
 }
@@ -251,11 +372,11 @@ func VerifyDevice(c *check.C, uri, userCode string, deny bool) error {
 func verifyDeviceIn(c *check.C, sess *browser.Session, uri, userCode string, deny bool) error {
 	t := Task(c)
 	t.UserCode, t.Deny = userCode, deny
-	return sess.VerifyDevice(c, uri, login.CodeOnce(c.Env.Actor), t)
+	return sess.VerifyDevice(c, uri, noDenyGuard{login.CodeOnce(c.Env.Actor)}, t)
 }
 
 // ApproveDevice approves d on its verification_uri, and ends the check
-// with a FAIL if that does not work.
+// as ERROR if that does not work.
 func ApproveDevice(c *check.C, d *Device) {
 	ApproveDeviceIn(c, c.Session(), d)
 }
@@ -269,14 +390,32 @@ func ApproveDeviceIn(c *check.C, sess *browser.Session, d *Device) {
 	}
 }
 
-// DenyDevice denies d on its verification_uri, and ends the check with a
-// FAIL if that does not work.
+// DenyDevice denies d on its verification_uri. It skips the check when
+// the decision page has no Deny control (ErrNoDeny), and ends it as ERROR
+// when the denial does not work otherwise.
 func DenyDevice(c *check.C, d *Device) {
 	c.Note("deny the device in the browser")
-	if err := VerifyDevice(c, d.VerificationURI, d.UserCode, true); err != nil {
+	err := VerifyDevice(c, d.VerificationURI, d.UserCode, true)
+	switch {
+	case errors.Is(err, ErrNoDeny):
+		c.Screenshot(c.Session(), "the decision page has no Deny control")
+		c.Skipf("%v: the person cannot deny user code %s at %s", ErrNoDeny, d.UserCode, d.VerificationURI)
+	case err != nil:
 		c.Screenshot(c.Session(), "the denial did not complete")
 		c.Fatalf("denying user code %s at %s failed: %v", d.UserCode, d.VerificationURI, err)
 	}
+}
+
+// SignInForDevice leaves the check's browser session signed in on the
+// verification page: it approves a device authorization of role that
+// nothing polls (an approval, not a denial, since a decision page may
+// have no Deny control; no wrong user code is counted). It returns that
+// authorization, whose verification_uri the session is on.
+func SignInForDevice(c *check.C, role string) *Device {
+	d := StartDevice(c, role)
+	c.Note("sign in on the verification page, approving a device authorization that nothing polls")
+	ApproveDevice(c, d)
+	return d
 }
 
 // NormalisedCode is a user code with case and punctuation taken away, for
