@@ -47,6 +47,9 @@ type Result struct {
 	// Waited is the part of Duration the check spent in waits the
 	// protocol forced.
 	Waited time.Duration
+	// Serial is set when the check ran by itself or after the others of
+	// its flow.
+	Serial bool
 
 	// Expectation is the expected deviation that names this check, if any
 	// ([Apply]); Expected is set when the verdict is the expected one.
@@ -322,7 +325,7 @@ func resultOf(s types.SpecReport) (res Result, ran, ok bool) {
 
 	switch {
 	case ve != nil:
-		res.Waited = ve.Waited
+		res.Waited, res.Serial = ve.Waited, ve.Serial
 		res.Verdict = ve.Verdict
 		res.Findings = append(catalogue.Findings(nil), ve.Findings...)
 		// A spec can fail after its check ended (a cleanup, the spec's

@@ -40,7 +40,9 @@ func newBenchCmd() *cobra.Command {
 process of its own, and report the median and spread of its wall time, its CPU time (the
 whole process tree: oauthcheck, its flows and Chromium) and its peak memory (PSS of the
 tree, from /proc/PID/smaps_rollup); the wait floor (the longest chain of waits that the
-protocol forced on one flow, from the checks' own account of their waits); and the browser's
+protocol forced on one flow's critical path, from the checks' own account of their waits:
+the longest of its checks that run side by side, plus those that run by themselves or last);
+and the browser's
 work per run: documents loaded, actions of the person and redirects followed.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -201,10 +203,17 @@ func (r *benchRun) readReport(path string) error {
 	if err != nil {
 		return err
 	}
-	waits := map[string]time.Duration{}
+	// A flow's checks run side by side, but for those that run by
+	// themselves or last: its chain of forced waits is the longest of the
+	// others' plus the serial ones'.
+	longest, serial := map[string]time.Duration{}, map[string]time.Duration{}
 	for _, res := range reports.Results(reports.Merge(reps...)) {
 		r.Checks++
-		waits[res.Flow] += res.Waited
+		if res.Serial {
+			serial[res.Flow] += res.Waited
+		} else {
+			longest[res.Flow] = max(longest[res.Flow], res.Waited)
+		}
 		if res.Verdict != "PASS" && res.Verdict != "SKIP" {
 			r.NotPassed = append(r.NotPassed, res.ID+" "+string(res.Verdict))
 		}
@@ -219,8 +228,8 @@ func (r *benchRun) readReport(path string) error {
 			}
 		}
 	}
-	for flow, w := range waits {
-		if w > r.WaitFloor {
+	for _, flow := range flowNames() {
+		if w := longest[flow] + serial[flow]; w > r.WaitFloor {
 			r.WaitFloor, r.FloorFlow = w, flow
 		}
 	}

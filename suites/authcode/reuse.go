@@ -185,4 +185,4 @@ var _ = check.It("AUTHCODE-EXPIRY", func(c *check.C) {
 	default:
 		c.Pass("a code %s old was refused (%s)", wait, steps.Describe(late.Response))
 	}
-}, check.Slow, check.Control("code-no-expiry", check.Warn))
+}, check.Slow, check.Control("code-no-expiry", check.Warn), check.Long)

@@ -283,6 +283,9 @@ type VerdictEntry struct {
 	// Waited is how long the check waited for what the protocol forced
 	// (an expiry, a polling interval), in nanoseconds.
 	Waited time.Duration `json:"waited_ns,omitempty"`
+	// Serial is set when the check ran by itself or after the others of
+	// its flow, so that its waits add to theirs.
+	Serial bool `json:"serial,omitempty"`
 }
 
 func (v VerdictEntry) String() string {

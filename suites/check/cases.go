@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/oauthcheck/oauthcheck/suites/catalogue"
 )
 
 // RefCase is a run of a check against the bundled reference server with
@@ -67,15 +69,22 @@ func (rc RefCase) Name() string {
 	return "weakness " + rc.Weakness
 }
 
-// valid tells what is wrong with a declaration, or "".
-func (rc RefCase) valid() string {
+// valid tells what is wrong with a declaration for the check chk, or "".
+// A negative control wants FAIL or WARN; for a check that the catalogue
+// grades with neither (an advisory one, such as a usability
+// recommendation), it wants the INFO that reports the deviation.
+func (rc RefCase) valid(chk *catalogue.Check) string {
+	shows := []Verdict{Fail, Warn}
+	if !slices.ContainsFunc(chk.Grades, func(g catalogue.Grade) bool { return g.Verdict == Fail || g.Verdict == Warn }) {
+		shows = []Verdict{Info}
+	}
 	switch {
 	case (rc.Weakness == "") == (rc.Quirk == ""):
 		return "names neither or both a weakness and a quirk"
 	case len(rc.Want) == 0:
 		return "wants no verdict"
-	case rc.Weakness != "" && slices.ContainsFunc(rc.Want, func(v Verdict) bool { return v != Fail && v != Warn }):
-		return fmt.Sprintf("is a negative control that accepts %v: it must FAIL or WARN", rc.Want)
+	case rc.Weakness != "" && slices.ContainsFunc(rc.Want, func(v Verdict) bool { return !slices.Contains(shows, v) }):
+		return fmt.Sprintf("is a negative control that accepts %v: it must give %v", rc.Want, shows)
 	case rc.Quirk != "" && (slices.Contains(rc.Want, Fail) || slices.Contains(rc.Want, Error)):
 		return fmt.Sprintf("is a quirk that accepts %v: a compliant server must not FAIL", rc.Want)
 	}

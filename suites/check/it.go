@@ -70,7 +70,7 @@ func It(id string, body func(*C), decorators ...any) bool {
 			args = append(args, d)
 			continue
 		}
-		if why := rc.valid(); why != "" {
+		if why := rc.valid(chk); why != "" {
 			regErrors = append(regErrors, fmt.Sprintf("check.It(%q): the case of %s %s", id, rc.Name(), why))
 			continue
 		}

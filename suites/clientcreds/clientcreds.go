@@ -330,4 +330,4 @@ var _ = check.It("CLIENTAUTH-BRUTEFORCE-THROTTLE", func(c *check.C) {
 		return
 	}
 	c.Warn("RFC 6749 §10.10", "50 wrong secrets in a row were each answered at once (first 5: %s, last 5: %s), with no 429, lockout or slowing down", first, last)
-}, check.Intrusive, check.Control("no-client-auth-throttle", check.Warn), check.Quirk("lockout-403", check.Pass))
+}, check.Intrusive, check.Control("no-client-auth-throttle", check.Warn), check.Quirk("lockout-403", check.Pass), check.Alone, check.Last)

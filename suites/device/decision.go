@@ -212,7 +212,7 @@ var _ = check.It("DEVICE-CODE-CLIENT-BINDING", func(c *check.C) {
 		c.Info("%s itself then got %s (a server may end a device_code that another client tried)", d.Client.ID, steps.Describe(t.Response))
 	}
 }, check.Control("device-not-client-bound", check.Fail),
-	check.Quirk("throttle-per-client", check.Pass))
+	check.Quirk("throttle-per-client", check.Pass), check.Uses("device2"))
 
 // RFC 8628 §3.3.1: clients "MUST still display the "user_code", as the
 // authorization server will require the user to confirm it to

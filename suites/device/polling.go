@@ -134,7 +134,7 @@ var _ = check.It("DEVICE-SLOW-DOWN-INTERVAL", func(c *check.C) {
 	bResponses := complyAfterSlowDown(c, c, b)
 	noteIntervalMembers(c, append(aResponses, bResponses...))
 }, check.Control("device-slow-down-strict", check.Fail).With(check.RefOptions{DeviceTTL: 12 * time.Second}),
-	check.Quirk("throttle-per-client", check.Pass))
+	check.Quirk("throttle-per-client", check.Pass), check.Uses("device2"))
 
 // judgeExactPolls records the verdict of part (a) of
 // DEVICE-SLOW-DOWN-INTERVAL from the answers to polls exactly one
@@ -311,4 +311,4 @@ var _ = check.It("DEVICE-EXPIRED-TOKEN", func(c *check.C) {
 	}
 }, check.Slow, check.Control("device-no-expiry", check.Fail).With(check.RefOptions{DeviceTTL: time.Second}),
 	check.Quirk("consent-no-deny", check.Pass),
-	check.Quirk("throttle-per-client", check.Pass))
+	check.Quirk("throttle-per-client", check.Pass), check.Long)

@@ -262,7 +262,7 @@ var _ = check.It("DEVICE-USER-CODE-RATE-LIMIT", func(c *check.C) {
 		wrongCodeAttempts, time.Since(start).Round(time.Millisecond))
 }, ginkgo.SpecPriority(-1), ginkgo.Serial, check.Control("device-no-rate-limit", check.Warn),
 	check.Quirk("consent-no-deny", check.Pass),
-	check.Quirk("lockout-403", check.Pass))
+	check.Quirk("lockout-403", check.Pass), check.Alone, check.Last)
 
 const (
 	// wrongCodeAttempts is how many wrong codes DEVICE-USER-CODE-RATE-LIMIT
@@ -306,7 +306,7 @@ var _ = check.It("DEVICE-USER-CODE-NORMALISATION", func(c *check.C) {
 	default:
 		c.Fatalf("entering the user code in the browser failed: %v", err)
 	}
-}, check.Quirk("throttle-per-client", check.Pass))
+}, check.Control("device-no-normalisation", check.Info), check.Quirk("throttle-per-client", check.Pass))
 
 // DEVICE-USER-CODE-NORMALISATION has no negative control: its only grade
 // for a server that does not normalise is INFO, and a control must FAIL or

@@ -339,4 +339,4 @@ var _ = check.It("REFRESH-LIFECYCLE", func(c *check.C) {
 	}
 	c.Pass("a refresh token unused for %s was refused", wait)
 }, check.Slow, check.Control("refresh-no-expiry", check.Warn),
-	check.Quirk("refresh-offline-access", check.Pass))
+	check.Quirk("refresh-offline-access", check.Pass), check.Long)

@@ -30,7 +30,7 @@ func endpoint(c *check.C) string {
 // endpoint or issues no refresh token.
 func tokens(c *check.C) (*target.Client, *steps.TokenResponse) {
 	endpoint(c)
-	r, t := steps.Tokens(c, target.RoleConfidential)
+	r, t := steps.RefreshTokens(c, target.RoleConfidential)
 	if t.RefreshToken == "" {
 		c.Skipf("the server issued no refresh token to %s", r.Client.ID)
 	}

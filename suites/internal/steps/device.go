@@ -318,43 +318,8 @@ var ErrUserCodeRefused = login.ErrUserCodeRefused
 
 // ErrNoDeny means the person was to deny, and the decision page offers no
 // control to deny with: a check that needs a denial cannot run against the
-// server. The browser layer is to return browser.ErrNoDeny for this; until
-// it does, noDenyGuard recognises the page here. Once it does, this is
-//
-//	var ErrNoDeny = browser.ErrNoDeny
-//
-// and VerifyDevice drops the guard.
-var ErrNoDeny = errors.New("the consent page has no Deny control")
-
-// noDenyGuard turns an actor's failure to deny, on a decision page that
-// has an approving control and none to deny with, into ErrNoDeny.
-type noDenyGuard struct{ browser.Actor }
-
-// decisionWithoutDenyJS tells whether the page asks for a decision (a
-// visible button that approves, no password or code field to fill) and
-// offers nothing to deny with. The labels are those the auto actor knows.
-const decisionWithoutDenyJS = `() => {
-  const vis = el => { const r = el.getBoundingClientRect(), st = getComputedStyle(el);
-    return r.width > 0 && r.height > 0 && st.visibility !== 'hidden' && st.display !== 'none'; };
-  const text = el => ((el.innerText || el.value || el.getAttribute('aria-label') || '') + '').trim();
-  const fields = [...document.querySelectorAll('input,textarea')].filter(i => vis(i) && !['hidden', 'checkbox', 'radio', 'submit', 'button'].includes(i.type));
-  const buttons = [...document.querySelectorAll('button,input[type=submit],input[type=button],[role=button],a')].filter(vis);
-  const approve = buttons.some(b => /^(allow|accept|approve|authori[sz]e|grant|yes|confirm|consent)\b/i.test(text(b)));
-  const deny = buttons.some(b => /^(deny|decline|reject|refuse|cancel|abort|no\b|don.?t allow|not now)/i.test(text(b)));
-  return approve && !deny && fields.length === 0;
-}`
-
-func (g noDenyGuard) Act(ctx context.Context, p *browser.Page, t browser.Task) (browser.Action, error) {
-	did, err := g.Actor.Act(ctx, p, t)
-	if !t.Deny || did == browser.ActDeny || (err == nil && did != browser.ActNone) {
-		return did, err
-	}
-	var noDeny bool
-	if p.Eval(decisionWithoutDenyJS, &noDeny) == nil && noDeny {
-		return browser.ActNone, ErrNoDeny
-	}
-	return did, err
-}
+// server.
+var ErrNoDeny = browser.ErrNoDeny
 
 // VerifyDevice is the person's step of RFC 8628 §3.3 in the check's browser
 // session: open uri, log in if asked, enter userCode when asked, then
@@ -372,7 +337,7 @@ func VerifyDevice(c *check.C, uri, userCode string, deny bool) error {
 func verifyDeviceIn(c *check.C, sess *browser.Session, uri, userCode string, deny bool) error {
 	t := Task(c)
 	t.UserCode, t.Deny = userCode, deny
-	return sess.VerifyDevice(c, uri, noDenyGuard{login.CodeOnce(c.Env.Actor)}, t)
+	return sess.VerifyDevice(c, uri, login.CodeOnce(c.Env.Actor), t)
 }
 
 // ApproveDevice approves d on its verification_uri, and ends the check
