@@ -47,12 +47,13 @@ type Options struct {
 // Quick shortens the lifetimes that checks wait out, each just long
 // enough for the checks that use it, so that a run against the reference
 // waits seconds, not minutes: codes live 3 s (AUTHCODE-EXPIRY waits about
-// 4 s), device codes 8 s polled every second (the slow_down rule's 5 s
-// fits), refresh tokens 6 s (the reuse checks leave 2 s between steps).
+// 4 s), device codes 10 s polled every second (the slow_down rule's 5 s
+// fits, and so does a login and approval in a busy browser), refresh
+// tokens 6 s (the reuse checks leave 2 s between steps).
 func Quick(c *reference.Config) {
 	c.CodeTTL = 3 * time.Second
 	c.DeviceInterval = time.Second
-	c.DeviceTTL = 8 * time.Second
+	c.DeviceTTL = 10 * time.Second
 	c.RefreshTTL = 6 * time.Second
 }
 
@@ -63,6 +64,11 @@ func Start(opts Options) (*Server, error) {
 	Quick(&cfg)
 	if opts.Config != nil {
 		opts.Config(&cfg)
+	}
+	if slices.Contains(opts.Quirks, string(reference.QuirkJSLogin)) && cfg.DeviceTTL < 30*time.Second {
+		// A script login takes the person longer than a device code of a
+		// quick run lives.
+		cfg.DeviceTTL = 30 * time.Second
 	}
 	if slices.Contains(opts.Quirks, string(reference.QuirkRefreshGrace)) && cfg.RefreshTTL < time.Minute {
 		// A grace window outlives a quick refresh token: a token that
