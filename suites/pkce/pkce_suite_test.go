@@ -1,11 +1,13 @@
 package pkce
 
 import (
+	"context"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/oauthcheck/oauthcheck/drivers/browser"
 	"github.com/oauthcheck/oauthcheck/suites/check"
 	"github.com/oauthcheck/oauthcheck/suites/internal/suitetest"
 )
@@ -24,3 +26,28 @@ var _ = It("fails PKCE-REQUIRED-PUBLIC under the oauth2.1 profile", func(ctx Spe
 	res := check.Run(ctx, "PKCE-REQUIRED-PUBLIC", env)
 	Expect(res.Verdict).To(Equal(check.Fail), res.Message())
 }, SpecTimeout(suitetest.Timeout))
+
+// A refusal is seen, never inferred from silence: a browser that cannot
+// log in (an actor that does nothing) gets no answer, and the checks that
+// judge a refusal end as ERROR, not PASS.
+var _ = DescribeTable("no answer is no refusal",
+	func(ctx SpecContext, id string) {
+		ctx2, cancel := context.WithTimeout(ctx, suitetest.Timeout)
+		defer cancel()
+		env := suitetest.Reference(ctx2, nil)
+		env.Actor = idle{}
+		res := check.Run(ctx2, id, env)
+		Expect(res.Verdict).To(Equal(check.Error), res.Message())
+	},
+	Entry(nil, "PKCE-REQUIRED-PUBLIC"),
+	Entry(nil, "PKCE-REQUIRED-CONFIDENTIAL"),
+	Entry(nil, "PKCE-DOWNGRADE-NO-CHALLENGE"),
+	Entry(nil, "PKCE-PLAIN-ACCEPTED"),
+)
+
+// idle is a person who never acts: the login page stays as it is.
+type idle struct{}
+
+func (idle) Act(context.Context, *browser.Page, browser.Task) (browser.Action, error) {
+	return browser.ActNone, nil
+}

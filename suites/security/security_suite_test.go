@@ -99,3 +99,21 @@ func TestJudgeFraming(t *testing.T) {
 		}
 	}
 }
+
+// Without a test user, ROPC-DISABLED still judges the server, with
+// made-up credentials: a server that serves the grant judges them.
+var _ = DescribeTable("ROPC-DISABLED without a test user",
+	func(ctx SpecContext, weakness string, want check.Verdict) {
+		var env *check.Env
+		if weakness == "" {
+			env = suitetest.Reference(ctx, nil)
+		} else {
+			env = suitetest.Reference(ctx, nil, weakness)
+		}
+		env.Target.Config.User = nil
+		res := check.Run(ctx, "ROPC-DISABLED", env)
+		Expect(res.Verdict).To(Equal(want), res.Message())
+	},
+	Entry("strict", "", check.Pass),
+	Entry("the grant served", "password-grant", check.Fail),
+)
