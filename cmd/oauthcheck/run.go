@@ -78,6 +78,11 @@ the network failed, a deadline passed).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			if f.slow && !cmd.Flags().Changed("timeout") {
+				// --slow lets checks wait out lifetimes of minutes (an
+				// authorization code's 10 and more): the run's time too.
+				f.timeout = slowTimeout
+			}
 			return runChecks(ctx, f, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -93,7 +98,7 @@ the network failed, a deadline passed).`,
 	fl.StringVar(&f.jsonOut, "json", "", "write ginkgo's JSON report to `FILE`")
 	fl.StringVar(&f.caFile, "ca-file", "", "PEM `FILE` of extra root certificates, for lab servers")
 	fl.BoolVar(&f.insecure, "insecure-skip-tls-verify", false, "do not verify TLS certificates (lab servers only)")
-	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "time limit of the whole run")
+	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "time limit of the whole run (45m with --slow)")
 	fl.BoolVar(&f.slow, "slow", false, "let checks wait as long as the protocol needs (code expiry, device expires_in); minutes against most servers")
 	fl.BoolVar(&f.intrusive, "intrusive", false, "also run checks that may lock a client out (CLIENTAUTH-BRUTEFORCE-THROTTLE)")
 	fl.StringVar(&f.junitOut, "junit", "", "write a JUnit XML report to `FILE`")
@@ -143,6 +148,9 @@ func (f runFlags) labelFilterExpr() (string, error) {
 	}
 	return strings.Join(parts, " && "), nil
 }
+
+// slowTimeout is the run's time limit with --slow, unless --timeout says.
+const slowTimeout = 45 * time.Minute
 
 // runChecks is the run command: validate what was asked, open the target
 // and the browser, run the flows, and write the reports.
