@@ -5,7 +5,7 @@ BIN     ?= bin/oauthcheck
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build test run serve vendors lint bench soak deps clean
+.PHONY: all build test fuzz run serve vendors lint bench soak deps clean
 
 all: lint test build
 
@@ -17,9 +17,22 @@ build:
 deps:
 	@bash .ci/deps
 
-## test: every test, with the race detector
+## test: every test, with the race detector, then each fuzz target for a few seconds
 test: deps
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
+	@$(MAKE) --no-print-directory fuzz
+
+FUZZ_TIME ?= 3s
+FUZZ_TARGETS = ./drivers/evidence:FuzzRedactor ./drivers/target:FuzzParseConfig ./drivers/login:FuzzParseScript \
+	./reports:FuzzDecodeReports ./reports:FuzzParseExpect ./suites/internal/steps:FuzzParseDevice \
+	./reference:FuzzTokenForm ./reference:FuzzBasicAuth ./reference:FuzzAuthorize ./reference:FuzzRegister
+
+## fuzz: each fuzz target for FUZZ_TIME (its invariants are stated in its test)
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t##*:} ($${t%%:*}, $(FUZZ_TIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZ_TIME) $${t%%:*} >/dev/null || { $(GO) test -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZ_TIME) $${t%%:*}; exit 1; }; \
+	done
 
 ## run: the main job: every check against the bundled reference server, with its reports
 run: deps build
