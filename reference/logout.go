@@ -25,6 +25,10 @@ import (
 // no open redirector (RFC 9700 §4.11.2). Under the logout-open-redirect
 // weakness it redirects to any absolute URI. The request needs no CSRF
 // token: an RP sends it from its own site.
+//
+// Under the logout-keeps-refresh quirk it first asks the person to
+// confirm, on a page that posts to /logout/confirm, and the logout leaves
+// the refresh tokens working.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	params := r.URL.Query()
 	if r.Method == http.MethodPost {
@@ -34,6 +38,35 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		}
 		params = r.PostForm
 	}
+	if s.quirked(QuirkLogoutKeepsRefresh) {
+		s.renderPage(w, http.StatusOK, "logout_confirm", pageData{Title: "Sign out?", CSRF: s.csrfToken(w, r), Return: params.Encode()})
+		return
+	}
+	s.signOut(w, r, params)
+}
+
+// logoutConfirm is the answer to the confirmation page of the
+// logout-keeps-refresh quirk: "yes" signs out with the parameters of the
+// logout request; "no" leaves the session as it is.
+func (s *Server) logoutConfirm(w http.ResponseWriter, r *http.Request) {
+	if !s.readBrowserForm(w, r, "The sign-out form expired; start the sign-out again.") {
+		return
+	}
+	params, err := url.ParseQuery(r.PostForm.Get("params"))
+	if err != nil {
+		s.errorPage(w, http.StatusBadRequest, "The sign-out form is damaged.")
+		return
+	}
+	if r.PostForm.Get("action") != "yes" {
+		s.renderPage(w, http.StatusOK, "message", pageData{Title: "Still signed in", Message: "You are still signed in."})
+		return
+	}
+	s.signOut(w, r, params)
+}
+
+// signOut ends the request's session and redirects or shows that the
+// person is signed out, as [Server.logout] describes.
+func (s *Server) signOut(w http.ResponseWriter, r *http.Request, params url.Values) {
 	sid, _ := s.sessionUser(r)
 	if sid != "" {
 		s.endSession(sid)
@@ -71,12 +104,16 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 // endSession ends a browser session and revokes the refresh tokens of the
-// grants that its user approved in it.
+// grants that its user approved in it, unless the logout-keeps-refresh
+// quirk keeps them.
 func (s *Server) endSession(sid string) {
 	at := s.revocationTime(s.now())
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
 	delete(s.store.sessions, sid)
+	if s.quirked(QuirkLogoutKeepsRefresh) {
+		return
+	}
 	for _, g := range s.store.grants {
 		if g.sessionID == sid {
 			revokeAt(&g.refreshRevokedAt, at)

@@ -189,3 +189,41 @@ func TestLoginReturnTo(t *testing.T) {
 		}
 	}
 }
+
+// Under the logout-keeps-refresh quirk the end-session endpoint asks to
+// confirm; "no" keeps the session, "yes" ends it and leaves the refresh
+// tokens of its grants working.
+func TestLogoutKeepsRefreshQuirk(t *testing.T) {
+	e := startQuirk(t, reference.QuirkLogoutKeepsRefresh)
+	role := reference.RoleConfidential
+	b := e.browser(t)
+	tok := e.tokensIn(t, b, role)
+	logout := e.logoutURL(url.Values{"client_id": {e.client(t, role).ID},
+		"post_logout_redirect_uri": {reference.DefaultPostLogoutRedirectURI}, "state": {"st-1"}})
+
+	page := b.get(t, logout)
+	if page.Status != http.StatusOK || !strings.Contains(string(page.Body), `id="logout-form"`) {
+		t.Fatalf("logout: got %d; want the confirmation page:\n%s", page.Status, page.Body)
+	}
+	form := hidden(page)
+	form.Set("action", "no")
+	b.post(t, "/logout/confirm", form)
+	if page := b.get(t, e.authURL(e.codeParams(t, role, oauth2.GenerateVerifier()))); isLoginPage(page) {
+		t.Errorf("after answering no, authorize: got the login page; want the session kept")
+	}
+
+	form.Set("action", "yes")
+	r := b.post(t, "/logout/confirm", form)
+	if r.Status != http.StatusFound && r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), reference.DefaultPostLogoutRedirectURI+"?state=st-1") {
+		t.Errorf("confirmed logout: got %d to %q; want a redirect to %s?state=st-1", r.Status, r.Header.Get("Location"), reference.DefaultPostLogoutRedirectURI)
+	}
+	if page := b.get(t, e.authURL(e.codeParams(t, role, oauth2.GenerateVerifier()))); !isLoginPage(page) {
+		t.Errorf("after the confirmed logout, authorize: want the login page; got\n%s", page)
+	}
+	if got := e.refresh(t, role, tok.RefreshToken, nil); !ok(got) {
+		t.Errorf("refresh token of the ended session: got %d %s; want it to work under the quirk", got.Status, got.Error())
+	}
+	if r := b.post(t, "/logout/confirm", url.Values{"action": {"yes"}, "params": {""}}); r.Status != http.StatusForbidden {
+		t.Errorf("confirmation without the CSRF token: got %d; want 403", r.Status)
+	}
+}

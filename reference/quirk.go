@@ -43,6 +43,9 @@ const (
 	QuirkScopeReordered Quirk = "scope-reordered"
 	// QuirkJSLogin turns the login and consent pages into a script app.
 	QuirkJSLogin Quirk = "js-login"
+	// QuirkLogoutKeepsRefresh asks the person to confirm a logout and
+	// leaves refresh tokens working after it.
+	QuirkLogoutKeepsRefresh Quirk = "logout-keeps-refresh"
 )
 
 // LoopbackRedirectURI is the redirect URI of the clients of [DefaultConfig]
@@ -80,6 +83,7 @@ var quirks = []QuirkInfo{
 	{QuirkConsentNoDeny, "the consent and device decision pages have no Deny button, only Allow"},
 	{QuirkLockout403, "wrong user codes and wrong client secrets, once throttled, get a 403 HTML page instead of 429"},
 	{QuirkScopeReordered, "the granted scope comes back in reverse order in token and introspection responses: the same set (RFC 6749 §3.3: the scope is unordered)"},
+	{QuirkLogoutKeepsRefresh, "the end-session endpoint asks the person to confirm (\"Yes, sign me out\"), as node-oidc-provider and Keycloak do, and the logout leaves the refresh tokens of the session's grants working (RFC 9700 §4.14.2: they MAY be revoked on logout)"},
 	{QuirkJSLogin, "the login and consent pages are a script app: login in two steps posted by fetch(), scopes as unticked checkboxes, and a \"Continue\" page before the redirect"},
 }
 

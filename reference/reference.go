@@ -375,6 +375,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /login", s.login)
 	m.HandleFunc("GET /logout", s.logout)
 	m.HandleFunc("POST /logout", s.logout)
+	m.HandleFunc("POST /logout/confirm", s.logoutConfirm)
 	m.HandleFunc("POST /consent", s.consent)
 	m.HandleFunc("POST /api/login", s.apiLogin)
 	m.HandleFunc("POST /api/consent", s.apiConsent)

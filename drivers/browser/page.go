@@ -22,6 +22,7 @@ const (
 	ActApprove  Action = "approve"   // approved the request
 	ActDeny     Action = "deny"      // denied the request
 	ActContinue Action = "continue"  // went on from a page that only informs ("Continue")
+	ActSignOut  Action = "sign_out"  // confirmed a sign-out ([Session.Logout])
 )
 
 // Actor acts on a page as the person would: it logs in, enters a user

@@ -1793,11 +1793,15 @@ var catalogue = []Check{
 			"OAuth 2.1 §4.3.3",
 		},
 		Requirement: "Refresh tokens may be revoked when the user logs out or changes the password, and should expire after a period without use.",
-		Test:        "(a) Sign out of the AS in the browser, then try a refresh. (b) Only when a short idle lifetime is configured, leave a refresh token unused past it, then refresh.",
+		Test:        "(a) Sign out at the end_session_endpoint in the browser (confirming when asked), see that the next authorization asks for a login, then try a refresh. (b) Only when a short idle lifetime is configured, leave a refresh token unused past it, then refresh.",
 		Grades: []Grade{
 			{
+				Verdict: "PASS",
+				When:    "(a) logging out revoked the refresh token",
+			},
+			{
 				Verdict: "INFO",
-				When:    "(a) whether logging out revoked the refresh token",
+				When:    "(a) the refresh token survived the logout (allowed), or the session did not end",
 			},
 			{
 				Verdict: "PASS",
@@ -1809,7 +1813,7 @@ var catalogue = []Check{
 			},
 			{
 				Verdict: "SKIP",
-				When:    "no idle lifetime is configured",
+				When:    "no end_session_endpoint and no idle lifetime configured",
 			},
 		},
 		Browser: "yes",

@@ -3,11 +3,14 @@
 package refresh
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/oauthcheck/oauthcheck/drivers/browser"
 	"github.com/oauthcheck/oauthcheck/drivers/client"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/suites/check"
@@ -319,24 +322,127 @@ func hasAll(have, want string) bool {
 	return true
 }
 
-// RFC 9700 §4.14.2: refresh tokens "SHOULD expire if the client has been
-// inactive for some time". Tested when the config gives refresh_lifetime.
+// RFC 9700 §4.14.2: refresh tokens "MAY be revoked ... when the user logs
+// out" (a), and "SHOULD expire if the client has been inactive for some
+// time" (b). (a) logs out at the end_session_endpoint in the browser and
+// refreshes: PASS when the token was revoked, INFO when it still works.
+// (b) needs the config's refresh_lifetime, and waits it out. (a) comes
+// first: its logout may revoke the grants of the check's browser session,
+// which (b)'s token would then be one of.
 var _ = check.It("REFRESH-LIFECYCLE", func(c *check.C) {
+	role := steps.PublicOr(c)
+	logout, idle := logoutPlan(c), idlePlan(c)
+	if logout != "" && idle != "" {
+		c.Skipf("%s; %s", logout, idle)
+	}
+	if logout == "" {
+		revokedOnLogout(c, role)
+	} else {
+		c.Note("(a) not probed: %s", logout)
+	}
+	if idle == "" {
+		idleExpiry(c, role)
+	} else {
+		c.Note("(b) not probed: %s", idle)
+	}
+}, check.Slow, check.Control("refresh-no-expiry", check.Warn),
+	check.Quirk("logout-keeps-refresh", check.Pass), check.Quirk("revocation-eventual", check.Pass),
+	check.Quirk("refresh-offline-access", check.Pass), check.Long)
+
+// logoutPlan says why REFRESH-LIFECYCLE cannot log out, or "" when it can.
+func logoutPlan(c *check.C) string {
+	if steps.Metadata(c).EndSessionEndpoint == "" {
+		return "the metadata names no end_session_endpoint to log out at"
+	}
+	return ""
+}
+
+// idlePlan says why REFRESH-LIFECYCLE cannot wait out the idle lifetime,
+// or "" when it can.
+func idlePlan(c *check.C) string {
 	lifetime := c.Env.Target.Config.RefreshLifetime
-	if lifetime == 0 {
-		c.Skipf("the config gives no refresh_lifetime, so idle expiry cannot be probed; logout revocation needs a logout endpoint (not tested)")
+	switch {
+	case lifetime == 0:
+		return "the config gives no refresh_lifetime, so idle expiry cannot be probed"
+	case idleWait(lifetime) > check.MaxQuickWait && !c.Env.Slow:
+		return fmt.Sprintf("idle expiry needs a wait of %s; run with --slow", idleWait(lifetime))
 	}
-	wait := lifetime + lifetime/10 + time.Second
-	if wait > check.MaxQuickWait && !c.Env.Slow {
-		c.Skipf("needs to wait %s for the refresh token to expire; run with --slow", wait)
+	return ""
+}
+
+// idleWait is how long a refresh token is left unused: its configured
+// lifetime and a tenth, and a second.
+func idleWait(lifetime time.Duration) time.Duration { return lifetime + lifetime/10 + time.Second }
+
+// revokedOnLogout is (a) of REFRESH-LIFECYCLE. The logout counts only when
+// the next authorization in the same browser asks for a login again.
+func revokedOnLogout(c *check.C, role string) {
+	r, t := steps.RefreshTokens(c, role)
+	q := url.Values{"client_id": {r.Client.ID}}
+	if t.IDToken != "" {
+		q.Set("id_token_hint", t.IDToken)
 	}
-	cl, t0 := start(c, steps.PublicOr(c))
-	c.Wait(wait, "the refresh token's idle lifetime")
-	c.Note("refresh after %s idle", wait)
-	if t := steps.Refresh(c, cl, t0.RefreshToken, ""); t.Issued() {
-		c.Warn("RFC 9700 §4.14.2", "a refresh token unused for %s, past the configured refresh_lifetime %s, still works", wait, lifetime)
+	end := steps.Metadata(c).EndSessionEndpoint
+	u, err := url.Parse(end)
+	c.Require(err, "parse the end_session_endpoint")
+	u.RawQuery = q.Encode()
+	c.Note("(a) log out at the end_session_endpoint in the browser")
+	sess := c.Session()
+	confirmed, err := sess.Logout(c, u.String())
+	c.Require(err, "open the end_session_endpoint")
+	if confirmed {
+		c.Note("confirmed the sign-out")
+	}
+	c.Note("authorize again: a login shows that the session ended")
+	again := steps.NewAuthRequest(c, role)
+	again.Scope, again.Extra = r.Scope, r.Extra
+	w := &loginWatch{Actor: c.Env.Actor}
+	if _, err := sess.Authorize(c, again.URL(c), []string{again.RedirectURI}, w, steps.Task(c)); err != nil {
+		c.Screenshot(sess, "the authorization after the logout")
+		c.Fatalf("could not authorize after the logout: %v", err)
+	}
+	if !w.loggedIn {
+		c.Screenshot(sess, "the page of the end_session_endpoint")
+		c.Info("(a) not judged: after the browser opened the end_session_endpoint, the next authorization needed no login, so the session did not end (a page that wants more than a \"Sign out\" click?)")
 		return
 	}
-	c.Pass("a refresh token unused for %s was refused", wait)
-}, check.Slow, check.Control("refresh-no-expiry", check.Warn),
-	check.Quirk("refresh-offline-access", check.Pass), check.Long)
+	steps.Settle(c)
+	c.Note("refresh with the refresh token issued before the logout")
+	if steps.Refresh(c, r.Client, t.RefreshToken, "").Issued() {
+		c.Info("(a) the refresh token still works after the person logged out at the end_session_endpoint (allowed: RFC 9700 §4.14.2 says MAY revoke)")
+		return
+	}
+	c.Pass("(a) the refresh token was revoked when the person logged out at the end_session_endpoint")
+}
+
+// loginWatch is the run's actor, noting whether it was asked to log in:
+// it logged in, or acted on a page with a password field (a login script
+// may name its steps as it likes).
+type loginWatch struct {
+	browser.Actor
+	loggedIn bool
+}
+
+func (w *loginWatch) Act(ctx context.Context, p *browser.Page, t browser.Task) (browser.Action, error) {
+	password := p.Has(`input[type=password]`)
+	did, err := w.Actor.Act(ctx, p, t)
+	if did == browser.ActLogin || (did != browser.ActNone && password) {
+		w.loggedIn = true
+	}
+	return did, err
+}
+
+// idleExpiry is (b) of REFRESH-LIFECYCLE: a refresh token left unused past
+// the configured refresh_lifetime must be refused.
+func idleExpiry(c *check.C, role string) {
+	lifetime := c.Env.Target.Config.RefreshLifetime
+	wait := idleWait(lifetime)
+	cl, t0 := start(c, role)
+	c.Wait(wait, "the refresh token's idle lifetime")
+	c.Note("(b) refresh after %s idle", wait)
+	if t := steps.Refresh(c, cl, t0.RefreshToken, ""); t.Issued() {
+		c.Warn("RFC 9700 §4.14.2", "(b) a refresh token unused for %s, past the configured refresh_lifetime %s, still works", wait, lifetime)
+		return
+	}
+	c.Pass("(b) a refresh token unused for %s was refused", wait)
+}

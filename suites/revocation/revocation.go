@@ -131,7 +131,7 @@ var _ = check.It("REVOKE-REFRESH-TOKEN", func(c *check.C) {
 	}
 	c.Pass("a revoked refresh token was refused")
 }, check.Control("revoke-noop", check.Fail), check.Quirk("revocation-eventual", check.Pass), check.Quirk("refresh-grace-10s", check.Pass),
-	check.Quirk("refresh-offline-access", check.Skip))
+	check.Quirk("refresh-offline-access", check.Pass))
 
 // RFC 7009 §2: servers "SHOULD support the revocation of access tokens".
 // Any access token will do: of client_credentials when the server grants
@@ -179,7 +179,7 @@ var _ = check.It("REVOKE-CASCADE", func(c *check.C) {
 		c.Info("revoking the access token revoked the refresh token too")
 	}
 }, check.Control("revoke-no-cascade", check.Warn), check.Quirk("revocation-eventual", check.Pass),
-	check.Quirk("refresh-offline-access", check.Skip))
+	check.Quirk("refresh-offline-access", check.Pass))
 
 // RFC 7009 §2.1: the server "first validates the client credentials (in
 // case of a confidential client)".
