@@ -63,14 +63,28 @@ func (s *Session) Framed(ctx context.Context, framerURL string) (Framing, error)
 	if err != nil {
 		return out, fmt.Errorf("browser: enter the frame of %s: %w", framerURL, err)
 	}
-	res, err := fr.Timeout(actionTimeout).Eval(`() => [...document.querySelectorAll('input:not([type=hidden]),button,select,textarea')].filter(e => {
-		const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; }).length`)
-	if err != nil {
-		// A document that the browser would not let script reach is not
-		// a rendered interface.
-		out.Blocked = true
-		return out, nil
+	// A script app may render its form a while after the requests are
+	// done: a frame without controls is looked at again, for a moment.
+	for deadline := time.Now().Add(controlsWait); ; {
+		res, err := fr.Timeout(actionTimeout).Eval(controlsJS)
+		if err != nil {
+			// A document that the browser would not let script reach is
+			// not a rendered interface.
+			out.Blocked = true
+			return out, nil
+		}
+		out.Controls = res.Value.Int()
+		if out.Controls > 0 || time.Now().After(deadline) || ctx.Err() != nil {
+			return out, nil
+		}
+		sleep(ctx, pollInterval)
 	}
-	out.Controls = res.Value.Int()
-	return out, nil
 }
+
+// controlsWait is how long a framed page without form controls is watched
+// for some to appear.
+const controlsWait = 2 * time.Second
+
+// controlsJS counts the visible form fields and buttons of a document.
+const controlsJS = `() => [...document.querySelectorAll('input:not([type=hidden]),button,select,textarea')].filter(e => {
+  const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; }).length`

@@ -10,6 +10,8 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/oauthcheck/oauthcheck/drivers/evidence"
+	"github.com/oauthcheck/oauthcheck/drivers/target/reftarget"
+	"github.com/oauthcheck/oauthcheck/reference"
 	"github.com/oauthcheck/oauthcheck/suites/check"
 	"github.com/oauthcheck/oauthcheck/suites/internal/suitetest"
 )
@@ -117,3 +119,12 @@ var _ = DescribeTable("ROPC-DISABLED without a test user",
 	Entry("strict", "", check.Pass),
 	Entry("the grant served", "password-grant", check.Fail),
 )
+
+// A script app renders its login form after the page's requests are done:
+// framed without protection, it is still a clickjacker's interface.
+var _ = It("sees a framed script login's form", func(ctx SpecContext) {
+	env := suitetest.ReferenceWith(ctx, reftarget.Options{Quirks: []string{string(reference.QuirkJSLogin)}, Weaknesses: []string{"framing-allowed"}})
+	res := check.Run(ctx, "CLICKJACK-IFRAME-BLOCKED", env)
+	check.Attach(res)
+	Expect(res.Verdict).To(Equal(check.Fail), res.Message())
+}, SpecTimeout(suitetest.Timeout))
