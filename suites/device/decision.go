@@ -59,7 +59,7 @@ var _ = check.It("DEVICE-ACCESS-DENIED", func(c *check.C) {
 	}
 }, check.Control("device-deny-ignored", check.Fail),
 	check.Quirk("consent-no-deny", check.Skip),
-	check.Quirk("throttle-per-client", check.Pass))
+	check.Quirk("throttle-per-client", check.Pass), check.Quirk("js-login", check.Pass))
 
 // RFC 8628 says nothing explicit about reuse of a device_code (the
 // catalogue's level is DERIVED); by analogy with RFC 6749 §10.5, "The
