@@ -43,6 +43,9 @@ const (
 	QuirkScopeReordered Quirk = "scope-reordered"
 	// QuirkJSLogin turns the login and consent pages into a script app.
 	QuirkJSLogin Quirk = "js-login"
+	// QuirkNonceOpenIDOnly refuses a nonce in an authorization request
+	// whose scope does not hold openid.
+	QuirkNonceOpenIDOnly Quirk = "nonce-openid-only"
 )
 
 // LoopbackRedirectURI is the redirect URI of the clients of [DefaultConfig]
@@ -81,6 +84,7 @@ var quirks = []QuirkInfo{
 	{QuirkLockout403, "wrong user codes and wrong client secrets, once throttled, get a 403 HTML page instead of 429"},
 	{QuirkScopeReordered, "the granted scope comes back in reverse order in token and introspection responses: the same set (RFC 6749 §3.3: the scope is unordered)"},
 	{QuirkJSLogin, "the login and consent pages are a script app: login in two steps posted by fetch(), scopes as unticked checkboxes, and a \"Continue\" page before the redirect"},
+	{QuirkNonceOpenIDOnly, "an authorization request with a nonce but without openid in its scope is refused with invalid_request, as node-oidc-provider does: the nonce is an OpenID Connect parameter (OpenID Connect Core §3.1.2.1), and a request without openid is no OpenID Connect request"},
 }
 
 // AllQuirks returns every quirk, in a stable order.
