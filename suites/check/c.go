@@ -54,6 +54,7 @@ type C struct {
 	session  *browser.Session
 	shots    []Screenshot
 	extend   func(time.Duration) // moves the deadline on
+	pause    func() func()       // stops the deadline's clock until resumed
 	waited   time.Duration       // the waits the protocol forced
 	slot     func()              // gives the browser slot back
 }
@@ -169,7 +170,8 @@ func (c *C) NewSession() *browser.Session {
 
 // HoldBrowser takes the check's share of the browser (its slot, which it
 // keeps until it ends), waiting for it as long as other checks hold every
-// one, without opening a session. A check calls it before it starts a clock
+// one, without opening a session. That wait does not count against the
+// check's deadline. A check calls it before it starts a clock
 // that the person in the browser has to beat (a device authorization whose
 // codes expire), so that the wait for the browser does not eat the codes'
 // lifetime. Like NewSession, it skips the check when the run has no browser
@@ -188,7 +190,10 @@ func (c *C) HoldBrowser() {
 	if c.Env.BrowserSlots == nil || held {
 		return
 	}
+	// The wait for a slot is the run's queue, not the check's time.
+	resume := c.pause()
 	release, err := c.Env.BrowserSlots.Acquire(c)
+	resume()
 	c.Require(err, "wait for the browser")
 	c.mu.Lock()
 	c.slot = release
