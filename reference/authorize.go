@@ -187,6 +187,9 @@ func (s *Server) validateAuthRequest(c *Client, q url.Values, ar *authRequest) *
 		return errInvalidRequest("response_mode " + ar.responseMode + " is not supported")
 	}
 	scope := q.Get("scope")
+	if s.quirked(QuirkNonceOpenIDOnly) && q.Get("nonce") != "" && !hasScope(scope, "openid") {
+		return errInvalidRequest("openid scope must be requested when using the nonce parameter")
+	}
 	if scope == "" {
 		scope = s.cfg.DefaultScope
 	}

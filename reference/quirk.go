@@ -46,6 +46,9 @@ const (
 	// QuirkLogoutKeepsRefresh asks the person to confirm a logout and
 	// leaves refresh tokens working after it.
 	QuirkLogoutKeepsRefresh Quirk = "logout-keeps-refresh"
+	// QuirkNonceOpenIDOnly refuses a nonce in an authorization request
+	// whose scope does not hold openid.
+	QuirkNonceOpenIDOnly Quirk = "nonce-openid-only"
 )
 
 // LoopbackRedirectURI is the redirect URI of the clients of [DefaultConfig]
@@ -85,6 +88,7 @@ var quirks = []QuirkInfo{
 	{QuirkScopeReordered, "the granted scope comes back in reverse order in token and introspection responses: the same set (RFC 6749 §3.3: the scope is unordered)"},
 	{QuirkLogoutKeepsRefresh, "the end-session endpoint asks the person to confirm (\"Yes, sign me out\"), as node-oidc-provider and Keycloak do, and the logout leaves the refresh tokens of the session's grants working (RFC 9700 §4.14.2: they MAY be revoked on logout)"},
 	{QuirkJSLogin, "the login and consent pages are a script app: login in two steps posted by fetch(), scopes as unticked checkboxes, and a \"Continue\" page before the redirect"},
+	{QuirkNonceOpenIDOnly, "an authorization request with a nonce but without openid in its scope is refused with invalid_request, as node-oidc-provider does: the nonce is an OpenID Connect parameter (OpenID Connect Core §3.1.2.1), and a request without openid is no OpenID Connect request"},
 }
 
 // AllQuirks returns every quirk, in a stable order.

@@ -408,6 +408,32 @@ func TestQuirkScopeReordered(t *testing.T) {
 	}
 }
 
+// nonce-openid-only: a nonce without openid in the requested scope is
+// refused with invalid_request; with openid, or without a nonce, the
+// request goes through.
+func TestQuirkNonceOpenIDOnly(t *testing.T) {
+	e := startQuirk(t, reference.QuirkNonceOpenIDOnly)
+	for _, tt := range []struct {
+		name, scope, nonce string
+		refused            bool
+	}{
+		{"nonce and openid", "openid profile", "n-0S6_WzA2Mj", false},
+		{"nonce, no openid", "profile", "n-0S6_WzA2Mj", true},
+		{"nonce, empty scope", "", "n-0S6_WzA2Mj", true},
+		{"empty scope, no nonce", "", "", false},
+	} {
+		p := e.codeParams(t, reference.RolePublic, oauth2.GenerateVerifier())
+		p.Set("scope", tt.scope)
+		if tt.nonce != "" {
+			p.Set("nonce", tt.nonce)
+		}
+		f := e.browser(t).authorize(t, e.authURL(p), "approve")
+		if got := f.Params.Get("error") == "invalid_request"; got != tt.refused || (!tt.refused && f.Params.Get("code") == "") {
+			t.Errorf("%s: got %v; want refused %v", tt.name, f.Params, tt.refused)
+		}
+	}
+}
+
 // js-login: the login and consent pages are a script app; its API keeps
 // CSRF protection, grants only the ticked scopes and ends on a Continue
 // page.

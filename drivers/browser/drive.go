@@ -32,6 +32,10 @@ const (
 	// patience is how long a page on which the actor finds nothing to do,
 	// and which is no error page, is watched for moving on by itself.
 	patience = 2 * time.Second
+	// maxSlowActions is how many actions of a drive may outlast
+	// actionTimeout and be tried again: on a busy machine Chromium may
+	// answer a click late, and the click may still take effect.
+	maxSlowActions = 2
 )
 
 // How a page settles: its load event, the network idle for netQuiet and
@@ -268,6 +272,7 @@ func (s *Session) drive(ctx context.Context, actor Actor, t Task, done func() bo
 	}
 	var (
 		actions, unchanged int
+		slowActions        int
 		repeats            = map[string]int{}  // by action, and by action and address
 		loginAt            = map[string]bool{} // the addresses where a login or user code was sent
 		idleSince          time.Time
@@ -326,6 +331,20 @@ func (s *Session) drive(ctx context.Context, actor Actor, t Task, done func() bo
 				return fmt.Errorf("browser: at %s: %w", at, err)
 			case dctx.Err() != nil:
 				return fail("")
+			case errors.Is(err, context.DeadlineExceeded) && slowActions < maxSlowActions:
+				// The action outlasted its own bound, not the drive's: the
+				// browser was slow. It may still take effect; if the page
+				// stays as it was, the actor acts on it again.
+				slowActions++
+				after, changed := s.awaitEffect(dctx, cur, loadsBefore, done, overBudget)
+				if done() {
+					return nil
+				}
+				if changed {
+					after = s.settleUnless(dctx, done, overBudget)
+				}
+				idleSince, settled = time.Time{}, &after
+				continue
 			}
 			return s.stuck(ctx, err.Error(), err)
 		}

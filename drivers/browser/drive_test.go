@@ -323,3 +323,23 @@ func TestAuthorizeLoginThatDoesNotPass(t *testing.T) {
 		t.Errorf("the harness sent the login %d times, want at most 3", n)
 	}
 }
+
+// A click that the browser does not carry out within an action's time (a
+// busy machine: Chromium answers late; here an overlay that keeps the
+// button from being clicked for longer than that) does not end the drive:
+// the harness looks for the click's effect and, the page unchanged, acts
+// again, as a person would click once more.
+func TestAuthorizeClickSlowerThanAnAction(t *testing.T) {
+	t.Parallel()
+	srv := servePages(t, map[string]page{
+		"/authorize": {200, `<!doctype html><title>Allow access?</title><p>The application asks for access.</p>
+<div id="veil" style="position:fixed;inset:0;z-index:10;background:rgba(255,255,255,0.01)"></div>
+<form method="get" action="/decide"><button name="action" value="approve">Allow</button><button name="action" value="deny">Deny</button></form>
+<script>setTimeout(() => document.getElementById('veil').remove(), 6500)</script>`},
+		"/decide": {200, `<!doctype html><title>Done</title><script>location.href = ` + "`" + redirectURI + "?code=c1&state=s1`" + `</script>`},
+	})
+	_, cb, err, _ := authorizeAt(t, srv.URL+"/authorize", login.Auto{}, 40*time.Second)
+	if err != nil || cb.Param("code") != "c1" {
+		t.Fatalf("Authorize = %v, %v; want the code once the button could be clicked", cb, err)
+	}
+}

@@ -179,7 +179,7 @@ var _ = check.It("AUTHCODE-PARAM-HYGIENE", func(c *check.C) {
 	default:
 		c.Warn("RFC 6749 §3.1", "scope= (empty) was not treated as an omitted scope: %s", a.Describe())
 	}
-}, check.Control("repeated-params-allowed", check.Fail))
+}, check.Control("repeated-params-allowed", check.Fail), check.Quirk("nonce-openid-only", check.Pass))
 
 // RFC 9700 §4.12: after a POST that carries the user's credentials, the
 // server "MUST NOT use status code 307" to redirect; 303 is recommended.

@@ -54,6 +54,7 @@ type C struct {
 	session  *browser.Session
 	shots    []Screenshot
 	extend   func(time.Duration) // moves the deadline on
+	pause    func() func()       // stops the deadline's clock until resumed
 	waited   time.Duration       // the waits the protocol forced
 	slot     func()              // gives the browser slot back
 }
@@ -157,19 +158,7 @@ func (c *C) Session() *browser.Session {
 // browser, and ends it as ERROR when the preflight found that the browser
 // cannot log in to the target.
 func (c *C) NewSession() *browser.Session {
-	switch {
-	case c.Env.BrowserBroken != "":
-		c.Fatalf("not run in the browser: %s", c.Env.BrowserBroken)
-	case c.Env.Browser == nil:
-		c.Skipf("this check needs a browser, and the run has none")
-	}
-	if c.Env.BrowserSlots != nil && c.slot == nil {
-		release, err := c.Env.BrowserSlots.Acquire(c)
-		c.Require(err, "wait for the browser")
-		c.mu.Lock()
-		c.slot = release
-		c.mu.Unlock()
-	}
+	c.HoldBrowser()
 	s, err := c.Env.Browser.NewSession(c)
 	c.Require(err, "open a browser session")
 	s.Redact = c.HTTP.Redactor().URL
@@ -177,6 +166,38 @@ func (c *C) NewSession() *browser.Session {
 	c.sessions = append(c.sessions, s)
 	c.mu.Unlock()
 	return s
+}
+
+// HoldBrowser takes the check's share of the browser (its slot, which it
+// keeps until it ends), waiting for it as long as other checks hold every
+// one, without opening a session. That wait does not count against the
+// check's deadline. A check calls it before it starts a clock
+// that the person in the browser has to beat (a device authorization whose
+// codes expire), so that the wait for the browser does not eat the codes'
+// lifetime. Like NewSession, it skips the check when the run has no browser
+// and ends it as ERROR when the preflight found that the browser cannot log
+// in.
+func (c *C) HoldBrowser() {
+	switch {
+	case c.Env.BrowserBroken != "":
+		c.Fatalf("not run in the browser: %s", c.Env.BrowserBroken)
+	case c.Env.Browser == nil:
+		c.Skipf("this check needs a browser, and the run has none")
+	}
+	c.mu.Lock()
+	held := c.slot != nil
+	c.mu.Unlock()
+	if c.Env.BrowserSlots == nil || held {
+		return
+	}
+	// The wait for a slot is the run's queue, not the check's time.
+	resume := c.pause()
+	release, err := c.Env.BrowserSlots.Acquire(c)
+	resume()
+	c.Require(err, "wait for the browser")
+	c.mu.Lock()
+	c.slot = release
+	c.mu.Unlock()
 }
 
 // Screenshot attaches a picture of the session's page to the evidence.

@@ -69,7 +69,7 @@ func Run(ctx context.Context, id string, env *Env) *Result {
 	dl := startDeadline(limit, cancel)
 	defer dl.stop()
 	rec := &client.Recorder{}
-	c := &C{Context: ctx, Check: chk, Env: env, HTTP: env.Target.HTTP.WithRecorder(rec), rec: rec, extend: dl.extend}
+	c := &C{Context: ctx, Check: chk, Env: env, HTTP: env.Target.HTTP.WithRecorder(rec), rec: rec, extend: dl.extend, pause: dl.pause}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -137,6 +137,7 @@ type deadline struct {
 	mu     sync.Mutex
 	at     time.Time
 	fired  bool
+	paused int // waits that do not count (pause)
 	timer  *time.Timer
 	cancel context.CancelFunc
 }
@@ -150,7 +151,11 @@ func startDeadline(d time.Duration, cancel context.CancelFunc) *deadline {
 func (dl *deadline) fire() {
 	dl.mu.Lock()
 	defer dl.mu.Unlock()
-	if left := time.Until(dl.at); left > 0 {
+	switch left := time.Until(dl.at); {
+	case dl.paused > 0:
+		dl.timer.Reset(max(left, pausedRecheck))
+		return
+	case left > 0:
 		dl.timer.Reset(left)
 		return
 	}
@@ -162,6 +167,27 @@ func (dl *deadline) extend(d time.Duration) {
 	dl.mu.Lock()
 	dl.at = dl.at.Add(d)
 	dl.mu.Unlock()
+}
+
+// pausedRecheck is how often a paused deadline that is due looks again.
+const pausedRecheck = 100 * time.Millisecond
+
+// pause stops the clock until the returned function is called: the time
+// between does not count against the deadline.
+func (dl *deadline) pause() (resume func()) {
+	dl.mu.Lock()
+	dl.paused++
+	dl.mu.Unlock()
+	start := time.Now()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			dl.mu.Lock()
+			dl.paused--
+			dl.at = dl.at.Add(time.Since(start))
+			dl.mu.Unlock()
+		})
+	}
 }
 
 func (dl *deadline) passed() bool {

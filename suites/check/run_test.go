@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/oauthcheck/oauthcheck/drivers/browser"
 	"github.com/oauthcheck/oauthcheck/drivers/client"
 	"github.com/oauthcheck/oauthcheck/drivers/evidence"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
@@ -289,5 +290,28 @@ func TestResultMessage(t *testing.T) {
 	unknown := &Result{ID: "NO-SUCH-CHECK", Verdict: Fail, Findings: Findings{{Verdict: Fail, Message: "x"}}}
 	if got := unknown.Message(); got != "NO-SUCH-CHECK\nFAIL: x" {
 		t.Errorf("Message() of an unknown ID = %q", got)
+	}
+}
+
+// A wait for the browser, while other checks hold every slot, is the
+// run's queue, not the check's time: it does not count against the
+// check's deadline, so a busy run does not end checks as ERROR before
+// they could start.
+func TestDeadlineSparesTheWaitForTheBrowser(t *testing.T) {
+	env := testEnv(t, BCP)
+	env.CheckTimeout = 500 * time.Millisecond
+	env.Browser = &browser.Browser{} // HoldBrowser needs one; no session is opened
+	env.BrowserSlots = browser.NewSlots(t.TempDir(), 1)
+	release, err := env.BrowserSlots.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(1500*time.Millisecond, release) // another check holds the only slot
+	res := run(t, env, func(c *C) {
+		c.HoldBrowser()
+		c.Pass("got the browser")
+	})
+	if res.Verdict != Pass {
+		t.Errorf("verdict %s, want PASS: %v", res.Verdict, res.Findings)
 	}
 }

@@ -102,7 +102,11 @@ func take(ctx context.Context, id string) (*Result, bool) {
 
 // run starts the checks in order (long ones first, last ones last),
 // keeping to their declarations: an Alone check waits until nothing runs
-// and then runs by itself; checks sharing a resource take turns.
+// and then runs by itself; checks sharing a resource take turns; a Last
+// check starts once every check before it has ended. A check that has to
+// wait for a resource holds back only the later checks that use it too:
+// the others start meanwhile, so that one check's long hold on a resource
+// does not stall the whole flow behind it.
 func (a *Ahead) run(ctx context.Context, env *Env, ids []string, limit int) {
 	order := append([]string(nil), ids...)
 	rank := func(id string) int {
@@ -124,29 +128,17 @@ func (a *Ahead) run(ctx context.Context, env *Env, ids []string, limit int) {
 		held    = map[string]bool{}
 		wg      sync.WaitGroup
 	)
-	free := func(s Scheduling) bool {
-		if alone || running >= limit || (s.alone && running > 0) {
-			return false
-		}
-		for _, r := range s.uses {
-			if held[r] {
-				return false
-			}
-		}
-		return true
-	}
-	for _, id := range order {
-		s := schedules[id]
+	pending := order
+	for len(pending) > 0 {
 		mu.Lock()
-		if s.last {
-			// Every check ranked before it must have ended.
-			for running > 0 {
-				cond.Wait()
-			}
-		}
-		for !free(s) {
+		i := nextStartable(pending, running, limit, alone, held)
+		for i < 0 {
 			cond.Wait()
+			i = nextStartable(pending, running, limit, alone, held)
 		}
+		id := pending[i]
+		pending = append(pending[:i:i], pending[i+1:]...)
+		s := schedules[id]
 		running++
 		alone = s.alone
 		for _, r := range s.uses {
@@ -171,4 +163,36 @@ func (a *Ahead) run(ctx context.Context, env *Env, ids []string, limit int) {
 		}(id, s)
 	}
 	wg.Wait()
+}
+
+// nextStartable picks, of the checks not started yet (in their order), the
+// first that may start now, -1 when none may. A check that cannot start
+// keeps its place: nothing after an Alone or a Last check starts before
+// it, and nothing after a check waiting for a resource takes that
+// resource first.
+func nextStartable(pending []string, running, limit int, alone bool, held map[string]bool) int {
+	if alone || running >= limit {
+		return -1
+	}
+	wanted := map[string]bool{} // resources that an earlier waiting check waits for
+	for i, id := range pending {
+		s := schedules[id]
+		busy := false
+		for _, r := range s.uses {
+			busy = busy || held[r] || wanted[r]
+		}
+		switch {
+		case s.last && (i > 0 || running > 0):
+			// Every check before it must have ended.
+			return -1
+		case s.alone && running > 0:
+			return -1
+		case !busy:
+			return i
+		}
+		for _, r := range s.uses {
+			wanted[r] = true
+		}
+	}
+	return -1
 }

@@ -105,8 +105,14 @@ var _ = check.It("DEVICE-AUTHORIZATION-PENDING", func(c *check.C) {
 	// slow_down is "a variant of authorization_pending" (RFC 8628 §3.5): a
 	// server may count the client's other device codes. The poller honours
 	// it, and looks again while the codes live.
+	// A slow_down is kept as the answer when the codes leave no room for
+	// the next poll: it already shows the request pending.
 	for t != nil && t.OAuthError() == "slow_down" && p.SlowDowns < 3 {
-		t = p.Next(c)
+		next := p.Next(c)
+		if next == nil {
+			break
+		}
+		t = next
 	}
 	switch {
 	case t == nil:

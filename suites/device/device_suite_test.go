@@ -7,6 +7,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/oauthcheck/oauthcheck/drivers/browser"
 	"github.com/oauthcheck/oauthcheck/drivers/client"
 	"github.com/oauthcheck/oauthcheck/drivers/target/reftarget"
 	"github.com/oauthcheck/oauthcheck/reference"
@@ -86,6 +87,32 @@ var _ = It("gives no FAIL after DEVICE-SLOW-DOWN-EMITTED on a server that thrott
 		Expect(res.Verdict).To(BeElementOf(check.Pass, check.Info, check.Warn), res.Message())
 	}
 }, SpecTimeout(4*suitetest.Timeout))
+
+// The person answers a device authorization only once the check has the
+// browser: while other checks hold every browser slot, a check that needs
+// the person waits for one before it asks for the codes, so the wait does
+// not spend their lifetime (a vendor whose device codes live 20 s gave
+// ERROR "User code has expired" on a busy run, and a false INFO for
+// DEVICE-USER-CODE-NORMALISATION).
+var _ = DescribeTable("takes the browser before the codes' lifetime starts",
+	func(ctx SpecContext, id string, want check.Verdict) {
+		env := suitetest.Reference(ctx, func(c *reference.Config) { c.DeviceTTL = 5 * time.Second })
+		env.BrowserSlots = browser.NewSlots(GinkgoT().TempDir(), 1)
+		release, err := env.BrowserSlots.Acquire(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		done := make(chan *check.Result, 1)
+		go func() { defer GinkgoRecover(); done <- check.Run(ctx, id, env) }()
+		// Another check holds the only slot for longer than the codes live.
+		time.Sleep(7 * time.Second)
+		release()
+		var res *check.Result
+		Eventually(done).WithContext(ctx).Should(Receive(&res))
+		check.Attach(res)
+		Expect(res.Verdict).To(Equal(want), res.Message())
+	},
+	Entry(nil, "DEVICE-ACCESS-DENIED", check.Pass, SpecTimeout(suitetest.Timeout)),
+	Entry(nil, "DEVICE-USER-CODE-NORMALISATION", check.Pass, SpecTimeout(suitetest.Timeout)),
+)
 
 func TestOutcomeLockout(t *testing.T) {
 	f := &codeForm{baseline: map[string]bool{}}

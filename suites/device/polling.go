@@ -134,7 +134,10 @@ var _ = check.It("DEVICE-SLOW-DOWN-INTERVAL", func(c *check.C) {
 	bResponses := complyAfterSlowDown(c, c, b)
 	noteIntervalMembers(c, append(aResponses, bResponses...))
 }, check.Control("device-slow-down-strict", check.Fail).With(check.RefOptions{DeviceTTL: 12 * time.Second}),
-	check.Quirk("throttle-per-client", check.Pass), check.Uses("device2"))
+	// Long: its polls at the interval, then the fast polling, are the
+	// flow's longest chain of waits after DEVICE-EXPIRED-TOKEN (about 30 s
+	// for 5 s intervals).
+	check.Quirk("throttle-per-client", check.Pass), check.Uses("device2"), check.Long)
 
 // judgeExactPolls records the verdict of part (a) of
 // DEVICE-SLOW-DOWN-INTERVAL from the answers to polls exactly one

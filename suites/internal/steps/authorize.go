@@ -2,6 +2,7 @@ package steps
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 
 	"golang.org/x/oauth2"
@@ -59,9 +60,6 @@ func (r *AuthRequest) URL(c *check.C) string {
 	if r.ResponseType != "code" {
 		opts = append(opts, oauth2.SetAuthURLParam("response_type", r.ResponseType))
 	}
-	if r.Nonce != "" && strings.Contains(" "+r.Scope+" ", " openid ") {
-		opts = append(opts, oauth2.SetAuthURLParam("nonce", r.Nonce))
-	}
 	switch {
 	case r.NoPKCE:
 	case r.Challenge != "" || r.Method != "":
@@ -86,6 +84,12 @@ func (r *AuthRequest) URL(c *check.C) string {
 	}
 	for k, v := range r.Extra {
 		q[k] = v
+	}
+	// The nonce goes with openid in the scope as sent, whatever Extra made
+	// of it: a nonce without openid is no OpenID Connect request, and some
+	// servers refuse it (node-oidc-provider: invalid_request).
+	if r.Nonce != "" && !q.Has("nonce") && !slices.Contains(r.Omit, "nonce") && HasScope(strings.Join(q["scope"], " "), "openid") {
+		q.Set("nonce", r.Nonce)
 	}
 	u.RawQuery = q.Encode()
 	return u.String()

@@ -14,6 +14,7 @@ import (
 	"github.com/oauthcheck/oauthcheck/drivers/client"
 	"github.com/oauthcheck/oauthcheck/drivers/login"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
+	"github.com/oauthcheck/oauthcheck/suites/catalogue"
 	"github.com/oauthcheck/oauthcheck/suites/check"
 )
 
@@ -125,8 +126,17 @@ func ParseDevice(cl *target.Client, r *client.Response, received time.Time) *Dev
 // ends the check as ERROR when the client is refused (the config's
 // problem), and as FAIL when the answer lacks a device_code, a user_code
 // or a verification_uri (RFC 8628 §3.2).
+//
+// In a check in which the person answers in the browser (catalogue
+// browser: yes), it first takes the check's share of the browser
+// (C.HoldBrowser): the codes' lifetime starts with the response, and a
+// wait for the browser after it, while other checks hold every slot,
+// would spend that lifetime before the person could answer.
 func StartDevice(c *check.C, role string) *Device {
 	cl := DeviceClient(c, role)
+	if c.Check != nil && c.Check.Browser == catalogue.BrowserYes {
+		c.HoldBrowser()
+	}
 	r := RequestDevice(c, cl)
 	d := ParseDevice(cl, r, time.Now())
 	switch e := r.OAuthError(); {

@@ -1,0 +1,110 @@
+package check
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+)
+
+// aheadCase runs checks through RunAhead with the given declarations and
+// how long each body takes, and returns when each started and ended.
+func aheadCase(t *testing.T, limit int, ids []string, decl map[string]Scheduling, took map[string]time.Duration) (start, end map[string]time.Time) {
+	t.Helper()
+	env := testEnv(t, BCP)
+	var mu sync.Mutex
+	start, end = map[string]time.Time{}, map[string]time.Time{}
+	for _, id := range ids {
+		withBody(t, id, func(c *C) {
+			mu.Lock()
+			start[id] = time.Now()
+			mu.Unlock()
+			time.Sleep(took[id])
+			mu.Lock()
+			end[id] = time.Now()
+			mu.Unlock()
+			c.Pass("ran")
+		})
+		old, had := schedules[id]
+		schedules[id] = decl[id]
+		t.Cleanup(func() {
+			if had {
+				schedules[id] = old
+			} else {
+				delete(schedules, id)
+			}
+		})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	a := RunAhead(ctx, env, ids, limit)
+	t.Cleanup(func() {
+		current.Lock()
+		current.a = nil
+		current.Unlock()
+	})
+	for _, id := range ids {
+		select {
+		case <-a.results[id]:
+		case <-ctx.Done():
+			t.Fatalf("%s did not run", id)
+		}
+	}
+	return start, end
+}
+
+const (
+	longCheck  = "DEVICE-SLOW-DOWN-INTERVAL"
+	sharer     = "DEVICE-CODE-CLIENT-BINDING"
+	free1      = "DEVICE-AUTHZ-RESPONSE"
+	free2      = "DEVICE-AUTHORIZATION-PENDING"
+	aloneCheck = "DEVICE-USER-CODE-RATE-LIMIT"
+)
+
+// A check waiting for a resource that a long check holds does not hold
+// back the checks after it that need nothing of the kind: they start at
+// once, and the flow takes the time of its longest chain, not the sum.
+func TestAheadWaitingCheckHoldsBackOnlyItsResource(t *testing.T) {
+	decl := map[string]Scheduling{longCheck: Long.merge(Uses("device2")), sharer: Uses("device2")}
+	took := map[string]time.Duration{longCheck: 600 * time.Millisecond, sharer: 10 * time.Millisecond, free1: 10 * time.Millisecond}
+	start, end := aheadCase(t, 4, []string{longCheck, sharer, free1}, decl, took)
+	if !start[free1].Before(end[longCheck]) {
+		t.Errorf("%s started %s after %s ended: held back by %s, which waits for device2", free1, start[free1].Sub(end[longCheck]), longCheck, sharer)
+	}
+	if start[sharer].Before(end[longCheck]) {
+		t.Errorf("%s started while %s held device2", sharer, longCheck)
+	}
+}
+
+// Nothing overtakes a check that waits for a resource to take that
+// resource first, and nothing starts past an Alone check that waits for
+// the flow to drain.
+func TestAheadKeepsTurnsAndAlone(t *testing.T) {
+	third := "DEVICE-CODE-SINGLE-USE"
+	decl := map[string]Scheduling{longCheck: Uses("device2"), sharer: Uses("device2"), third: Uses("device2"), aloneCheck: Alone}
+	took := map[string]time.Duration{longCheck: 300 * time.Millisecond, sharer: 200 * time.Millisecond, third: 10 * time.Millisecond, aloneCheck: 100 * time.Millisecond, free1: 10 * time.Millisecond}
+	start, end := aheadCase(t, 4, []string{longCheck, sharer, third, aloneCheck, free1}, decl, took)
+	if start[third].Before(end[sharer]) {
+		t.Errorf("%s took device2 before %s, which waited for it first", third, sharer)
+	}
+	for _, id := range []string{longCheck, sharer, third, free1} {
+		if start[id].Before(end[aloneCheck]) && end[id].After(start[aloneCheck]) {
+			t.Errorf("%s ran while the Alone check %s ran", id, aloneCheck)
+		}
+	}
+	if start[free1].Before(end[aloneCheck]) {
+		t.Errorf("%s started before the Alone check %s ahead of it", free1, aloneCheck)
+	}
+}
+
+// A Last check starts after every other check of the flow has ended.
+func TestAheadLast(t *testing.T) {
+	decl := map[string]Scheduling{aloneCheck: Last}
+	took := map[string]time.Duration{free1: 200 * time.Millisecond, free2: 100 * time.Millisecond, aloneCheck: 10 * time.Millisecond}
+	start, end := aheadCase(t, 4, []string{aloneCheck, free1, free2}, decl, took)
+	for _, id := range []string{free1, free2} {
+		if start[aloneCheck].Before(end[id]) {
+			t.Errorf("the Last check started before %s ended", id)
+		}
+	}
+}
