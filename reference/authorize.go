@@ -88,6 +88,18 @@ func (s *Server) proceed(w http.ResponseWriter, r *http.Request, ar *authRequest
 		s.respond(w, r, ar, errorParams(ar.err), false)
 		return
 	}
+	if sid, user := s.sessionUser(r); user != "" && s.consented(sid, ar) {
+		s.store.mu.Lock()
+		delete(s.store.authRequests, ar.id)
+		s.store.mu.Unlock()
+		target, err := s.decide(ar, sid, user, true, ar.scope)
+		if err != nil {
+			s.errorPage(w, http.StatusBadRequest, "The redirect_uri cannot be parsed.")
+			return
+		}
+		http.Redirect(w, r, target, http.StatusFound)
+		return
+	}
 	if s.quirked(QuirkJSLogin) {
 		s.jsConsentPage(w, r, ar)
 		return
@@ -120,6 +132,26 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 	s.redirectAfterPost(w, r, target)
 }
 
+// consented reports whether session sid approved, before, the client of ar
+// for every scope ar asks for (the consent-remembered quirk).
+func (s *Server) consented(sid string, ar *authRequest) bool {
+	if !s.quirked(QuirkConsentRemembered) {
+		return false
+	}
+	s.store.mu.Lock()
+	defer s.store.mu.Unlock()
+	sess := s.store.sessions[sid]
+	if sess == nil || sess.consented[ar.clientID] == "" {
+		return false
+	}
+	for _, sc := range strings.Fields(ar.scope) {
+		if !hasScope(sess.consented[ar.clientID], sc) {
+			return false
+		}
+	}
+	return true
+}
+
 // decide answers an authorization request with the user's decision in
 // session sid and returns the redirect URI to send the browser to: with a
 // code or tokens for scope (which the caller has checked is within the
@@ -127,6 +159,16 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 func (s *Server) decide(ar *authRequest, sid, user string, approve bool, scope string) (string, error) {
 	if !approve {
 		return s.responseURL(ar, errorParams(errAccessDenied("the user denied the request")))
+	}
+	if s.quirked(QuirkConsentRemembered) {
+		s.store.mu.Lock()
+		if sess := s.store.sessions[sid]; sess != nil {
+			if sess.consented == nil {
+				sess.consented = map[string]string{}
+			}
+			sess.consented[ar.clientID] = strings.Join(strings.Fields(sess.consented[ar.clientID]+" "+scope), " ")
+		}
+		s.store.mu.Unlock()
 	}
 	params := url.Values{}
 	switch ar.responseType {

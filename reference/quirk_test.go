@@ -408,6 +408,48 @@ func TestQuirkScopeReordered(t *testing.T) {
 	}
 }
 
+// consent-remembered: a session that approved a client is not asked again
+// for no more scope; a wider scope, another client or a new session is.
+func TestQuirkConsentRemembered(t *testing.T) {
+	e := startQuirk(t, reference.QuirkConsentRemembered)
+	asked := func(f *flow) bool {
+		for _, r := range f.Steps {
+			if isConsentPage(r) {
+				return true
+			}
+		}
+		return false
+	}
+	auth := func(b *browser, role, scope, decision string) *flow {
+		p := e.codeParams(t, role, oauth2.GenerateVerifier())
+		p.Set("scope", scope)
+		return b.authorize(t, e.authURL(p), decision)
+	}
+	b := e.browser(t)
+	if f := auth(b, reference.RolePublic, "openid", "deny"); !asked(f) || f.Params.Get("error") != "access_denied" {
+		t.Fatalf("first request, denied: asked %v, got %v; want the consent page and access_denied", asked(f), f.Params)
+	}
+	if f := auth(b, reference.RolePublic, "openid profile", "approve"); !asked(f) || f.Params.Get("code") == "" {
+		t.Fatalf("after a denial: asked %v, got %v; want the consent page and a code", asked(f), f.Params)
+	}
+	for _, tt := range []struct {
+		name, role, scope string
+		ask               bool
+	}{
+		{"the same client and scope", reference.RolePublic, "openid profile", false},
+		{"less scope", reference.RolePublic, "openid", false},
+		{"more scope", reference.RolePublic, "openid profile email", true},
+		{"another client", reference.RolePublic2, "openid", true},
+	} {
+		if f := auth(b, tt.role, tt.scope, "approve"); asked(f) != tt.ask || f.Params.Get("code") == "" {
+			t.Errorf("%s: asked %v, got %v; want asked %v and a code", tt.name, asked(f), f.Params, tt.ask)
+		}
+	}
+	if f := auth(e.browser(t), reference.RolePublic, "openid", "approve"); !asked(f) {
+		t.Errorf("a new session was not asked")
+	}
+}
+
 // nonce-openid-only: a nonce without openid in the requested scope is
 // refused with invalid_request; with openid, or without a nonce, the
 // request goes through.

@@ -52,6 +52,9 @@ func newStore() *store {
 type session struct {
 	username string
 	expires  time.Time
+	// consented is the scope approved, by client, under the
+	// consent-remembered quirk.
+	consented map[string]string
 }
 
 // authRequest is a validated authorization request waiting for the user.

@@ -96,3 +96,17 @@ var _ = It("does not take a blind oracle's word in AUTHCODE-REUSE-REVOKES-TOKENS
 	Expect(res.Verdict).To(Equal(check.Error), res.Message())
 	Expect(res.Message()).To(ContainSubstring("does not see a fresh access token as active"))
 }, SpecTimeout(suitetest.Timeout))
+
+// A server that remembers what a session approved asks it for no consent
+// again. The error triggers before the denial have the check's session
+// approve the client (a plain authorization proves each refusal), so the
+// denial is tried in a session of its own, where the consent page comes
+// and Deny is clicked.
+var _ = It("judges the denial of AUTHCODE-ERROR-RESPONSE on a server that remembers consent", func(ctx SpecContext) {
+	env := suitetest.ReferenceWith(ctx, reftarget.Options{Quirks: []string{"consent-remembered"}})
+	res := check.Run(ctx, "AUTHCODE-ERROR-RESPONSE", env)
+	check.Attach(res)
+	Expect(res.Verdict).To(Equal(check.Pass), res.Message())
+	Expect(res.Findings).To(ContainElement(And(HaveField("Verdict", check.Pass),
+		HaveField("Message", ContainSubstring("the user denies: redirected with error=access_denied")))))
+}, SpecTimeout(suitetest.Timeout))

@@ -101,7 +101,11 @@ func (r *AuthRequest) URL(c *check.C) string {
 // a page the harness could not drive wraps browser.ErrStuck. Most checks
 // want Try, which grades these.
 func Authorize(c *check.C, r *AuthRequest, deny bool, also ...string) (*browser.Callback, error) {
-	sess := c.Session()
+	return AuthorizeIn(c, c.Session(), r, deny, also...)
+}
+
+// AuthorizeIn is Authorize in the given browser session of the check.
+func AuthorizeIn(c *check.C, sess *browser.Session, r *AuthRequest, deny bool, also ...string) (*browser.Callback, error) {
 	t := Task(c)
 	t.Deny = deny
 	catch := append([]string{r.RedirectURI}, also...)
