@@ -16,7 +16,9 @@ type ConsoleOptions struct {
 	// Color uses ANSI colours; leave it off when NO_COLOR is set or the
 	// output is not a terminal.
 	Color bool
-	// Quiet prints only the final counts line.
+	// Quiet prints the final counts line, after a table of what went wrong
+	// unexpectedly: FAIL and ERROR verdicts that no expectation covers, and
+	// stale expectations. A quiet run that fails still says why.
 	Quiet bool
 }
 
@@ -31,7 +33,15 @@ const maxHeadline = 240
 func WriteSummary(w io.Writer, results []Result, meta Meta, opts ConsoleOptions) error {
 	p := &printer{w: w, color: opts.Color}
 	counts := Count(results)
-	if !opts.Quiet {
+	if opts.Quiet {
+		var wrong []Result
+		for _, r := range results {
+			if r.Stale() || !r.Expected && (r.Verdict == catalogue.Fail || r.Verdict == catalogue.Error) {
+				wrong = append(wrong, r)
+			}
+		}
+		p.table(wrong)
+	} else {
 		p.table(results)
 		p.byFlow(results)
 		if stale := StaleOf(results); len(stale) > 0 {

@@ -38,7 +38,7 @@ func TestSummary(t *testing.T) {
 		want    string
 	}{
 		{
-			name:    "quiet is one line",
+			name:    "quiet with nothing wrong is one line",
 			results: Results(loadFixture(t, "shard.json")),
 			meta:    MetaOf(loadFixture(t, "shard.json")),
 			opts:    ConsoleOptions{Quiet: true},

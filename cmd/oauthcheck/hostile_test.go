@@ -88,6 +88,7 @@ scope: "openid profile"
 		t.Fatal(err)
 	}
 	var peak atomic.Int64
+	exited := make(chan struct{})
 	go func() {
 		for {
 			if pss, _ := treeUsage(cmd.Process.Pid); pss > peak.Load() {
@@ -96,14 +97,14 @@ scope: "openid profile"
 			select {
 			case <-ctx.Done():
 				return
-			case <-time.After(250 * time.Millisecond):
-			}
-			if cmd.ProcessState != nil {
+			case <-exited:
 				return
+			case <-time.After(250 * time.Millisecond):
 			}
 		}
 	}()
 	err = cmd.Wait()
+	close(exited)
 	took := time.Since(start)
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || (ee.ExitCode() != exitFailed && ee.ExitCode() != exitError) {

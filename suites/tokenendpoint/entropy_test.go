@@ -40,6 +40,25 @@ func jwtNoJTI() string {
 	return enc([]byte(`{"alg":"RS256","typ":"JWT"}`)) + "." + enc(claims) + "." + enc(randomBytes(256))
 }
 
+// distinctDigits draws 6-digit codes with no repeat within a sample of
+// MinSamples: 20 draws of a million values repeat once in about 5,000
+// samples, and a repeat rightly estimates 0 bits (TestEstimateRepeats).
+func distinctDigits() func(i int) string {
+	var seen map[string]bool
+	return func(i int) string {
+		if i == 0 {
+			seen = map[string]bool{}
+		}
+		for {
+			v := fmt.Sprintf("%06d", mrand.IntN(1000000))
+			if !seen[v] {
+				seen[v] = true
+				return v
+			}
+		}
+	}
+}
+
 func sample(n int, gen func(i int) string) []string {
 	out := make([]string, n)
 	for i := range out {
@@ -66,7 +85,7 @@ func TestEstimate(t *testing.T) {
 		{"base64url of 16 bytes", b64(16), 127.5, 128.5, "128 bits: 21 characters of 6 bits and one of 2"},
 		{"hex of 16 bytes", func(int) string { return hex.EncodeToString(randomBytes(16)) }, 128, 128, "32 hex digits"},
 		{"hex after a fixed prefix", func(int) string { return "at_" + hex.EncodeToString(randomBytes(20)) }, 160, 160, "the prefix counts nothing"},
-		{"6-digit codes", func(int) string { return fmt.Sprintf("%06d", mrand.IntN(1000000)) }, 18, 20, "six digits, about 19.9 bits"},
+		{"6-digit codes", distinctDigits(), 18, 20, "six digits, about 19.9 bits"},
 		{"counter with a fixed prefix", func(i int) string { return fmt.Sprintf("tok_%08d", 73120+i) }, 0, 8, "only the last digits move"},
 		{"counter of growing length", func(i int) string { return fmt.Sprintf("rt-%d", 95+i) }, 0, 8, "aligned right, the fixed prefix and slow digits count nothing"},
 		{"short base64url (the weak-tokens refresh token)", b64(6), 40, 48.5, "6 random bytes"},
