@@ -41,7 +41,7 @@ type suiteFlags struct {
 	flow, state, browserURL, profile, filter, jsonOut, failOn, caFile string
 	browserBroken, results                                            string
 	ahead, slots                                                      int
-	slotDir                                                           string
+	slotDir, othersDone                                               string
 	slow, insecure                                                    bool
 	timeout                                                           time.Duration
 }
@@ -67,6 +67,7 @@ func newSuiteCmd() *cobra.Command {
 	fl.StringVar(&f.jsonOut, "json", "", "JSON report")
 	fl.StringVar(&f.slotDir, "browser-slots", "", "directory of the run's browser slots")
 	fl.IntVar(&f.slots, "browser-slot-count", 0, "number of browser slots")
+	fl.StringVar(&f.othersDone, "others-done", "", "file that the run creates once every other flow has ended")
 	fl.IntVar(&f.ahead, "ahead", 4, "checks of the flow run at once, ahead of their specs (0: one by one, in their specs)")
 	fl.StringVar(&f.results, "results", "", "file to which each finished spec's report is appended at once, one JSON line each")
 	fl.StringVar(&f.failOn, "fail-on", "must", "must or should")
@@ -107,6 +108,9 @@ func runSuite(ctx context.Context, f suiteFlags, stderr io.Writer) error {
 	env.BrowserBroken = f.browserBroken
 	if f.slotDir != "" {
 		env.BrowserSlots = browser.NewSlots(f.slotDir, f.slots)
+	}
+	if f.othersDone != "" {
+		env.OthersDone = func(ctx context.Context) error { return awaitFile(ctx, f.othersDone) }
 	}
 	check.SetEnv(env)
 	check.FailOnShould(f.failOn == "should")
@@ -200,6 +204,7 @@ func runFlows(ctx context.Context, fr flowRun) ([]types.Report, error) {
 		return nil, fmt.Errorf("run: write the target state: %w", err)
 	}
 	reps := make([]types.Report, len(fr.flows))
+	others := newOthersDone(dir, fr.flows, fr.parallel)
 	sem := make(chan struct{}, fr.parallel)
 	var wg sync.WaitGroup
 	for i, flow := range fr.flows {
@@ -208,7 +213,8 @@ func runFlows(ctx context.Context, fr flowRun) ([]types.Report, error) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			reps[i] = runChild(ctx, exe, dir, state, flow, fr)
+			reps[i] = runChild(ctx, exe, dir, state, flow, others.path(flow), fr)
+			others.ended(flow)
 		}()
 	}
 	wg.Wait()
@@ -223,7 +229,7 @@ const (
 	childGrace  = 10 * time.Second
 )
 
-func runChild(ctx context.Context, exe, dir, state, flow string, fr flowRun) types.Report {
+func runChild(ctx context.Context, exe, dir, state, flow, othersDone string, fr flowRun) types.Report {
 	start := time.Now()
 	jsonPath := filepath.Join(dir, flow+".json")
 	resultsPath := filepath.Join(dir, flow+".results")
@@ -237,7 +243,8 @@ func runChild(ctx context.Context, exe, dir, state, flow string, fr flowRun) typ
 		timeout = max(time.Until(dl)-childMargin, time.Until(dl)/2)
 	}
 	args := []string{"__suite", "--flow", flow, "--state", state, "--profile", fr.profile, "--label-filter", filter,
-		"--json", jsonPath, "--results", resultsPath, "--fail-on", f.failOn, "--timeout", timeout.String()}
+		"--json", jsonPath, "--results", resultsPath, "--fail-on", f.failOn, "--timeout", timeout.String(),
+		"--others-done", othersDone}
 	if fr.controlURL != "" {
 		args = append(args, "--browser-url", fr.controlURL)
 	}

@@ -1793,7 +1793,7 @@ var catalogue = []Check{
 			"OAuth 2.1 §4.3.3",
 		},
 		Requirement: "Refresh tokens may be revoked when the user logs out or changes the password, and should expire after a period without use.",
-		Test:        "(a) Sign out at the end_session_endpoint in the browser (confirming when asked), see that the next authorization asks for a login, then try a refresh. (b) Only when a short idle lifetime is configured, leave a refresh token unused past it, then refresh.",
+		Test:        "(a) Sign out at the end_session_endpoint in the browser (confirming when asked), see that the next authorization asks for a login, then try a refresh. The logout comes after every other check of the run has ended, since a server may end all of the person's sessions and tokens at it. (b) Only when a short idle lifetime is configured, leave a refresh token unused past it, then refresh.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",

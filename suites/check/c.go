@@ -200,6 +200,22 @@ func (c *C) HoldBrowser() {
 	c.mu.Unlock()
 }
 
+// AwaitOtherFlows waits until no other flow of the run is running, for a
+// step whose side effects reach beyond the check: a logout that a server
+// may take as the end of every session and token of the person, in every
+// flow. Declare the check Last too, so that its own flow is done. The wait
+// is the run's queue, not the check's time.
+func (c *C) AwaitOtherFlows(why string) {
+	if c.Env.OthersDone == nil {
+		return
+	}
+	c.Note("wait for the run's other flows to end: %s", why)
+	resume := c.pause()
+	err := c.Env.OthersDone(c)
+	resume()
+	c.Require(err, "wait for the run's other flows to end")
+}
+
 // Screenshot attaches a picture of the session's page to the evidence.
 func (c *C) Screenshot(s *browser.Session, note string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -38,6 +38,9 @@ type Env struct {
 	// CheckTimeout is the time a check may take besides the waits the
 	// protocol forces on it; DefaultCheckTimeout when zero.
 	CheckTimeout time.Duration
+	// OthersDone, when set, returns once no other flow of the run is
+	// running (see C.AwaitOtherFlows). Nil when the flow runs by itself.
+	OthersDone func(ctx context.Context) error
 }
 
 // DefaultCheckTimeout is the time a check may take besides its forced

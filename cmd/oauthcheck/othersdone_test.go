@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+	"time"
+)
+
+func TestOthersDone(t *testing.T) {
+	exists := func(o *othersDone, flow string) bool {
+		_, err := os.Stat(o.path(flow))
+		return err == nil
+	}
+	t.Run("side by side: the last flow running is told", func(t *testing.T) {
+		o := newOthersDone(t.TempDir(), []string{"authcode", "device", "refresh"}, 3)
+		for _, f := range []string{"authcode", "device", "refresh"} {
+			if exists(o, f) {
+				t.Fatalf("%s told before any flow ended", f)
+			}
+		}
+		o.ended("device")
+		if exists(o, "refresh") || exists(o, "authcode") {
+			t.Fatal("told with two flows still running")
+		}
+		o.ended("authcode")
+		if !exists(o, "refresh") {
+			t.Fatal("refresh not told after every other flow ended")
+		}
+	})
+	t.Run("one flow: told at once", func(t *testing.T) {
+		o := newOthersDone(t.TempDir(), []string{"refresh"}, 4)
+		if !exists(o, "refresh") {
+			t.Fatal("a flow by itself waits")
+		}
+	})
+	t.Run("one at a time: every flow told at once", func(t *testing.T) {
+		o := newOthersDone(t.TempDir(), []string{"authcode", "refresh"}, 1)
+		if !exists(o, "authcode") || !exists(o, "refresh") {
+			t.Fatal("with --parallel 1 a flow would wait for flows that cannot start before it ends")
+		}
+	})
+}
+
+func TestAwaitFile(t *testing.T) {
+	o := newOthersDone(t.TempDir(), []string{"a", "b"}, 2)
+	go func() {
+		time.Sleep(150 * time.Millisecond)
+		o.ended("a")
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := awaitFile(ctx, o.path("b")); err != nil {
+		t.Fatalf("awaitFile: %v, want the file seen", err)
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := awaitFile(ctx, o.path("a")); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("awaitFile of a file never made: %v, want the context's deadline", err)
+	}
+}
