@@ -17,6 +17,13 @@ import (
 	"github.com/oauthcheck/oauthcheck/suites/internal/steps"
 )
 
+// The checks that present a used refresh token (a replay, a race, an old
+// token after rotation) are Last, one after another, after the flow's
+// other checks: a server may answer a replay by revoking every refresh
+// token of the person and client (better-auth's invalidateRefreshFamily
+// does), and a check beside it would see its fresh token refused and take
+// that for the server's fault. REFRESH-LIFECYCLE's logout comes after them.
+
 // start gets a refresh token for role through the code flow, asking for
 // offline_access when the server wants it, and skips when the server
 // issues none.
@@ -104,7 +111,7 @@ var _ = check.It("REFRESH-OLD-RT-INVALIDATED", func(c *check.C) {
 	default:
 		c.Warn("RFC 6749 §5.2", "the old refresh token was refused %s after rotation, but with %s instead of invalid_grant", p.RefusedAt, steps.Describe(p.Refusal.Response))
 	}
-}, check.Control("refresh-old-valid", check.Fail).With(check.RefOptions{RefreshTTL: 2 * time.Minute}),
+}, check.Last, check.Control("refresh-old-valid", check.Fail).With(check.RefOptions{RefreshTTL: 2 * time.Minute}),
 	check.Quirk("refresh-grace-10s", check.Pass),
 	check.Quirk("refresh-offline-access", check.Pass))
 
@@ -130,7 +137,7 @@ var _ = check.It("REFRESH-REUSE-DETECTION", func(c *check.C) {
 		return
 	}
 	c.Pass("after the rotated refresh token was replayed (refused %s after the rotation), the family's newest refresh token was refused (%s)", p.RefusedAt, steps.Describe(t2.Response))
-}, check.Control("refresh-no-reuse-detection", check.Fail),
+}, check.Last, check.Control("refresh-no-reuse-detection", check.Fail),
 	check.Quirk("refresh-grace-10s", check.Pass),
 	check.Quirk("revocation-eventual", check.Pass),
 	check.Quirk("refresh-offline-access", check.Pass))
@@ -152,7 +159,7 @@ var _ = check.It("REFRESH-REUSE-REVOKES-ACCESS", func(c *check.C) {
 	default:
 		c.Pass("after the rotated refresh token was replayed (refused %s after the rotation), the family's access token AT1 is inactive", p.RefusedAt)
 	}
-}, check.Control("refresh-reuse-keeps-access", check.Warn),
+}, check.Last, check.Control("refresh-reuse-keeps-access", check.Warn),
 	check.Quirk("refresh-grace-10s", check.Pass),
 	check.Quirk("revocation-eventual", check.Pass),
 	check.Quirk("refresh-offline-access", check.Pass))
@@ -203,7 +210,7 @@ var _ = check.It("REFRESH-CONCURRENT", func(c *check.C) {
 	}
 	c.Warn("RFC 9700 §4.14.2", "%d parallel refreshes of one token forked the family into %d distinct refresh tokens, %d of them working: the server keeps a rotated refresh token usable for a grace window (%s), inside which every use mints a new branch",
 		parallel, len(distinct), working, p.Window())
-}, check.Control("refresh-old-valid", check.Fail).With(check.RefOptions{RefreshTTL: 2 * time.Minute}),
+}, check.Last, check.Control("refresh-old-valid", check.Fail).With(check.RefOptions{RefreshTTL: 2 * time.Minute}),
 	check.Quirk("refresh-grace-10s", check.Warn),
 	check.Quirk("refresh-offline-access", check.Pass))
 
