@@ -18,11 +18,15 @@ import (
 )
 
 // The checks that present a used refresh token (a replay, a race, an old
-// token after rotation) are Last, one after another, after the flow's
-// other checks: a server may answer a replay by revoking every refresh
-// token of the person and client (better-auth's invalidateRefreshFamily
-// does), and a check beside it would see its fresh token refused and take
-// that for the server's fault. REFRESH-LIFECYCLE's logout comes after them.
+// token after rotation) run by themselves: Last, one after another, after
+// the flow's other checks, and after the run's other flows
+// (AwaitOtherFlows). A server may answer a replay by revoking every token
+// of the person and client (better-auth's invalidateRefreshFamily does),
+// and a check beside it, in any flow, would see its fresh token refused and
+// take that for the server's fault, or see its tokens revoked and take that
+// for the server's doing. REFRESH-LIFECYCLE's logout comes after them.
+
+const replayWhy = "a server may answer a used refresh token by revoking every token of the person and client"
 
 // start gets a refresh token for role through the code flow, asking for
 // offline_access when the server wants it, and skips when the server
@@ -93,6 +97,7 @@ var _ = check.It("REFRESH-ROTATION", func(c *check.C) {
 // response) is probed at growing gaps and reported; a window under 30 s is
 // seen the same in a quick and a slow run.
 var _ = check.It("REFRESH-OLD-RT-INVALIDATED", func(c *check.C) {
+	c.AwaitOtherFlows(replayWhy)
 	cl, t0 := start(c, steps.PublicOr(c))
 	_, rotated := rotate(c, cl, t0)
 	p := steps.ProbeRotated(c, cl, t0.RefreshToken, rotated, steps.RotatedProbes(c.Env.Slow))
@@ -122,6 +127,7 @@ var _ = check.It("REFRESH-OLD-RT-INVALIDATED", func(c *check.C) {
 // determine which party submitted the invalid refresh token, but it will
 // revoke the active refresh token."
 var _ = check.It("REFRESH-REUSE-DETECTION", func(c *check.C) {
+	c.AwaitOtherFlows(replayWhy)
 	cl, t0 := start(c, steps.PublicOr(c))
 	t1, rotated := rotate(c, cl, t0)
 	p := replay(c, cl, t0, rotated)
@@ -145,6 +151,7 @@ var _ = check.It("REFRESH-REUSE-DETECTION", func(c *check.C) {
 // OAuth 2.1 §4.3.1: on reuse the server revokes the grant, access tokens
 // included.
 var _ = check.It("REFRESH-REUSE-REVOKES-ACCESS", func(c *check.C) {
+	c.AwaitOtherFlows(replayWhy)
 	cl, t0 := start(c, steps.PublicOr(c))
 	t1, rotated := rotate(c, cl, t0)
 	steps.ProveActive(c, t1.AccessToken)
@@ -169,6 +176,7 @@ var _ = check.It("REFRESH-REUSE-REVOKES-ACCESS", func(c *check.C) {
 // usable for a grace window forks it there by design: that is the
 // window's doing (WARN, with the window), not a missing invalidation.
 var _ = check.It("REFRESH-CONCURRENT", func(c *check.C) {
+	c.AwaitOtherFlows(replayWhy)
 	const parallel = 10
 	cl, t0 := start(c, steps.PublicOr(c))
 	tokenURL := steps.Metadata(c).TokenEndpoint
