@@ -41,6 +41,10 @@ func TestQuirks(t *testing.T) {
 	for _, q := range reference.AllQuirks() {
 		name := string(q.Name)
 		t.Run(name, func(t *testing.T) {
+			// Two runs side by side (go test's -parallel is the cores):
+			// a run's end is mostly the refresh flow's checks that run by
+			// themselves, which leave the cores idle.
+			t.Parallel()
 			if len(declared[name]) == 0 {
 				t.Errorf("no check declares a case for the quirk %s: what does it prove?", name)
 			}
