@@ -72,7 +72,7 @@ func preflightCode(ctx context.Context, env *check.Env, task browser.Task, pages
 		return &reports.Preflight{Reason: "open a browser session: " + err.Error()}
 	}
 	defer sess.Close()
-	sess.Redact = t.HTTP.Redactor().URL
+	sess.SetRedact(t.HTTP.Redactor().URL)
 	pageShots(sess, "authorization", pages)
 	cb, err := sess.Authorize(ctx, conf.AuthCodeURL(random(), opts...), []string{t.Config.RedirectURI}, env.Actor, task)
 	switch {
@@ -116,7 +116,7 @@ func preflightDevice(ctx context.Context, env *check.Env, task browser.Task, pag
 		return &reports.Preflight{Reason: "open a browser session: " + err.Error()}
 	}
 	defer sess.Close()
-	sess.Redact = t.HTTP.Redactor().URL
+	sess.SetRedact(t.HTTP.Redactor().URL)
 	pageShots(sess, "device", pages)
 	task.UserCode = code
 	err = sess.VerifyDevice(ctx, uri, login.CodeOnce(env.Actor), task)

@@ -82,6 +82,10 @@ type failT struct{ failed bool }
 
 func (t *failT) Fail() { t.failed = true }
 
+// sessionsKept is how many logged-in browser sessions a flow keeps for its
+// next checks: about as many as run in the browser at once.
+const sessionsKept = 2
+
 // runSuite is the child: it runs the specs of one flow and writes their
 // JSON report.
 func runSuite(ctx context.Context, f suiteFlags, stderr io.Writer) error {
@@ -106,6 +110,11 @@ func runSuite(ctx context.Context, f suiteFlags, stderr io.Writer) error {
 	}
 	env.Slow = f.slow
 	env.BrowserBroken = f.browserBroken
+	if b != nil {
+		// A login serves the flow's checks, one after another.
+		env.Sessions = browser.NewPool(sessionsKept)
+		defer env.Sessions.Close()
+	}
 	if f.slotDir != "" {
 		env.BrowserSlots = browser.NewSlots(f.slotDir, f.slots)
 	}

@@ -203,7 +203,7 @@ func TestAuthorize(t *testing.T) {
 	t.Parallel()
 	ref := startReference(t)
 	s := newSession(t)
-	s.Redact = evidence.NewRedactor(nil).URL
+	s.SetRedact(evidence.NewRedactor(nil).URL)
 	a := newAuthRequest("oauthcheck-p")
 	cb, err := s.Authorize(ctxFor(t, 20*time.Second), a.url(ref.URL), []string{redirectURI}, scriptActor(t), ref.task())
 	if err != nil {
@@ -452,4 +452,50 @@ type actorFunc func() (browser.Action, error)
 
 func (f actorFunc) Act(context.Context, *browser.Page, browser.Task) (browser.Action, error) {
 	return f()
+}
+
+// A pool keeps a session that rests after an authorization, without what
+// it recorded, and gives it back logged in; a session used otherwise since
+// is closed, not kept.
+func TestPool(t *testing.T) {
+	t.Parallel()
+	ref := startReference(t)
+	pool := browser.NewPool(1)
+	t.Cleanup(pool.Close)
+	s := newSession(t)
+	actor := scriptActor(t)
+	if _, err := s.Authorize(ctxFor(t, 20*time.Second), newAuthRequest("oauthcheck-p").url(ref.URL), []string{redirectURI}, actor, ref.task()); err != nil {
+		t.Fatalf("Authorize: %v", err)
+	}
+	pool.Put(s)
+	got := pool.Get()
+	if got != s {
+		t.Fatalf("Get after Put of a session at rest = %p, want the session %p", got, s)
+	}
+	if n := len(got.Steps()); n != 0 {
+		t.Errorf("the pooled session kept %d steps of the check before", n)
+	}
+	if _, err := got.Authorize(ctxFor(t, 20*time.Second), newAuthRequest("oauthcheck-p").url(ref.URL), []string{redirectURI}, actor, ref.task()); err != nil {
+		t.Fatalf("Authorize in the pooled session: %v", err)
+	}
+	var actions []string
+	for _, st := range got.Steps() {
+		if st.Kind == "action" {
+			actions = append(actions, st.Action)
+		}
+	}
+	if diff := cmp.Diff([]string{"approve"}, actions); diff != "" {
+		t.Errorf("actions in the pooled session mismatch (-want +got); its login must serve:\n%s", diff)
+	}
+
+	if err := got.Open(ctxFor(t, 10*time.Second), ref.URL+"/.well-known/openid-configuration"); err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	pool.Put(got)
+	if again := pool.Get(); again != nil {
+		t.Errorf("Get after Put of a session that opened a page since its authorization = %p, want none", again)
+	}
+	if pool.Get() != nil {
+		t.Errorf("an empty pool gave a session")
+	}
 }

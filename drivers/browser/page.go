@@ -129,8 +129,12 @@ func (p *Page) Click(sel string) error {
 	return nil
 }
 
-// Page is the session's page for a check that reads it directly.
-func (s *Session) Page(ctx context.Context) *Page { return &Page{rp: s.page.Context(ctx), s: s} }
+// Page is the session's page for a check that reads it directly (or acts
+// on it: the session no longer serves another check).
+func (s *Session) Page(ctx context.Context) *Page {
+	s.unrest()
+	return &Page{rp: s.page.Context(ctx), s: s}
+}
 
 // Open navigates the session's page to u and waits until it has settled:
 // loaded, its requests done and its DOM still, within a few seconds.
@@ -144,6 +148,7 @@ func (s *Session) Open(ctx context.Context, u string) error {
 
 // navigate loads u in the session's page, bounded by navigateTimeout.
 func (s *Session) navigate(ctx context.Context, u string) error {
+	s.unrest()
 	rp, cancel := bound(s.page.Context(ctx), navigateTimeout)
 	defer cancel()
 	if err := rp.Navigate(u); err != nil {

@@ -31,8 +31,10 @@ type Session struct {
 	incognito *rod.Browser
 	page      *rod.Page
 	router    *rod.HijackRouter
-	// Redact hides secrets in recorded URLs; nil records them as they are.
-	Redact func(string) string
+	// redactURL hides secrets in recorded URLs (SetRedact); nil records
+	// them as they are.
+	rmu       sync.Mutex
+	redactURL func(string) string
 	// OnPage, when set, is called with every page the person is about to
 	// act on (oauthcheck login keeps a screenshot of each).
 	OnPage func(ctx context.Context, p *Page)
@@ -56,6 +58,9 @@ type Session struct {
 	respondedAt, committedAt time.Time
 	// driveActions are the actions of the last drive, for its diagnosis.
 	driveActions []string
+	// atRest: the last thing done in the session was an authorization
+	// that reached the redirect URI, so it may serve another check (Pool).
+	atRest bool
 }
 
 // request is a request in flight.
@@ -110,9 +115,20 @@ func (s *Session) Steps() []evidence.Step {
 	return append([]evidence.Step(nil), s.steps...)
 }
 
+// SetRedact makes the session hide secrets in the URLs it records with
+// f: a check's redactor, which knows the secrets the check has seen.
+func (s *Session) SetRedact(f func(string) string) {
+	s.rmu.Lock()
+	s.redactURL = f
+	s.rmu.Unlock()
+}
+
 func (s *Session) redact(u string) string {
-	if s.Redact != nil {
-		return s.Redact(u)
+	s.rmu.Lock()
+	f := s.redactURL
+	s.rmu.Unlock()
+	if f != nil {
+		return f(u)
 	}
 	return u
 }
@@ -322,6 +338,9 @@ func (s *Session) Authorize(ctx context.Context, authURL string, catch []string,
 	}
 	frag, _ := url.ParseQuery(u.EscapedFragment())
 	s.record(evidence.Step{Kind: evidence.StepCallback, URL: href})
+	s.mu.Lock()
+	s.atRest = true
+	s.mu.Unlock()
 	return &Callback{URL: u, Query: u.Query(), Fragment: frag}, nil
 }
 

@@ -191,6 +191,7 @@ var _ = check.It("AUTHCODE-NO-307", func(c *check.C) {
 	// In a fresh session, so that the login and consent forms are posted.
 	// A 307 breaks the flow (the form is posted again, to a URL that does
 	// not take it), so the redirects are judged however the flow ended.
+	c.FreshSession()
 	_, flowErr := steps.Authorize(c, r, false)
 	posts := 0
 	for _, st := range c.Session().Steps() {

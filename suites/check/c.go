@@ -10,6 +10,7 @@ import (
 
 	"github.com/oauthcheck/oauthcheck/drivers/browser"
 	"github.com/oauthcheck/oauthcheck/drivers/client"
+	"github.com/oauthcheck/oauthcheck/drivers/evidence"
 	"github.com/oauthcheck/oauthcheck/suites/catalogue"
 )
 
@@ -51,6 +52,7 @@ type C struct {
 	mu       sync.Mutex // guards findings, shots and sessions
 	findings []Finding
 	sessions []*browser.Session
+	steps    []evidence.Step // of the sessions closed before the check ended
 	session  *browser.Session
 	shots    []Screenshot
 	extend   func(time.Duration) // moves the deadline on
@@ -144,12 +146,28 @@ func (c *C) add(v Verdict, ref, format string, args ...any) {
 	c.mu.Unlock()
 }
 
-// Session returns this check's browser session, opened on first use: later
-// authorizations in it reuse the login of the first.
+// Session returns this check's browser session: on first use, a session
+// another check of the flow has finished with, logged in and at rest after
+// an authorization (Env.Sessions), or else a new one. Later authorizations
+// in it reuse its login. A check that must see the login page calls
+// FreshSession first.
 func (c *C) Session() *browser.Session {
 	if c.session == nil {
-		c.session = c.NewSession()
+		c.HoldBrowser()
+		if s := c.Env.Sessions.Get(); s != nil {
+			c.adopt(s)
+			c.session = s
+		} else {
+			c.session = c.NewSession()
+		}
 	}
+	return c.session
+}
+
+// FreshSession makes the check's session (Session) a new one, with no
+// login: for a check that judges the login page or the posting of its form.
+func (c *C) FreshSession() *browser.Session {
+	c.session = c.NewSession()
 	return c.session
 }
 
@@ -161,11 +179,17 @@ func (c *C) NewSession() *browser.Session {
 	c.HoldBrowser()
 	s, err := c.Env.Browser.NewSession(c)
 	c.Require(err, "open a browser session")
-	s.Redact = c.HTTP.Redactor().URL
+	c.adopt(s)
+	return s
+}
+
+// adopt makes s one of the check's sessions: it records with the check's
+// redactor, and its steps become the check's evidence when it ends.
+func (c *C) adopt(s *browser.Session) {
+	s.SetRedact(c.HTTP.Redactor().URL)
 	c.mu.Lock()
 	c.sessions = append(c.sessions, s)
 	c.mu.Unlock()
-	return s
 }
 
 // HoldBrowser takes the check's share of the browser (its slot, which it
@@ -214,6 +238,40 @@ func (c *C) AwaitOtherFlows(why string) {
 	err := c.Env.OthersDone(c)
 	resume()
 	c.Require(err, "wait for the run's other flows to end")
+}
+
+// AwaitAloneInFlow waits until the check is the only one of its flow that
+// runs and every check still to start is Last (and so starts after it):
+// from then on it runs by itself in its flow. It is for a Long check whose
+// first steps may run beside the others but whose last one disturbs them
+// (a logout). It returns at once when the check does not run in a flow's
+// schedule. The wait is the flow's queue, not the check's time.
+func (c *C) AwaitAloneInFlow(why string) {
+	c.Note("wait until the flow's other checks have ended: %s", why)
+	resume := c.pause()
+	err := awaitRest(c, c.Check.ID)
+	resume()
+	c.Require(err, "wait for the flow's other checks to end")
+}
+
+// ReleaseBrowser gives back the check's browser sessions (to the flow's
+// pool, or closed), keeping what they recorded, and its share of the
+// browser: for a check that waits long between two uses of the browser. A
+// later Session takes another session.
+func (c *C) ReleaseBrowser() {
+	c.mu.Lock()
+	sessions, release := c.sessions, c.slot
+	c.sessions, c.slot, c.session = nil, nil, nil
+	for _, s := range sessions {
+		c.steps = append(c.steps, s.Steps()...)
+	}
+	c.mu.Unlock()
+	for _, s := range sessions {
+		c.Env.Sessions.Put(s)
+	}
+	if release != nil {
+		release()
+	}
 }
 
 // Screenshot attaches a picture of the session's page to the evidence.

@@ -38,6 +38,9 @@ type Env struct {
 	// CheckTimeout is the time a check may take besides the waits the
 	// protocol forces on it; DefaultCheckTimeout when zero.
 	CheckTimeout time.Duration
+	// Sessions keeps the browser sessions that checks have finished with,
+	// logged in, for the checks after them (C.Session). Nil keeps none.
+	Sessions *browser.Pool
 	// OthersDone, when set, returns once no other flow of the run is
 	// running (see C.AwaitOtherFlows). Nil when the flow runs by itself.
 	OthersDone func(ctx context.Context) error

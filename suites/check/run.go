@@ -102,6 +102,7 @@ func Run(ctx context.Context, id string, env *Env) *Result {
 	findings := append([]Finding(nil), c.findings...)
 	shots := append([]Screenshot(nil), c.shots...)
 	sessions := append([]*browser.Session(nil), c.sessions...)
+	res.Steps = append(res.Steps, c.steps...)
 	c.mu.Unlock()
 	if len(findings) == 0 {
 		findings = append(findings, Finding{Verdict: Error, Message: "the check recorded no verdict (a harness bug)"})
@@ -109,9 +110,17 @@ func Run(ctx context.Context, id string, env *Env) *Result {
 	res.Verdict = verdictOf(findings)
 	res.Findings = findings
 	res.Exchanges = rec.Exchanges()
+	// A body left behind may still drive its sessions: they are closed,
+	// not given to another check.
+	var pool *browser.Pool
+	select {
+	case <-done:
+		pool = env.Sessions
+	default:
+	}
 	for _, s := range sessions {
 		res.Steps = append(res.Steps, s.Steps()...)
-		s.Close()
+		pool.Put(s)
 	}
 	c.mu.Lock()
 	if c.slot != nil {

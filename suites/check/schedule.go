@@ -56,6 +56,12 @@ func (s Scheduling) merge(o Scheduling) Scheduling {
 type Ahead struct {
 	mu      sync.Mutex
 	results map[string]chan *Result
+
+	// The schedule's state, guarded by sched and announced on changed.
+	sched   sync.Mutex
+	changed *sync.Cond
+	pending []string // not started yet, in order
+	running int
 }
 
 // current is the Ahead of this process, if any.
@@ -68,6 +74,7 @@ var current struct {
 // makes their specs take the results. It returns at once.
 func RunAhead(ctx context.Context, env *Env, ids []string, limit int) *Ahead {
 	a := &Ahead{results: map[string]chan *Result{}}
+	a.changed = sync.NewCond(&a.sched)
 	for _, id := range ids {
 		a.results[id] = make(chan *Result, 1)
 	}
@@ -121,48 +128,92 @@ func (a *Ahead) run(ctx context.Context, env *Env, ids []string, limit int) {
 	}
 	sort.SliceStable(order, func(i, j int) bool { return rank(order[i]) < rank(order[j]) })
 	var (
-		mu      sync.Mutex
-		cond    = sync.NewCond(&mu)
-		running int
-		alone   bool
-		held    = map[string]bool{}
-		wg      sync.WaitGroup
+		alone bool
+		held  = map[string]bool{}
+		wg    sync.WaitGroup
 	)
-	pending := order
-	for len(pending) > 0 {
-		mu.Lock()
-		i := nextStartable(pending, running, limit, alone, held)
+	a.sched.Lock()
+	a.pending = order
+	for len(a.pending) > 0 {
+		i := nextStartable(a.pending, a.running, limit, alone, held)
 		for i < 0 {
-			cond.Wait()
-			i = nextStartable(pending, running, limit, alone, held)
+			a.changed.Wait()
+			i = nextStartable(a.pending, a.running, limit, alone, held)
 		}
-		id := pending[i]
-		pending = append(pending[:i:i], pending[i+1:]...)
+		id := a.pending[i]
+		a.pending = append(a.pending[:i:i], a.pending[i+1:]...)
 		s := schedules[id]
-		running++
+		a.running++
 		alone = s.alone
 		for _, r := range s.uses {
 			held[r] = true
 		}
-		mu.Unlock()
+		a.changed.Broadcast()
 		wg.Add(1)
 		go func(id string, s Scheduling) {
 			defer wg.Done()
 			res := Run(ctx, id, env)
 			a.results[id] <- res
-			mu.Lock()
-			running--
+			a.sched.Lock()
+			a.running--
 			if s.alone {
 				alone = false
 			}
 			for _, r := range s.uses {
 				delete(held, r)
 			}
-			cond.Broadcast()
-			mu.Unlock()
+			a.changed.Broadcast()
+			a.sched.Unlock()
 		}(id, s)
 	}
+	a.sched.Unlock()
 	wg.Wait()
+}
+
+// awaitRest waits until the calling check, which runs ahead, is the only
+// check of its flow that runs and every check still to start is Last (and
+// so waits for it to end). It returns false at once when there is no
+// schedule, and ctx's error when ctx ends first.
+func (a *Ahead) awaitRest(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() {
+		a.sched.Lock()
+		a.changed.Broadcast()
+		a.sched.Unlock()
+	})
+	defer stop()
+	a.sched.Lock()
+	defer a.sched.Unlock()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rest := a.running == 1
+		for _, id := range a.pending {
+			rest = rest && schedules[id].last
+		}
+		if rest {
+			return nil
+		}
+		a.changed.Wait()
+	}
+}
+
+// awaitRest waits as Ahead.awaitRest for the Ahead that runs id, and
+// returns at once when id is not run ahead.
+func awaitRest(ctx context.Context, id string) error {
+	current.Lock()
+	a := current.a
+	current.Unlock()
+	if a == nil {
+		return nil
+	}
+	a.mu.Lock()
+	_, ok := a.results[id]
+	a.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	return a.awaitRest(ctx)
 }
 
 // nextStartable picks, of the checks not started yet (in their order), the

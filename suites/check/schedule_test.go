@@ -10,6 +10,12 @@ import (
 // aheadCase runs checks through RunAhead with the given declarations and
 // how long each body takes, and returns when each started and ended.
 func aheadCase(t *testing.T, limit int, ids []string, decl map[string]Scheduling, took map[string]time.Duration) (start, end map[string]time.Time) {
+	return aheadCaseThen(t, limit, ids, decl, took, nil)
+}
+
+// aheadCaseThen is aheadCase, with a step that a check takes after its
+// time, before it ends.
+func aheadCaseThen(t *testing.T, limit int, ids []string, decl map[string]Scheduling, took map[string]time.Duration, then map[string]func(*C)) (start, end map[string]time.Time) {
 	t.Helper()
 	env := testEnv(t, BCP)
 	var mu sync.Mutex
@@ -20,6 +26,9 @@ func aheadCase(t *testing.T, limit int, ids []string, decl map[string]Scheduling
 			start[id] = time.Now()
 			mu.Unlock()
 			time.Sleep(took[id])
+			if then[id] != nil {
+				then[id](c)
+			}
 			mu.Lock()
 			end[id] = time.Now()
 			mu.Unlock()
@@ -106,5 +115,44 @@ func TestAheadLast(t *testing.T) {
 		if start[aloneCheck].Before(end[id]) {
 			t.Errorf("the Last check started before %s ended", id)
 		}
+	}
+}
+
+// A Long check that asks to be alone in its flow (a logout after its
+// waits) runs beside the others first, then waits until every check but
+// the Last ones has ended; the Last ones start after it.
+func TestAheadAwaitAloneInFlow(t *testing.T) {
+	const last = "DEVICE-USER-CODE-ENTROPY"
+	decl := map[string]Scheduling{longCheck: Long, last: Last}
+	took := map[string]time.Duration{longCheck: 50 * time.Millisecond, free1: 300 * time.Millisecond, free2: 150 * time.Millisecond, last: 10 * time.Millisecond}
+	var alone time.Time
+	then := map[string]func(*C){longCheck: func(c *C) {
+		c.AwaitAloneInFlow("test")
+		alone = time.Now()
+		time.Sleep(50 * time.Millisecond)
+	}}
+	start, end := aheadCaseThen(t, 4, []string{last, free1, free2, longCheck}, decl, took, then)
+	if !start[free1].Before(start[longCheck].Add(50 * time.Millisecond)) {
+		t.Errorf("%s started %s after the Long check: it did not run beside it", free1, start[free1].Sub(start[longCheck]))
+	}
+	for _, id := range []string{free1, free2} {
+		if alone.Before(end[id]) {
+			t.Errorf("the Long check went on alone %s before %s ended", end[id].Sub(alone), id)
+		}
+	}
+	if start[last].Before(end[longCheck]) {
+		t.Errorf("the Last check started %s before the Long check ended", end[longCheck].Sub(start[last]))
+	}
+}
+
+// Outside a flow's schedule, AwaitAloneInFlow returns at once.
+func TestAwaitAloneInFlowOutsideSchedule(t *testing.T) {
+	env := testEnv(t, BCP)
+	res := run(t, env, func(c *C) {
+		c.AwaitAloneInFlow("test")
+		c.Pass("went on")
+	})
+	if res.Verdict != Pass {
+		t.Errorf("verdict %s: %s", res.Verdict, res.Message())
 	}
 }

@@ -341,11 +341,13 @@ func hasAll(have, want string) bool {
 // out" (a), and "SHOULD expire if the client has been inactive for some
 // time" (b). (b) needs the config's refresh_lifetime, and waits it out.
 // (a) logs out at the end_session_endpoint in the browser and refreshes:
-// PASS when the token was revoked, INFO when it still works. A server may
-// end every session and token of the person and client at a logout (the
-// zitadel example OP does), so the logout comes last, in its flow (Last)
-// and in the run (AwaitOtherFlows): a check beside it would see its own
-// tokens die and take that for its own doing.
+// PASS when the token was revoked, INFO when it still works. The check
+// starts first (Long), so that (b)'s wait overlaps the other checks. A
+// server may end every session and token of the person and client at a
+// logout (the zitadel example OP does), so the logout comes last, in its
+// flow (AwaitAloneInFlow: the Last checks start after it) and in the run
+// (AwaitOtherFlows): a check beside it would see its own tokens die and
+// take that for its own doing.
 var _ = check.It("REFRESH-LIFECYCLE", func(c *check.C) {
 	role := steps.PublicOr(c)
 	logout, idle := logoutPlan(c), idlePlan(c)
@@ -358,12 +360,14 @@ var _ = check.It("REFRESH-LIFECYCLE", func(c *check.C) {
 		c.Note("(b) not probed: %s", idle)
 	}
 	if logout == "" {
-		c.AwaitOtherFlows("a logout may end the tokens of every session of the person")
+		const why = "a logout may end the tokens of every session of the person"
+		c.AwaitAloneInFlow(why)
+		c.AwaitOtherFlows(why)
 		revokedOnLogout(c, role)
 	} else {
 		c.Note("(a) not probed: %s", logout)
 	}
-}, check.Slow, check.Last, check.Control("refresh-no-expiry", check.Warn),
+}, check.Slow, check.Long, check.Control("refresh-no-expiry", check.Warn),
 	check.Quirk("logout-keeps-refresh", check.Pass), check.Quirk("revocation-eventual", check.Pass),
 	check.Quirk("refresh-offline-access", check.Pass))
 
@@ -456,6 +460,7 @@ func idleExpiry(c *check.C, role string) {
 	lifetime := c.Env.Target.Config.RefreshLifetime
 	wait := idleWait(lifetime)
 	cl, t0 := start(c, role)
+	c.ReleaseBrowser() // not held through the wait
 	c.Wait(wait, "the refresh token's idle lifetime")
 	c.Note("(b) refresh after %s idle", wait)
 	if t := steps.Refresh(c, cl, t0.RefreshToken, ""); t.Issued() {

@@ -20,6 +20,7 @@ import (
 // and the device verification page.
 var _ = check.It("CLICKJACK-FRAMING-HEADERS", func(c *check.C) {
 	r := steps.NewAuthRequest(c, target.RoleConfidential)
+	c.FreshSession()
 	steps.Code(c, r) // login and consent in a fresh session
 	sess := c.Session()
 	md := steps.Metadata(c)

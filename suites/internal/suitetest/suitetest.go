@@ -77,6 +77,8 @@ func referenceWith(ctx context.Context, opts reftarget.Options, co client.Option
 	env, err := check.Open(ctx, srv.URL, srv.Config(), Browser(ctx), co)
 	Expect(err).NotTo(HaveOccurred(), "open the reference with weaknesses %v, quirks %v", opts.Weaknesses, opts.Quirks)
 	env.Profile = profile
+	env.Sessions = browser.NewPool(2)
+	DeferCleanup(env.Sessions.Close)
 	return env
 }
 
