@@ -12,7 +12,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -100,6 +99,9 @@ func bench(ctx context.Context, f benchFlags, stdout io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	if err := adoptOrphans(); err != nil {
+		fmt.Fprintf(stdout, "the CPU times leave out the browser processes that outlive their parents (adopt them: %v)\n", err)
+	}
 	fig := benchFigures{Date: time.Now().UTC().Format("2006-01-02"), Machine: machine(), Browser: filepath.Base(bin)}
 	for i := 0; i < f.runs; i++ {
 		report := filepath.Join(dir, fmt.Sprintf("run-%d.json", i))
@@ -154,24 +156,28 @@ func bench(ctx context.Context, f benchFlags, stdout io.Writer) error {
 	return nil
 }
 
-// measure runs the command and samples its process tree's memory.
+// measure runs the command and samples its process tree's memory. Its CPU
+// time is that of every process of the tree, the browser's included: the
+// bench adopts the processes that outlive their parents (adoptOrphans),
+// which Chromium's do when the run closes it, and reaps them after the run.
 func measure(ctx context.Context, exe string, args []string) (benchRun, error) {
 	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	cpu0 := childrenCPU()
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return benchRun{}, err
 	}
-	done := make(chan struct{})
+	exited, sampled := make(chan struct{}), make(chan struct{})
 	var peak int64
 	go func() {
-		defer close(done)
-		for cmd.ProcessState == nil {
+		defer close(sampled)
+		for {
 			if pss, _ := treeUsage(cmd.Process.Pid); pss > peak {
 				peak = pss
 			}
 			select {
-			case <-ctx.Done():
+			case <-exited:
 				return
 			case <-time.After(100 * time.Millisecond):
 			}
@@ -179,19 +185,16 @@ func measure(ctx context.Context, exe string, args []string) (benchRun, error) {
 	}()
 	err := cmd.Wait()
 	wall := time.Since(start)
-	<-done
+	close(exited)
+	<-sampled
 	if err != nil {
 		if ee, ok := err.(*exec.ExitError); !ok || (ee.ExitCode() != exitFailed && ee.ExitCode() != exitError) {
 			return benchRun{}, fmt.Errorf("bench: %s: %v", strings.Join(args, " "), err)
 		}
 	}
-	r := benchRun{Wall: wall, PeakPSS: peak}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		// The run's own time and that of the children it waited for: its
-		// flows and Chromium.
-		r.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	}
-	if r.CPU == 0 {
+	reapOrphans(10 * time.Second)
+	r := benchRun{Wall: wall, PeakPSS: peak, CPU: childrenCPU() - cpu0}
+	if r.CPU <= 0 {
 		r.CPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
 	return r, nil

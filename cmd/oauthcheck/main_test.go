@@ -26,6 +26,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(orphanCPUEnv) != "" {
+		os.Exit(orphanCPU())
+	}
 	testscript.Main(m, map[string]func(){
 		"oauthcheck": func() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) },
 	})

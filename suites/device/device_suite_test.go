@@ -68,7 +68,7 @@ var _ = DescribeTable("skips a wait beyond the quick limit without --slow",
 		Expect(time.Since(start)).To(BeNumerically("<", 10*time.Second), "the check waited before skipping")
 	},
 	Entry("expires_in 25 s: a wait of 35 s", func(c *reference.Config) { c.DeviceTTL = 25 * time.Second },
-		"DEVICE-EXPIRED-TOKEN", "expires_in 25s + 10s", SpecTimeout(suitetest.Timeout)),
+		"DEVICE-EXPIRED-TOKEN", "expires_in 25s, and up to 10s more) is 35s", SpecTimeout(suitetest.Timeout)),
 	Entry("interval 40 s", func(c *reference.Config) { c.DeviceInterval = 40 * time.Second },
 		"DEVICE-AUTHORIZATION-PENDING", "the polling interval is 40s", SpecTimeout(suitetest.Timeout)),
 )
