@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/oauthcheck/oauthcheck/drivers/target"
 )
 
 // othersDone tells each flow's process when every other flow of the run has
@@ -17,13 +19,18 @@ type othersDone struct {
 	mu   sync.Mutex
 	dir  string
 	left map[string]bool // the flows that have not ended
+	told map[string]bool
+	// apart reports whether flow other cannot be disturbed by the steps
+	// for which flow waits; nil: no flow is apart from another.
+	apart func(flow, other string) bool
 }
 
 // newOthersDone starts the account of flows. With one flow at a time
 // (parallel below 2), no flow runs beside another: every file is there at
-// once, and no flow waits for flows that cannot start before it ends.
-func newOthersDone(dir string, flows []string, parallel int) *othersDone {
-	o := &othersDone{dir: dir, left: map[string]bool{}}
+// once, and no flow waits for flows that cannot start before it ends. A
+// flow does not wait for the flows that apart sets apart from it.
+func newOthersDone(dir string, flows []string, parallel int, apart func(flow, other string) bool) *othersDone {
+	o := &othersDone{dir: dir, left: map[string]bool{}, told: map[string]bool{}, apart: apart}
 	for _, f := range flows {
 		o.left[f] = true
 		if parallel < 2 {
@@ -47,16 +54,25 @@ func (o *othersDone) ended(flow string) {
 	o.release()
 }
 
-// release creates the file of the one flow left, if one is.
+// release creates the file of each flow that every flow still running is
+// apart from.
 func (o *othersDone) release() {
-	if len(o.left) == 1 {
-		for f := range o.left {
+	for f := range o.left {
+		alone := true
+		for g := range o.left {
+			alone = alone && (g == f || (o.apart != nil && o.apart(f, g)))
+		}
+		if alone {
 			o.create(f)
 		}
 	}
 }
 
 func (o *othersDone) create(flow string) {
+	if o.told[flow] {
+		return
+	}
+	o.told[flow] = true
 	// A file that cannot be written leaves its flow's check to its
 	// deadline (ERROR), which names the wait.
 	_ = os.WriteFile(o.path(flow), nil, 0o600)
@@ -75,5 +91,36 @@ func awaitFile(ctx context.Context, path string) error {
 			return ctx.Err()
 		case <-t.C:
 		}
+	}
+}
+
+// flowsApart sets the device flow apart from the refresh flow when their
+// clients differ: the refresh checks that wait for the other flows (a
+// replayed refresh token, a logout) may end the tokens of the person and
+// their client (better-auth, the zitadel example OP), and every device
+// check uses the device clients alone. Every other pair of flows may share
+// a client.
+func flowsApart(cfg *target.Config) func(flow, other string) bool {
+	ids := func(roles ...string) map[string]bool {
+		m := map[string]bool{}
+		for _, r := range roles {
+			if cl := cfg.Clients[r]; cl != nil && cl.ID != "" {
+				m[cl.ID] = true
+			}
+		}
+		return m
+	}
+	refresh := ids(target.RolePublic, target.RoleConfidential)
+	device := ids(target.RoleDevice, target.RoleDevice2)
+	return func(flow, other string) bool {
+		if flow != "refresh" || other != "device" {
+			return false
+		}
+		for id := range device {
+			if refresh[id] {
+				return false
+			}
+		}
+		return true
 	}
 }

@@ -213,7 +213,7 @@ func runFlows(ctx context.Context, fr flowRun) ([]types.Report, error) {
 		return nil, fmt.Errorf("run: write the target state: %w", err)
 	}
 	reps := make([]types.Report, len(fr.flows))
-	others := newOthersDone(dir, fr.flows, fr.parallel)
+	others := newOthersDone(dir, fr.flows, fr.parallel, flowsApart(fr.config))
 	sem := make(chan struct{}, fr.parallel)
 	var wg sync.WaitGroup
 	for i, flow := range fr.flows {

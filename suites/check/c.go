@@ -215,8 +215,14 @@ func (c *C) HoldBrowser() {
 		return
 	}
 	// The wait for a slot is the run's queue, not the check's time.
+	acquire := c.Env.BrowserSlots.Acquire
+	if schedules[c.Check.ID].long {
+		// Its wait comes after: it goes first, so that the wait overlaps
+		// the others' browser work.
+		acquire = c.Env.BrowserSlots.AcquireFirst
+	}
 	resume := c.pause()
-	release, err := c.Env.BrowserSlots.Acquire(c)
+	release, err := acquire(c)
 	resume()
 	c.Require(err, "wait for the browser")
 	c.mu.Lock()
@@ -224,11 +230,12 @@ func (c *C) HoldBrowser() {
 	c.mu.Unlock()
 }
 
-// AwaitOtherFlows waits until no other flow of the run is running, for a
+// AwaitOtherFlows waits until no other flow of the run that it may disturb
+// is running (the run sets apart the flows whose clients differ), for a
 // step whose side effects reach beyond the check: a logout that a server
-// may take as the end of every session and token of the person, in every
-// flow. Declare the check Last too, so that its own flow is done. The wait
-// is the run's queue, not the check's time.
+// may take as the end of every token of the person and client, in every
+// flow. Declare the check Last, or call AwaitAloneInFlow first, so that
+// its own flow is done. The wait is the run's queue, not the check's time.
 func (c *C) AwaitOtherFlows(why string) {
 	if c.Env.OthersDone == nil {
 		return
