@@ -1341,7 +1341,7 @@ var catalogue = []Check{
 			"RFC 8628 §3.2",
 		},
 		Requirement: "Once `expires_in` has passed, a poll gets `expired_token` and the `user_code` is no longer taken.",
-		Test:        "Poll at a compliant pace, or sleep, until `expires_in` plus 10 s has passed, then poll; optionally, enter the expired code in the browser.",
+		Test:        "Sleep until `expires_in` has passed, then poll at a compliant pace until an answer is not a request to wait, for up to 10 s more (a server whose clock runs a little late does not fail); optionally, enter the expired code in the browser.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
@@ -1353,7 +1353,7 @@ var catalogue = []Check{
 			},
 			{
 				Verdict: "FAIL",
-				When:    "the expired device_code still yields tokens, or the verification page still takes the expired code",
+				When:    "the expired device_code still yields tokens, the poll still asks to wait 10 s past `expires_in`, or the verification page still takes the expired code",
 			},
 			{
 				Verdict: "SKIP",
@@ -1793,7 +1793,7 @@ var catalogue = []Check{
 			"OAuth 2.1 §4.3.3",
 		},
 		Requirement: "Refresh tokens may be revoked when the user logs out or changes the password, and should expire after a period without use.",
-		Test:        "(a) Sign out at the end_session_endpoint in the browser (confirming when asked), see that the next authorization asks for a login, then try a refresh. The logout comes after every other check of the run has ended, since a server may end all of the person's sessions and tokens at it. (b) Only when a short idle lifetime is configured, leave a refresh token unused past it, then refresh.",
+		Test:        "(a) Sign out at the end_session_endpoint in the browser (confirming when asked), see that the next authorization asks for a login, then try a refresh. The logout comes after every other check of its flow, and of every flow that may share its client, has ended, since a server may end all of the person's sessions and tokens at it. (b) Only when a short idle lifetime is configured, leave a refresh token unused past it, then refresh.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
