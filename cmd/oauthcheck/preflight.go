@@ -41,10 +41,26 @@ func preflight(ctx context.Context, env *check.Env, pages func(name string, png 
 	ctx, cancel := context.WithTimeout(ctx, preflightTimeout)
 	defer cancel()
 	task := browser.Task{Username: u.Username, Password: u.Password}
-	if pf := preflightCode(ctx, env, task, pages); pf != nil {
-		return pf
+	if pages != nil {
+		// oauthcheck login: one after the other, its pages in order.
+		if pf := preflightCode(ctx, env, task, pages); pf != nil {
+			return pf
+		}
+		return preflightDevice(ctx, env, task, pages)
 	}
-	return preflightDevice(ctx, env, task, pages)
+	// Side by side, each in its own session; the code's failure first.
+	var device *reports.Preflight
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		device = preflightDevice(ctx, env, task, nil)
+	}()
+	code := preflightCode(ctx, env, task, nil)
+	<-done
+	if code != nil {
+		return code
+	}
+	return device
 }
 
 // preflightCode runs one authorization code request as the first web

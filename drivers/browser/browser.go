@@ -28,6 +28,8 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
+	"time"
 
 	"github.com/go-rod/rod"
 	"github.com/go-rod/rod/lib/launcher"
@@ -172,14 +174,31 @@ func Connect(ctx context.Context, controlURL string) (*Browser, error) {
 // ControlURL is the DevTools URL other processes connect to.
 func (b *Browser) ControlURL() string { return b.controlURL }
 
+// closeGrace is how long Close waits for a launched browser to quit.
+const closeGrace = 3 * time.Second
+
 // Close ends the connection and, for a launched browser, the process and
 // its profile directory.
 func (b *Browser) Close() {
 	b.closeOnce.Do(func() {
 		if b.launcher != nil {
+			// Asked to quit, Chromium ends its own processes; it is killed
+			// when it does not within closeGrace. (rod's Launcher.Kill
+			// sleeps a second first, whatever the browser does.)
 			_ = b.rod.Close()
-			b.launcher.Kill()
-			b.launcher.Cleanup()
+			exited := make(chan struct{})
+			go func() {
+				b.launcher.Cleanup() // waits for the exit, removes the profile
+				close(exited)
+			}()
+			select {
+			case <-exited:
+			case <-time.After(closeGrace):
+				if pid := b.launcher.PID(); pid > 0 {
+					_ = syscall.Kill(-pid, syscall.SIGKILL) // its process group
+				}
+				<-exited
+			}
 			return
 		}
 		// A connected browser belongs to another process: leave it running.
