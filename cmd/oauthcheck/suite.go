@@ -83,8 +83,10 @@ type failT struct{ failed bool }
 func (t *failT) Fail() { t.failed = true }
 
 // sessionsKept is how many logged-in browser sessions a flow keeps for its
-// next checks: about as many as run in the browser at once.
-const sessionsKept = 2
+// next checks. One serves most of them (a flow seldom has two checks in
+// the browser at once), and each kept session keeps a page and its
+// renderer: two cost about 70 MB more per run for no time saved.
+const sessionsKept = 1
 
 // runSuite is the child: it runs the specs of one flow and writes their
 // JSON report.

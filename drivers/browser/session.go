@@ -43,6 +43,9 @@ type Session struct {
 	steps     []evidence.Step
 	catch     []string // URL prefixes whose navigation is caught
 	caught    chan string
+	// fragments are the fragments of the caught navigations, by URL: the
+	// interception sees a URL without its fragment.
+	fragments map[string]string
 	postedURL map[proto.NetworkRequestID]bool // document requests: whether a POST
 	// loads counts the main frame's documents received; status is the
 	// HTTP status of the last, failed the last that did not load.
@@ -175,6 +178,11 @@ func (s *Session) onRequest(e *proto.NetworkRequestWillBeSent) {
 	}
 	fromPost := s.postedURL[e.RequestID]
 	s.postedURL[e.RequestID] = e.Request.Method == http.MethodPost
+	for _, p := range s.catch {
+		if strings.HasPrefix(e.Request.URL, p) && s.fragments != nil {
+			s.fragments[canonical(e.Request.URL)] = e.Request.URLFragment
+		}
+	}
 	s.mu.Unlock()
 	if r := e.RedirectResponse; r != nil {
 		s.record(evidence.Step{Kind: evidence.StepRedirect, URL: r.URL, Status: r.Status, Header: headers(r.Headers), FromPost: fromPost})
@@ -253,10 +261,9 @@ func headers(h proto.NetworkHeaders) http.Header {
 	return out
 }
 
-const callbackPage = `<!doctype html><title>oauthcheck callback</title><p>oauthcheck caught this authorization response.</p>`
-
-// hijack fulfils a navigation to a caught URL with a stub page, so that no
-// server needs to listen on the redirect URI; every other request goes on.
+// hijack aborts a navigation to a caught URL, so that no server needs to
+// listen on the redirect URI and the browser loads no page for it; every
+// other request goes on.
 func (s *Session) hijack(h *rod.Hijack) {
 	u := h.Request.URL().String()
 	s.mu.Lock()
@@ -270,14 +277,22 @@ func (s *Session) hijack(h *rod.Hijack) {
 		h.ContinueRequest(&proto.FetchContinueRequest{})
 		return
 	}
-	h.Response.SetHeader("Content-Type", "text/html; charset=utf-8")
-	h.Response.SetBody(callbackPage)
+	h.Response.Fail(proto.NetworkErrorReasonAborted)
 	if ch != nil {
 		select {
 		case ch <- u:
 		default:
 		}
 	}
+}
+
+// canonical is a URL as the interception reports it.
+func canonical(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	return u.String()
 }
 
 // Callback is an authorization response caught on its way to the client.
@@ -306,29 +321,30 @@ func (c *Callback) Param(name string) string {
 func (s *Session) Authorize(ctx context.Context, authURL string, catch []string, actor Actor, t Task) (*Callback, error) {
 	ch := make(chan string, 1)
 	s.mu.Lock()
-	s.catch, s.caught = catch, ch
+	s.catch, s.caught, s.fragments = catch, ch, map[string]string{}
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
-		s.catch, s.caught = nil, nil
+		s.catch, s.caught, s.fragments = nil, nil, nil
 		s.mu.Unlock()
 	}()
 	caught := func() bool { return len(ch) > 0 }
 	if err := s.navigate(ctx, authURL); err != nil && ctx.Err() == nil && !caught() {
-		// A navigation caught at once may report an aborted load; the
+		// A navigation caught at once reports an aborted load; the
 		// callback tells.
 		return nil, err
 	}
 	err := s.drive(ctx, actor, t, caught)
+	var got string
 	select {
-	case <-ch:
+	case got = <-ch:
 	default:
 		if err == nil {
 			err = s.stuck(ctx, "the drive ended without reaching the redirect URI", nil)
 		}
 		return nil, err
 	}
-	href, err := s.location(ctx)
+	href, err := s.fragmentOf(ctx, got)
 	if err != nil {
 		return nil, err
 	}
@@ -344,23 +360,21 @@ func (s *Session) Authorize(ctx context.Context, authURL string, catch []string,
 	return &Callback{URL: u, Query: u.Query(), Fragment: frag}, nil
 }
 
-// location waits for the stub page and reads the URL, fragment included.
-func (s *Session) location(ctx context.Context) (string, error) {
+// fragmentOf is the caught URL u with the fragment the browser's request
+// for it carried, once the request's network event has told it.
+func (s *Session) fragmentOf(ctx context.Context, u string) (string, error) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		rp, cancel := bound(s.page.Context(ctx), time.Second)
-		res, err := rp.Eval(`() => document.title + "\n" + location.href`)
-		cancel()
-		if err == nil {
-			title, href, _ := strings.Cut(res.Value.Str(), "\n")
-			if title == "oauthcheck callback" {
-				return href, nil
-			}
+		s.mu.Lock()
+		frag, ok := s.fragments[u]
+		s.mu.Unlock()
+		if ok {
+			return u + frag, nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return "", fmt.Errorf("browser: callback page did not load: %v", err)
+			return "", fmt.Errorf("browser: the browser did not report the request for the redirect URI %s", s.redact(u))
 		}
-		sleep(ctx, pollInterval)
+		sleep(ctx, 5*time.Millisecond)
 	}
 }
 
