@@ -39,10 +39,10 @@ type Session struct {
 	// act on (oauthcheck login keeps a screenshot of each).
 	OnPage func(ctx context.Context, p *Page)
 
-	mu        sync.Mutex
-	steps     []evidence.Step
-	catch     []string // URL prefixes whose navigation is caught
-	caught    chan string
+	mu     sync.Mutex
+	steps  []evidence.Step
+	catch  []string // URL prefixes whose navigation is caught
+	caught chan string
 	// fragments are the fragments of the caught navigations, by URL: the
 	// interception sees a URL without its fragment.
 	fragments map[string]string
