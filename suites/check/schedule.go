@@ -172,8 +172,7 @@ func (a *Ahead) run(ctx context.Context, env *Env, ids []string, limit int) {
 
 // awaitRest waits until the calling check, which runs ahead, is the only
 // check of its flow that runs and every check still to start is Last (and
-// so waits for it to end). It returns false at once when there is no
-// schedule, and ctx's error when ctx ends first.
+// so waits for it to end). It returns ctx's error when ctx ends first.
 func (a *Ahead) awaitRest(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() {
 		a.sched.Lock()
