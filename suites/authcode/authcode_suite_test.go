@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -109,4 +110,15 @@ var _ = It("judges the denial of AUTHCODE-ERROR-RESPONSE on a server that rememb
 	Expect(res.Verdict).To(Equal(check.Pass), res.Message())
 	Expect(res.Findings).To(ContainElement(And(HaveField("Verdict", check.Pass),
 		HaveField("Message", ContainSubstring("the user denies: redirected with error=access_denied")))))
+}, SpecTimeout(suitetest.Timeout))
+
+// A fresh code that the harness redeems only after its configured lifetime
+// (a loaded machine, against codes that live seconds) is refused for the
+// harness's slowness, not the server's fault: ERROR, never FAIL.
+var _ = It("grades a fresh code redeemed after its configured lifetime as ERROR", func(ctx SpecContext) {
+	env := suitetest.Reference(ctx, func(c *reference.Config) { c.CodeTTL = time.Millisecond })
+	res := check.Run(ctx, "AUTHCODE-CODE-REUSE", env)
+	check.Attach(res)
+	Expect(res.Verdict).To(Equal(check.Error), res.Message())
+	Expect(res.Message()).To(ContainSubstring("too slow to judge the server"))
 }, SpecTimeout(suitetest.Timeout))

@@ -19,7 +19,7 @@ var _ = check.It("AUTHCODE-CODE-REUSE", func(c *check.C) {
 	code := steps.Code(c, r)
 	c.Note("redeem the code")
 	first := steps.Exchange(c, r, code)
-	steps.MustIssue(c, first, "RFC 6749 §4.1.3", "redeeming a fresh code")
+	steps.MustRedeem(c, r, first, "redeeming a fresh code")
 	c.Note("replay the same code with identical parameters")
 	replay := steps.Exchange(c, r, code)
 	steps.Refused(c, replay, "RFC 6749 §4.1.2", "the replayed code", "invalid_grant")
@@ -32,7 +32,7 @@ var _ = check.It("AUTHCODE-REUSE-REVOKES-TOKENS", func(c *check.C) {
 	code := steps.Code(c, r)
 	c.Note("redeem the code")
 	first := steps.Exchange(c, r, code)
-	steps.MustIssue(c, first, "RFC 6749 §4.1.3", "redeeming a fresh code")
+	steps.MustRedeem(c, r, first, "redeeming a fresh code")
 	// The oracle must see the fresh access token as active before it can
 	// tell a revoked one; without an oracle, the refresh token alone tells.
 	oracle := true

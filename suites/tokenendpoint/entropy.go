@@ -348,7 +348,7 @@ var _ = check.It("TOKEN-ENTROPY", func(c *check.C) {
 			codes.vals = append(codes.vals, code)
 			c.Note("redeem the code")
 			t := steps.Exchange(c, r, code)
-			steps.MustIssue(c, t, "RFC 6749 §4.1.3", "redeeming a fresh code as "+r.Client.ID)
+			steps.MustRedeem(c, r, t, "redeeming a fresh code as "+r.Client.ID)
 			codeTokens.vals = append(codeTokens.vals, t.AccessToken)
 			if t.RefreshToken != "" {
 				refreshTokens.vals = append(refreshTokens.vals, t.RefreshToken)

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -32,6 +33,9 @@ type AuthRequest struct {
 	// Extra adds or replaces parameters; Omit removes them.
 	Extra url.Values
 	Omit  []string
+	// Asked is when Code began the authorization of the last code it got
+	// for the request: the code was issued after it.
+	Asked time.Time
 }
 
 // NewAuthRequest returns the default request for a client role.
@@ -123,6 +127,7 @@ func AuthorizeIn(c *check.C, sess *browser.Session, r *AuthRequest, deny bool, a
 // has neither a code nor an error.
 func Code(c *check.C, r *AuthRequest) string {
 	c.Note("authorize %s in the browser", r.Client.ID)
+	asked := time.Now()
 	cb, err := Authorize(c, r, false)
 	if err != nil {
 		c.Fatalf("could not get an authorization code for %s: %v", r.Client.ID, err)
@@ -135,6 +140,7 @@ func Code(c *check.C, r *AuthRequest) string {
 		c.FailNow("RFC 6749 §4.1.2", "the authorization response for %s has neither a code nor an error", r.Client.ID)
 	}
 	c.Env.Samples.Add("code", code)
+	r.Asked = asked
 	return code
 }
 
@@ -161,6 +167,6 @@ func Tokens(c *check.C, role string) (*AuthRequest, *TokenResponse) {
 	code := Code(c, r)
 	c.Note("redeem the code")
 	t := Exchange(c, r, code)
-	MustIssue(c, t, "RFC 6749 §4.1.3", "redeeming a fresh code as "+r.Client.ID)
+	MustRedeem(c, r, t, "redeeming a fresh code as "+r.Client.ID)
 	return r, t
 }

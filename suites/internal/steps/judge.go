@@ -46,6 +46,26 @@ func MustIssue(c *check.C, t *TokenResponse, ref, what string) {
 	}
 }
 
+// MustRedeem is MustIssue for the redemption of the code that r's
+// authorization has just returned (Code). The code was issued after Code
+// asked for it; a refusal as invalid_grant of a redemption sent once the
+// config's code_lifetime had passed since then may be the harness's
+// slowness (a loaded machine, against codes that live seconds), not the
+// server's fault. That is ERROR.
+func MustRedeem(c *check.C, r *AuthRequest, t *TokenResponse, what string) {
+	lifetime := c.Env.Target.Config.CodeLifetime
+	if !t.Issued() && t.OAuthError() == "invalid_grant" && lifetime > 0 && !r.Asked.IsZero() {
+		sent := time.Now()
+		if t.Response != nil && t.Response.Exchange != nil && !t.Response.Exchange.Started.IsZero() {
+			sent = t.Response.Exchange.Started
+		}
+		if late := sent.Sub(r.Asked); late >= lifetime {
+			c.Fatalf("%s failed (%s), but the harness sent it %s after it asked for the code, which the config says lives %s: too slow to judge the server (a loaded machine?)", what, Describe(t.Response), late.Round(time.Millisecond), lifetime)
+		}
+	}
+	MustIssue(c, t, "RFC 6749 §4.1.3", what)
+}
+
 // AwaitRevoked asks the token-validity oracle whether an access token has
 // stopped working, again and again until it has or the config's
 // settle_time has passed (a clustered server's time to spread a

@@ -43,7 +43,7 @@ func RefreshTokens(c *check.C, role string) (*AuthRequest, *TokenResponse) {
 	code := Code(c, r)
 	c.Note("redeem the code")
 	t = Exchange(c, r, code)
-	MustIssue(c, t, "RFC 6749 §4.1.3", "redeeming a fresh code as "+r.Client.ID)
+	MustRedeem(c, r, t, "redeeming a fresh code as "+r.Client.ID)
 	if t.RefreshToken == "" {
 		c.Skipf("the server issued no refresh token to %s, neither for scope %q nor with %s (scope %q)",
 			r.Client.ID, c.Env.Target.Config.Scope, ScopeOfflineAccess, r.Scope)
