@@ -127,8 +127,12 @@ func ParseConfig(raw []byte, lookup func(string) (string, bool)) (*Config, error
 	if err := dec.Decode(&c); err != nil {
 		return nil, fmt.Errorf("target: parse config: %w", err)
 	}
-	var missing []string
-	expand := func(v *string) {
+	var missing, broken []string
+	expand := func(v *string, field string) {
+		// A "${" that starts no ${NAME} would reach the server as it is.
+		if strings.Contains(envRef.ReplaceAllString(*v, ""), "${") {
+			broken = append(broken, field)
+		}
 		*v = envRef.ReplaceAllStringFunc(*v, func(m string) string {
 			name := envRef.FindStringSubmatch(m)[1]
 			val, ok := lookup(name)
@@ -138,18 +142,23 @@ func ParseConfig(raw []byte, lookup func(string) (string, bool)) (*Config, error
 			return val
 		})
 	}
-	for _, v := range []*string{&c.Issuer, &c.RedirectURI, &c.Login, &c.Scope, &c.ExtraScope, &c.Oracle, &c.CAFile} {
-		expand(v)
+	for field, v := range map[string]*string{"issuer": &c.Issuer, "redirect_uri": &c.RedirectURI, "login": &c.Login,
+		"scope": &c.Scope, "extra_scope": &c.ExtraScope, "oracle": &c.Oracle, "ca_file": &c.CAFile} {
+		expand(v, field)
 	}
-	for _, cl := range c.Clients {
+	for role, cl := range c.Clients {
 		if cl != nil {
-			expand(&cl.ID)
-			expand(&cl.Secret)
+			expand(&cl.ID, "clients."+role+".id")
+			expand(&cl.Secret, "clients."+role+".secret")
 		}
 	}
 	if c.User != nil {
-		expand(&c.User.Username)
-		expand(&c.User.Password)
+		expand(&c.User.Username, "user.username")
+		expand(&c.User.Password, "user.password")
+	}
+	if len(broken) > 0 {
+		sort.Strings(broken)
+		return nil, fmt.Errorf("target: config values with a ${ that is no ${VAR} reference: %s; write ${NAME} with a name of letters, digits and _, or export a value that holds ${ and name it", strings.Join(broken, ", "))
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)

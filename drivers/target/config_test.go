@@ -499,3 +499,12 @@ func TestLoadConfigResolvesPaths(t *testing.T) {
 		}
 	}
 }
+
+// A "${" that starts no ${NAME} reference is an error naming the field,
+// not a secret sent as it is, and the message does not repeat the value.
+func TestParseConfigBrokenReference(t *testing.T) {
+	_, err := target.ParseConfig([]byte("clients:\n  confidential: {id: a, secret: \"s3cr${\"}\n"), func(string) (string, bool) { return "", false })
+	if err == nil || !strings.Contains(err.Error(), "clients.confidential.secret") || strings.Contains(err.Error(), "s3cr") {
+		t.Fatalf("ParseConfig = %v; want an error naming clients.confidential.secret, without the value", err)
+	}
+}
