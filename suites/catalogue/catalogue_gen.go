@@ -1272,7 +1272,7 @@ var catalogue = []Check{
 			"RFC 8628 §3.2",
 		},
 		Requirement: "A client that keeps to the RFC (the interval, plus 5 s more for every `slow_down`, cumulatively) is never throttled again, and one that keeps exactly to the advertised interval never sees `slow_down`.",
-		Test:        "(a) Take a fresh code and poll six times, precisely `interval` seconds apart on a monotonic clock, alone: no other poll of its client is in flight, and its client is the second device client where there is one, which the other checks leave alone. (b) Then, on another code of the same client, provoke n `slow_down` answers, then poll every interval + 5n seconds. (c) Fall back to the original interval. No poll goes after `expires_in`. Any non-standard `interval` member in error responses is logged.",
+		Test:        "(a) Take a fresh code and poll six times, precisely `interval` seconds apart on a monotonic clock, alone: no other poll of its client is in flight, and its client is the second device client where there is one, which the other checks leave alone. (b) Then, on another code of the same client, provoke n `slow_down` answers (polling a quarter of the interval apart, and no longer than leaves that code time for a complying poll), then poll every interval + 5n seconds. (c) Fall back to the original interval. No poll goes after `expires_in`. Any non-standard `interval` member in error responses is logged.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",

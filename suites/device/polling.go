@@ -25,8 +25,8 @@ func fastPolling(interval time.Duration) (period, budget time.Duration) {
 // provoke polls p every quarter of its interval until the first
 // slow_down, another answer than authorization_pending, or the end of the
 // budget; it returns the last answer.
-func provoke(ctx context.Context, c *check.C, p *steps.Poller) (*steps.TokenResponse, error) {
-	period, budget := fastPolling(p.Device.Interval)
+func provoke(ctx context.Context, c *check.C, p *steps.Poller, budget time.Duration) (*steps.TokenResponse, error) {
+	period, _ := fastPolling(p.Device.Interval)
 	start := time.Now()
 	for {
 		t, err := p.PollAfter(ctx, c, period)
@@ -47,7 +47,7 @@ var _ = check.It("DEVICE-SLOW-DOWN-EMITTED", func(c *check.C) {
 	p := steps.NewPoller(c, d)
 	c.Note("poll every %s, a quarter of the %s interval", period, d.Interval)
 	start := time.Now()
-	t, err := provoke(c, c, p)
+	t, err := provoke(c, c, p, budget)
 	c.Require(err, "poll the token endpoint")
 	took := time.Since(start).Round(10 * time.Millisecond)
 	switch e := t.OAuthError(); {
@@ -63,7 +63,9 @@ var _ = check.It("DEVICE-SLOW-DOWN-EMITTED", func(c *check.C) {
 			period, d.Interval, p.Polls, steps.Describe(t.Response), budget)
 	}
 }, check.Control("device-no-slow-down", check.Warn),
-	check.Quirk("throttle-per-client", check.Pass))
+	// Long: against a server that never throttles, it polls for its whole
+	// budget (15 s for a 5 s interval), as long as the flow's other chains.
+	check.Quirk("throttle-per-client", check.Pass), check.Long)
 
 // intervalPlan is how DEVICE-SLOW-DOWN-INTERVAL (b) fits in the codes'
 // lifetime: n slow_downs provoked, then k polls at interval+5n s, then one
@@ -72,12 +74,17 @@ type intervalPlan struct{ n, k int }
 
 func planFor(interval, left time.Duration) (intervalPlan, bool) {
 	for _, p := range []intervalPlan{{2, 2}, {2, 1}, {1, 2}, {1, 1}} {
-		need := time.Duration(p.k)*(interval+time.Duration(p.n)*steps.SlowDownStep) + interval + 2*time.Second
-		if need < left {
+		if p.need(interval) < left {
 			return p, true
 		}
 	}
 	return intervalPlan{}, false
+}
+
+// need is the time the plan takes after the first slow_down, with a
+// margin of 2 s.
+func (p intervalPlan) need(interval time.Duration) time.Duration {
+	return time.Duration(p.k)*(interval+time.Duration(p.n)*steps.SlowDownStep) + interval + 2*time.Second
 }
 
 // intervalRole is the client of DEVICE-SLOW-DOWN-INTERVAL: the second
@@ -180,14 +187,22 @@ func complyAfterSlowDown(ctx context.Context, c *check.C, b *steps.Device) []*st
 		all = append(all, t)
 		return t
 	}
-	c.Note("(b) poll another device_code too fast, until slow_down")
-	t, err := provoke(ctx, c, p)
+	// A slow_down that comes later than this leaves the codes too little
+	// time for the least plan, so the fast polling stops there.
+	_, budget := fastPolling(b.Interval)
+	budget = min(budget, b.Left()-intervalPlan{1, 1}.need(b.Interval))
+	if budget <= 0 {
+		c.Info("expires_in (%s) leaves too little time to provoke slow_down and then poll as a complying client, so parts (b) and (c) do not apply", b.ExpiresIn)
+		return all
+	}
+	c.Note("(b) poll another device_code too fast, until slow_down, for up to %s (then too little of its lifetime is left for the complying polls)", budget.Round(10*time.Millisecond))
+	t, err := provoke(ctx, c, p, budget)
 	c.Require(err, "poll device B")
 	all = append(all, t)
 	plan, fits := planFor(b.Interval, b.Left())
 	switch {
 	case t.OAuthError() != "slow_down":
-		c.Info("polling device B at a quarter of the interval got %s, not slow_down, so parts (b) and (c) do not apply (see DEVICE-SLOW-DOWN-EMITTED)", steps.Describe(t.Response))
+		c.Info("polling device B at a quarter of the interval for %s got %s, not slow_down, so parts (b) and (c) do not apply (see DEVICE-SLOW-DOWN-EMITTED)", budget.Round(10*time.Millisecond), steps.Describe(t.Response))
 		return all
 	case !fits:
 		c.Info("expires_in leaves too little time for a complying poll after slow_down, so parts (b) and (c) do not apply")

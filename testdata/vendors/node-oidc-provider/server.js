@@ -130,11 +130,12 @@ const configuration = {
     AccessToken: 3600,
     ClientCredentials: 600,
     IdToken: 3600,
-    // 24 s, renewed by every rotation (lib/actions/grants/refresh_token.js
+    // 12 s, renewed by every rotation (lib/actions/grants/refresh_token.js
     // saves the rotated token with a fresh TTL): an idle lifetime short
-    // enough for REFRESH-LIFECYCLE to probe in a default run
+    // enough for REFRESH-LIFECYCLE to wait out (14.2 s) beside the other
+    // checks, and long enough for any of them to use its refresh token
     // (refresh_lifetime in oauthcheck.yaml).
-    RefreshToken: 24,
+    RefreshToken: 12,
     Interaction: 3600,
     Session: 14 * 24 * 60 * 60,
     Grant: 14 * 24 * 60 * 60,
