@@ -270,6 +270,7 @@ var _ = check.It("REFRESH-CLIENT-AUTH-REQUIRED", func(c *check.C) {
 	} {
 		c.Note("refresh with %s", try.name)
 		t := steps.ParseToken(c, steps.Post(c, tokenURL, try.cl, form, try.auth))
+		steps.MustBeLive(c, t0.RefreshToken, t, "refreshing with "+try.name)
 		switch {
 		case t.Issued():
 			c.Fail("RFC 6749 §6", "refreshing %s's token with %s got tokens", cl.ID, try.name)
@@ -463,7 +464,7 @@ func idleExpiry(c *check.C, role string) {
 	c.ReleaseBrowser() // not held through the wait
 	c.Wait(wait, "the refresh token's idle lifetime")
 	c.Note("(b) refresh after %s idle", wait)
-	if t := steps.Refresh(c, cl, t0.RefreshToken, ""); t.Issued() {
+	if t := steps.RefreshIdle(c, cl, t0.RefreshToken, ""); t.Issued() {
 		c.Warn("RFC 9700 §4.14.2", "(b) a refresh token unused for %s, past the configured refresh_lifetime %s, still works", wait, lifetime)
 		return
 	}

@@ -169,6 +169,9 @@ func ParseToken(c *check.C, r *client.Response) *TokenResponse {
 	if t.Status == http.StatusOK {
 		c.Env.Samples.Add("access_token", t.AccessToken)
 		c.Env.Samples.Add("refresh_token", t.RefreshToken)
+		if t.RefreshToken != "" {
+			refreshIssued.Store(t.RefreshToken, sentAt(r))
+		}
 	}
 	return t
 }

@@ -1,11 +1,14 @@
 package steps
 
 import (
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/oauthcheck/oauthcheck/drivers/client"
 	"github.com/oauthcheck/oauthcheck/suites/check"
 )
 
@@ -55,15 +58,46 @@ func MustIssue(c *check.C, t *TokenResponse, ref, what string) {
 func MustRedeem(c *check.C, r *AuthRequest, t *TokenResponse, what string) {
 	lifetime := c.Env.Target.Config.CodeLifetime
 	if !t.Issued() && t.OAuthError() == "invalid_grant" && lifetime > 0 && !r.Asked.IsZero() {
-		sent := time.Now()
-		if t.Response != nil && t.Response.Exchange != nil && !t.Response.Exchange.Started.IsZero() {
-			sent = t.Response.Exchange.Started
-		}
-		if late := sent.Sub(r.Asked); late >= lifetime {
+		if late := sentAt(t.Response).Sub(r.Asked); late >= lifetime {
 			c.Fatalf("%s failed (%s), but the harness sent it %s after it asked for the code, which the config says lives %s: too slow to judge the server (a loaded machine?)", what, Describe(t.Response), late.Round(time.Millisecond), lifetime)
 		}
 	}
 	MustIssue(c, t, "RFC 6749 §4.1.3", what)
+}
+
+// sentAt is when the request of r was sent: the start of its exchange,
+// else now.
+func sentAt(r *client.Response) time.Time {
+	if r != nil && r.Exchange != nil && !r.Exchange.Started.IsZero() {
+		return r.Exchange.Started
+	}
+	return time.Now()
+}
+
+// refreshIssued holds when the request that got each refresh token of the
+// process was sent: the token was issued after that.
+var refreshIssued sync.Map // refresh token → time.Time
+
+// MustBeLive ends the check with ERROR when the server refused the refresh
+// token rt, in t, and the harness had presented it once the config's
+// refresh_lifetime had passed since it asked for rt: the token may simply
+// have expired (a loaded machine, against tokens that live seconds), so
+// the refusal tells nothing of what the check provoked, nor is it the
+// server's fault when tokens were wanted. Before that, a refusal is the
+// server's answer to the check.
+func MustBeLive(c *check.C, rt string, t *TokenResponse, what string) {
+	lifetime := c.Env.Target.Config.RefreshLifetime
+	if t.Issued() || lifetime <= 0 || t.Status < http.StatusBadRequest {
+		return
+	}
+	v, ok := refreshIssued.Load(rt)
+	if !ok {
+		return
+	}
+	if late := sentAt(t.Response).Sub(v.(time.Time)); late >= lifetime {
+		c.Fatalf("%s was refused (%s), but the harness presented the refresh token %s after it asked for it, and the config says refresh tokens live %s: it may have expired, so this is too slow to judge the server (a loaded machine?)",
+			what, Describe(t.Response), late.Round(time.Millisecond), lifetime)
+	}
 }
 
 // AwaitRevoked asks the token-validity oracle whether an access token has

@@ -86,8 +86,19 @@ func ProveActive(c *check.C, accessToken string) {
 	}
 }
 
-// Refresh sends a refresh token request as cl.
+// Refresh sends a refresh token request as cl. A refusal of a refresh
+// token that the harness presented once the config's refresh_lifetime had
+// passed since the server issued it ends the check as ERROR
+// (MustBeLive): the token may just have expired.
 func Refresh(c *check.C, cl *target.Client, refreshToken, scope string) *TokenResponse {
+	t := RefreshIdle(c, cl, refreshToken, scope)
+	MustBeLive(c, refreshToken, t, "refreshing")
+	return t
+}
+
+// RefreshIdle is Refresh for a check that waits a refresh token's lifetime
+// out on purpose: it judges no refusal.
+func RefreshIdle(c *check.C, cl *target.Client, refreshToken, scope string) *TokenResponse {
 	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}}
 	if scope != "" {
 		form.Set("scope", scope)
