@@ -41,7 +41,7 @@ type suiteFlags struct {
 	flow, state, browserURL, profile, filter, jsonOut, failOn, caFile string
 	browserBroken, results                                            string
 	ahead, slots                                                      int
-	slotDir, othersDone                                               string
+	slotDir, othersDone, turnDir                                      string
 	slow, insecure                                                    bool
 	timeout                                                           time.Duration
 }
@@ -66,6 +66,7 @@ func newSuiteCmd() *cobra.Command {
 	fl.StringVar(&f.filter, "label-filter", "", "label filter")
 	fl.StringVar(&f.jsonOut, "json", "", "JSON report")
 	fl.StringVar(&f.slotDir, "browser-slots", "", "directory of the run's browser slots")
+	fl.StringVar(&f.turnDir, "turns", "", "directory of the resources that the run's flows take turns at")
 	fl.IntVar(&f.slots, "browser-slot-count", 0, "number of browser slots")
 	fl.StringVar(&f.othersDone, "others-done", "", "file that the run creates once every other flow has ended")
 	fl.IntVar(&f.ahead, "ahead", 4, "checks of the flow run at once, ahead of their specs (0: one by one, in their specs)")
@@ -119,6 +120,9 @@ func runSuite(ctx context.Context, f suiteFlags, stderr io.Writer) error {
 	}
 	if f.slotDir != "" {
 		env.BrowserSlots = browser.NewSlots(f.slotDir, f.slots)
+	}
+	if f.turnDir != "" {
+		env.Turns = check.NewTurns(f.turnDir)
 	}
 	if f.othersDone != "" {
 		env.OthersDone = func(ctx context.Context) error { return awaitFile(ctx, f.othersDone) }
@@ -255,7 +259,7 @@ func runChild(ctx context.Context, exe, dir, state, flow, othersDone string, fr 
 	}
 	args := []string{"__suite", "--flow", flow, "--state", state, "--profile", fr.profile, "--label-filter", filter,
 		"--json", jsonPath, "--results", resultsPath, "--fail-on", f.failOn, "--timeout", timeout.String(),
-		"--others-done", othersDone}
+		"--others-done", othersDone, "--turns", dir}
 	if fr.controlURL != "" {
 		args = append(args, "--browser-url", fr.controlURL)
 	}

@@ -79,7 +79,8 @@ var _ = check.It("AUTHCODE-REUSE-REVOKES-TOKENS", func(c *check.C) {
 	}
 }, check.Control("code-replay-keeps-tokens", check.Warn),
 	check.Quirk("revocation-eventual", check.Pass),
-	check.Quirk("refresh-offline-access", check.Pass))
+	// It presents the refresh token that the replay should have revoked.
+	check.Quirk("refresh-offline-access", check.Pass), steps.RefreshTurns)
 
 // revokedWhat names the tokens a revocation was seen on.
 func revokedWhat(accessChecked, refreshChecked bool) string {

@@ -44,6 +44,9 @@ type Env struct {
 	// OthersDone, when set, returns once no other flow of the run is
 	// running (see C.AwaitOtherFlows). Nil when the flow runs by itself.
 	OthersDone func(ctx context.Context) error
+	// Turns, when set, are the resources that the checks of the run's
+	// flows take turns at (UsesInRun). Nil leaves them to each flow.
+	Turns *Turns
 }
 
 // DefaultCheckTimeout is the time a check may take besides its forced

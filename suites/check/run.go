@@ -80,6 +80,11 @@ func Run(ctx context.Context, id string, env *Env) *Result {
 				}
 			}
 		}()
+		end, ok := c.takeTurns(schedules[id].runUses)
+		if !ok {
+			return
+		}
+		defer end()
 		body(c)
 	}()
 	select {

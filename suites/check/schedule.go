@@ -22,6 +22,8 @@ type Scheduling struct {
 	uses []string
 	// Long: it waits long (an expiry); it starts first.
 	long bool
+	// runUses are the uses that checks of other flows take turns at too.
+	runUses []string
 }
 
 // Alone keeps every other check of the flow from running while the check
@@ -38,6 +40,15 @@ var Long = Scheduling{long: true}
 // same resource never run at the same time.
 func Uses(resources ...string) Scheduling { return Scheduling{uses: resources} }
 
+// UsesInRun is Uses across the run: the checks of every flow that name
+// the same resource take turns at it (Env.Turns), for a resource that a
+// check of one flow may spoil for a check of another (the refresh tokens
+// of a client, which a server may revoke all at once when one presents a
+// revoked one).
+func UsesInRun(resources ...string) Scheduling {
+	return Scheduling{uses: resources, runUses: resources}
+}
+
 var schedules = map[string]Scheduling{}
 
 func (s Scheduling) merge(o Scheduling) Scheduling {
@@ -45,6 +56,7 @@ func (s Scheduling) merge(o Scheduling) Scheduling {
 	s.last = s.last || o.last
 	s.long = s.long || o.long
 	s.uses = append(s.uses, o.uses...)
+	s.runUses = append(s.runUses, o.runUses...)
 	return s
 }
 

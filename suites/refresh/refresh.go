@@ -248,7 +248,7 @@ var _ = check.It("REFRESH-CLIENT-BINDING", func(c *check.C) {
 		c.Skipf("needs two confidential or two public clients")
 	}
 }, check.Control("refresh-not-client-bound", check.Fail),
-	check.Quirk("refresh-offline-access", check.Pass))
+	check.Quirk("refresh-offline-access", check.Pass), steps.RefreshTurns)
 
 // RFC 6749 §6: the server MUST "require client authentication for
 // confidential clients".
@@ -282,7 +282,7 @@ var _ = check.It("REFRESH-CLIENT-AUTH-REQUIRED", func(c *check.C) {
 		}
 	}
 }, check.Control("refresh-no-client-auth", check.Fail),
-	check.Quirk("refresh-offline-access", check.Pass))
+	check.Quirk("refresh-offline-access", check.Pass), steps.RefreshTurns)
 
 // RFC 6749 §6: the requested scope "MUST NOT include any scope not
 // originally granted"; a new refresh token keeps the original scope.

@@ -115,12 +115,9 @@ func anySubject(c *check.C) *subject {
 }
 
 // usesRefreshTokens keeps apart the checks that hold a refresh token and
-// those that present a revoked one: a server may answer a revoked refresh
-// token, at the token or the revocation endpoint, by revoking every refresh
-// token of the person and client (better-auth: invalidateRefreshFamily,
-// in @better-auth/oauth-provider's dist/authorize-*.mjs), and a check
-// beside it would find its own token dead and blame the step it took.
-var usesRefreshTokens = check.Uses("refresh-tokens")
+// those that present a revoked one, in this flow and the others
+// (steps.RefreshTurns).
+var usesRefreshTokens = steps.RefreshTurns
 
 // RFC 7009 §2: servers "MUST support the revocation of refresh tokens";
 // §2.2: the token is invalid afterwards.

@@ -17,6 +17,17 @@ import (
 // §11).
 const ScopeOfflineAccess = "offline_access"
 
+// RefreshTurns keeps apart, across the run's flows, the checks that hold
+// a refresh token of the confidential client and judge what becomes of it,
+// and those that present a revoked one (at the token or the revocation
+// endpoint): a server may answer a revoked refresh token by revoking every
+// refresh token of the person and client (better-auth's
+// invalidateRefreshFamily, in @better-auth/oauth-provider's
+// dist/authorize-*.mjs), and a check beside it, in any flow, would find
+// its own token dead and blame the step it took. The refresh checks that
+// replay used tokens wait for the other flows instead (AwaitOtherFlows).
+var RefreshTurns = check.UsesInRun("refresh-tokens")
+
 // RefreshTokens gets tokens with a refresh token for role through the code
 // flow. When the first authorization gives no refresh token, did not ask
 // for offline_access, and the metadata's scopes_supported lists it, it
