@@ -54,6 +54,21 @@ func withBody(t *testing.T, id string, body func(*C)) {
 	t.Cleanup(func() { delete(bodies, id) })
 }
 
+// withSchedule gives a catalogue ID a scheduling declaration for the
+// duration of the test, as check.It does.
+func withSchedule(t *testing.T, id string, sc Scheduling) {
+	t.Helper()
+	old, had := schedules[id]
+	schedules[id] = sc
+	t.Cleanup(func() {
+		if had {
+			schedules[id] = old
+		} else {
+			delete(schedules, id)
+		}
+	})
+}
+
 func run(t *testing.T, env *Env, body func(*C)) *Result {
 	t.Helper()
 	const id = "AUTHCODE-CODE-REUSE"

@@ -34,15 +34,7 @@ func aheadCaseThen(t *testing.T, limit int, ids []string, decl map[string]Schedu
 			mu.Unlock()
 			c.Pass("ran")
 		})
-		old, had := schedules[id]
-		schedules[id] = decl[id]
-		t.Cleanup(func() {
-			if had {
-				schedules[id] = old
-			} else {
-				delete(schedules, id)
-			}
-		})
+		withSchedule(t, id, decl[id])
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

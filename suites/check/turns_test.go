@@ -29,15 +29,7 @@ func TestTurnsAcrossFlows(t *testing.T) {
 			mu.Unlock()
 			c.Pass("ran")
 		})
-		old, had := schedules[id]
-		schedules[id] = sc
-		t.Cleanup(func() {
-			if had {
-				schedules[id] = old
-			} else {
-				delete(schedules, id)
-			}
-		})
+		withSchedule(t, id, sc)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -80,15 +72,7 @@ func TestTurnsRunStopped(t *testing.T) {
 	const id = "REVOKE-REFRESH-TOKEN"
 	ran := false
 	withBody(t, id, func(c *C) { ran = true; c.Pass("ran") })
-	old, had := schedules[id]
-	schedules[id] = UsesInRun("refresh-tokens")
-	t.Cleanup(func() {
-		if had {
-			schedules[id] = old
-		} else {
-			delete(schedules, id)
-		}
-	})
+	withSchedule(t, id, UsesInRun("refresh-tokens"))
 	env := testEnv(t, BCP)
 	env.Turns = NewTurns(dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
