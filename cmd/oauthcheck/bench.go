@@ -68,8 +68,11 @@ type benchRun struct {
 	Documents int           `json:"documents"`
 	Actions   int           `json:"actions"`
 	Redirects int           `json:"redirects"`
-	Checks    int           `json:"checks"`
-	NotPassed []string      `json:"not_passed,omitempty"`
+	// Direct counts the authorizations that went over plain HTTP, with
+	// no page to act on; their redirects are not the browser's.
+	Direct    int      `json:"direct_authorizations"`
+	Checks    int      `json:"checks"`
+	NotPassed []string `json:"not_passed,omitempty"`
 }
 
 // benchFigures is what bench writes.
@@ -114,9 +117,9 @@ func bench(ctx context.Context, f benchFlags, stdout io.Writer) error {
 			return err
 		}
 		fig.Runs = append(fig.Runs, r)
-		fmt.Fprintf(stdout, "run %d: %s wall, %s CPU, %d MB peak PSS, wait floor %s (%s), %d documents, %d actions, %d redirects\n",
+		fmt.Fprintf(stdout, "run %d: %s wall, %s CPU, %d MB peak PSS, wait floor %s (%s), %d documents, %d actions, %d redirects, %d authorizations over HTTP\n",
 			i+1, r.Wall.Round(100*time.Millisecond), r.CPU.Round(100*time.Millisecond), r.PeakPSS>>20,
-			r.WaitFloor.Round(100*time.Millisecond), r.FloorFlow, r.Documents, r.Actions, r.Redirects)
+			r.WaitFloor.Round(100*time.Millisecond), r.FloorFlow, r.Documents, r.Actions, r.Redirects, r.Direct)
 		if len(r.NotPassed) > 0 {
 			fmt.Fprintf(stdout, "       not PASS or SKIP: %s\n", strings.Join(r.NotPassed, ", "))
 		}
@@ -221,6 +224,12 @@ func (r *benchRun) readReport(path string) error {
 			r.NotPassed = append(r.NotPassed, res.ID+" "+string(res.Verdict))
 		}
 		for _, s := range res.Browser {
+			if s.Direct {
+				if s.Kind == evidence.StepCallback {
+					r.Direct++
+				}
+				continue
+			}
 			switch s.Kind {
 			case evidence.StepDocument:
 				r.Documents++
@@ -256,6 +265,7 @@ func medianRun(runs []benchRun) benchRun {
 		Documents: int(med(func(r benchRun) int64 { return int64(r.Documents) })),
 		Actions:   int(med(func(r benchRun) int64 { return int64(r.Actions) })),
 		Redirects: int(med(func(r benchRun) int64 { return int64(r.Redirects) })),
+		Direct:    int(med(func(r benchRun) int64 { return int64(r.Direct) })),
 		Checks:    int(med(func(r benchRun) int64 { return int64(r.Checks) })),
 	}
 	m.FloorFlow = runs[0].FloorFlow
@@ -289,6 +299,7 @@ func (f benchFigures) markdown() string {
 	fmt.Fprintf(&b, "| wait floor (longest forced waits of one flow) | %s (%s) | |\n", m.WaitFloor.Round(100*time.Millisecond), m.FloorFlow)
 	fmt.Fprintf(&b, "| wall ÷ wait floor | %.2f | |\n", f.Ratio)
 	fmt.Fprintf(&b, "| documents, actions, redirects in the browser | %d, %d, %d | |\n", m.Documents, m.Actions, m.Redirects)
+	fmt.Fprintf(&b, "| authorizations over plain HTTP (no page to act on) | %d | |\n", m.Direct)
 	return b.String()
 }
 

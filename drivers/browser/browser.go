@@ -65,6 +65,8 @@ type Browser struct {
 	rod        *rod.Browser
 	controlURL string
 	closeOnce  sync.Once
+	uaOnce     sync.Once
+	ua         string // the User-Agent, for direct requests
 }
 
 // ErrNoChromium is returned when no Chromium binary can be found.

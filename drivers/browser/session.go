@@ -64,6 +64,9 @@ type Session struct {
 	// atRest: the last thing done in the session was an authorization
 	// that reached the redirect URI, so it may serve another check (Pool).
 	atRest bool
+	// direct, when set, takes authorizations that need no page over plain
+	// HTTP (SetDirect).
+	direct *http.Client
 }
 
 // request is a request in flight.
@@ -317,8 +320,13 @@ func (c *Callback) Param(name string) string {
 // returns an [*ErrorPage] when the server answered with an error page, a
 // [*StuckError] when the harness could not get through the pages, or an
 // error that wraps [ErrNoDeny] when the task was to deny and the page
-// offers no way to.
+// offers no way to. In a session that has logged in, an authorization
+// that needs no page goes over plain HTTP ([Session.SetDirect]).
 func (s *Session) Authorize(ctx context.Context, authURL string, catch []string, actor Actor, t Task) (*Callback, error) {
+	cb, from := s.authorizeDirect(ctx, authURL, catch)
+	if cb != nil {
+		return cb, nil
+	}
 	ch := make(chan string, 1)
 	s.mu.Lock()
 	s.catch, s.caught, s.fragments = catch, ch, map[string]string{}
@@ -329,7 +337,7 @@ func (s *Session) Authorize(ctx context.Context, authURL string, catch []string,
 		s.mu.Unlock()
 	}()
 	caught := func() bool { return len(ch) > 0 }
-	if err := s.navigate(ctx, authURL); err != nil && ctx.Err() == nil && !caught() {
+	if err := s.navigate(ctx, from); err != nil && ctx.Err() == nil && !caught() {
 		// A navigation caught at once reports an aborted load; the
 		// callback tells.
 		return nil, err

@@ -50,6 +50,10 @@ type Step struct {
 	Header http.Header `json:"header,omitempty"`
 	// FromPost is set on a redirect that answers a form POST.
 	FromPost bool `json:"from_post,omitempty"`
+	// Direct is set on a step that the harness took over plain HTTP with
+	// the session's cookies, not in the browser: an authorization that
+	// needed no page.
+	Direct bool `json:"direct,omitempty"`
 	// Action is what the person did, for an action step.
 	Action string    `json:"action,omitempty"`
 	At     time.Time `json:"at"`
@@ -139,6 +143,9 @@ func (s *Step) Line() string {
 	}
 	if s.FromPost {
 		line += " (answering a form POST)"
+	}
+	if s.Direct {
+		line += " (over HTTP with the session's cookies)"
 	}
 	if s.Action != "" {
 		line += " [" + s.Action + "]"

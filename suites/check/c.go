@@ -187,6 +187,9 @@ func (c *C) NewSession() *browser.Session {
 // redactor, and its steps become the check's evidence when it ends.
 func (c *C) adopt(s *browser.Session) {
 	s.SetRedact(c.HTTP.Redactor().URL)
+	// An authorization that needs no page goes over plain HTTP, with the
+	// target's TLS trust (its steps are the session's).
+	s.SetDirect(c.Env.Target.HTTP.HTTP())
 	c.mu.Lock()
 	c.sessions = append(c.sessions, s)
 	c.mu.Unlock()
