@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -38,6 +39,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		responseMode: q.Get("response_mode"),
 		state:        q.Get("state"),
 		nonce:        q.Get("nonce"),
+		prompt:       q.Get("prompt"),
 		expires:      s.now().Add(max(10*s.cfg.CodeTTL, authRequestTTL)),
 	}
 	ar.err = s.validateAuthRequest(client, q, ar)
@@ -132,10 +134,26 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 	s.redirectAfterPost(w, r, target)
 }
 
+// remembersConsent reports whether the server keeps what a session
+// approves for the client of ar, and asks no more for it: for a
+// confidential client, since RFC 6749 §10.2 lets a server process a
+// repeated request without the user when it authenticates the client (its
+// codes are redeemed with its secret), and for every client under the
+// consent-remembered quirk. A public client is asked every time.
+func (s *Server) remembersConsent(ar *authRequest) bool {
+	if s.quirked(QuirkConsentRemembered) {
+		return true
+	}
+	cl := s.client(ar.clientID)
+	return cl != nil && !cl.Public()
+}
+
 // consented reports whether session sid approved, before, the client of ar
-// for every scope ar asks for (the consent-remembered quirk).
+// for every scope ar asks for, and the server remembers it
+// (remembersConsent). A request with prompt=consent is asked again
+// (OpenID Connect Core §3.1.2.1).
 func (s *Server) consented(sid string, ar *authRequest) bool {
-	if !s.quirked(QuirkConsentRemembered) {
+	if !s.remembersConsent(ar) || slices.Contains(strings.Fields(ar.prompt), "consent") {
 		return false
 	}
 	s.store.mu.Lock()
@@ -160,7 +178,7 @@ func (s *Server) decide(ar *authRequest, sid, user string, approve bool, scope s
 	if !approve {
 		return s.responseURL(ar, errorParams(errAccessDenied("the user denied the request")))
 	}
-	if s.quirked(QuirkConsentRemembered) {
+	if s.remembersConsent(ar) {
 		s.store.mu.Lock()
 		if sess := s.store.sessions[sid]; sess != nil {
 			if sess.consented == nil {

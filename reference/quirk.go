@@ -50,7 +50,8 @@ const (
 	// whose scope does not hold openid.
 	QuirkNonceOpenIDOnly Quirk = "nonce-openid-only"
 	// QuirkConsentRemembered skips the consent page for what a session
-	// has approved before.
+	// has approved before, for public clients too (the strict server
+	// remembers it for confidential clients only).
 	QuirkConsentRemembered Quirk = "consent-remembered"
 )
 
@@ -91,7 +92,7 @@ var quirks = []QuirkInfo{
 	{QuirkScopeReordered, "the granted scope comes back in reverse order in token and introspection responses: the same set (RFC 6749 §3.3: the scope is unordered)"},
 	{QuirkLogoutKeepsRefresh, "the end-session endpoint asks the person to confirm (\"Yes, sign me out\"), as node-oidc-provider and Keycloak do, and the logout leaves the refresh tokens of the session's grants working (RFC 9700 §4.14.2: they MAY be revoked on logout)"},
 	{QuirkJSLogin, "the login and consent pages are a script app: login in two steps posted by fetch(), scopes as unticked checkboxes, and a \"Continue\" page before the redirect"},
-	{QuirkConsentRemembered, "a session that approved a client's request is not asked again for that client and no more scope: the authorization completes without a consent page, as node-oidc-provider's grants and zitadel's login do"},
+	{QuirkConsentRemembered, "a session that approved a public client's request is not asked again for that client and no more scope (the strict server remembers consent for confidential clients only): the authorization completes without a consent page, as node-oidc-provider's grants and zitadel's login do"},
 	{QuirkNonceOpenIDOnly, "an authorization request with a nonce but without openid in its scope is refused with invalid_request, as node-oidc-provider does: the nonce is an OpenID Connect parameter (OpenID Connect Core §3.1.2.1), and a request without openid is no OpenID Connect request"},
 }
 

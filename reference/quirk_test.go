@@ -412,18 +412,8 @@ func TestQuirkScopeReordered(t *testing.T) {
 // for no more scope; a wider scope, another client or a new session is.
 func TestQuirkConsentRemembered(t *testing.T) {
 	e := startQuirk(t, reference.QuirkConsentRemembered)
-	asked := func(f *flow) bool {
-		for _, r := range f.Steps {
-			if isConsentPage(r) {
-				return true
-			}
-		}
-		return false
-	}
 	auth := func(b *browser, role, scope, decision string) *flow {
-		p := e.codeParams(t, role, oauth2.GenerateVerifier())
-		p.Set("scope", scope)
-		return b.authorize(t, e.authURL(p), decision)
+		return e.authorizeScope(t, b, role, scope, "", decision)
 	}
 	b := e.browser(t)
 	if f := auth(b, reference.RolePublic, "openid", "deny"); !asked(f) || f.Params.Get("error") != "access_denied" {
@@ -447,6 +437,51 @@ func TestQuirkConsentRemembered(t *testing.T) {
 	}
 	if f := auth(e.browser(t), reference.RolePublic, "openid", "approve"); !asked(f) {
 		t.Errorf("a new session was not asked")
+	}
+}
+
+// asked reports whether an authorization showed the consent page.
+func asked(f *flow) bool {
+	for _, r := range f.Steps {
+		if isConsentPage(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// authorizeScope runs a code authorization of role for scope, with
+// prompt when it is not empty, in b, deciding as decision says.
+func (e *env) authorizeScope(t *testing.T, b *browser, role, scope, prompt, decision string) *flow {
+	t.Helper()
+	p := e.codeParams(t, role, oauth2.GenerateVerifier())
+	p.Set("scope", scope)
+	if prompt != "" {
+		p.Set("prompt", prompt)
+	}
+	return b.authorize(t, e.authURL(p), decision)
+}
+
+// The strict server remembers a session's consent for a confidential
+// client, whose codes only it can redeem (RFC 6749 §10.2), but not with
+// prompt=consent, and asks a public client every time.
+func TestConsentRememberedForConfidential(t *testing.T) {
+	e := start(t, nil)
+	b := e.browser(t)
+	for _, tt := range []struct {
+		name, role, prompt string
+		ask                bool
+	}{
+		{"a confidential client, first", reference.RoleConfidential, "", true},
+		{"the same confidential client", reference.RoleConfidential, "", false},
+		{"the same, with prompt=consent", reference.RoleConfidential, "consent", true},
+		{"another confidential client", reference.RoleConfidential2, "", true},
+		{"a public client, first", reference.RolePublic, "", true},
+		{"the same public client", reference.RolePublic, "", true},
+	} {
+		if f := e.authorizeScope(t, b, tt.role, "openid", tt.prompt, "approve"); asked(f) != tt.ask || f.Params.Get("code") == "" {
+			t.Errorf("%s: asked %v, got %v; want asked %v and a code", tt.name, asked(f), f.Params, tt.ask)
+		}
 	}
 }
 

@@ -70,6 +70,7 @@ type authRequest struct {
 	nonce        string
 	challenge    string
 	method       string
+	prompt       string // the prompt parameter, space-separated values
 	// err, when set, is sent to the client once the user has logged in
 	// (RFC 9700 §4.11.2: no error redirect before authentication).
 	err     *oauthError
