@@ -143,18 +143,8 @@ func (s *Session) directGet(ctx context.Context, hc *http.Client, u *url.URL, ua
 }
 
 // redirectHeader is what a redirect step records of a response's header,
-// as the browser's steps do: no cookies.
-func redirectHeader(h http.Header) http.Header {
-	out := http.Header{}
-	for k, v := range h {
-		switch strings.ToLower(k) {
-		case "set-cookie", "cookie", "authorization":
-			continue
-		}
-		out[k] = v
-	}
-	return out
-}
+// as the browser's steps do: no credentials.
+func redirectHeader(h http.Header) http.Header { return noCredentials(h.Clone()) }
 
 // userAgent is the browser's own User-Agent, which the direct requests
 // send too: a server may answer a client it does not take for a browser

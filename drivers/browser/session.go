@@ -253,15 +253,20 @@ func (s *Session) docStatus() int {
 func headers(h proto.NetworkHeaders) http.Header {
 	out := http.Header{}
 	for k, v := range h {
-		switch strings.ToLower(k) {
-		case "set-cookie", "cookie", "authorization":
-			continue
-		}
 		for _, line := range strings.Split(v.String(), "\n") {
 			out.Add(k, line)
 		}
 	}
-	return out
+	return noCredentials(out)
+}
+
+// noCredentials drops the headers that carry credentials from h: a step
+// records none.
+func noCredentials(h http.Header) http.Header {
+	for _, k := range []string{"Set-Cookie", "Cookie", "Authorization"} {
+		h.Del(k)
+	}
+	return h
 }
 
 // hijack aborts a navigation to a caught URL, so that no server needs to
