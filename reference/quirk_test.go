@@ -422,19 +422,12 @@ func TestQuirkConsentRemembered(t *testing.T) {
 	if f := auth(b, reference.RolePublic, "openid profile", "approve"); !asked(f) || f.Params.Get("code") == "" {
 		t.Fatalf("after a denial: asked %v, got %v; want the consent page and a code", asked(f), f.Params)
 	}
-	for _, tt := range []struct {
-		name, role, scope string
-		ask               bool
-	}{
-		{"the same client and scope", reference.RolePublic, "openid profile", false},
-		{"less scope", reference.RolePublic, "openid", false},
-		{"more scope", reference.RolePublic, "openid profile email", true},
-		{"another client", reference.RolePublic2, "openid", true},
-	} {
-		if f := auth(b, tt.role, tt.scope, "approve"); asked(f) != tt.ask || f.Params.Get("code") == "" {
-			t.Errorf("%s: asked %v, got %v; want asked %v and a code", tt.name, asked(f), f.Params, tt.ask)
-		}
-	}
+	e.expectConsent(t, b, []consentCase{
+		{"the same client and scope", reference.RolePublic, "openid profile", "", false},
+		{"less scope", reference.RolePublic, "openid", "", false},
+		{"more scope", reference.RolePublic, "openid profile email", "", true},
+		{"another client", reference.RolePublic2, "openid", "", true},
+	})
 	if f := auth(e.browser(t), reference.RolePublic, "openid", "approve"); !asked(f) {
 		t.Errorf("a new session was not asked")
 	}
@@ -462,27 +455,36 @@ func (e *env) authorizeScope(t *testing.T, b *browser, role, scope, prompt, deci
 	return b.authorize(t, e.authURL(p), decision)
 }
 
+// consentCase is an approved authorization in a session, and whether the
+// consent page must come.
+type consentCase struct {
+	name, role, scope, prompt string
+	ask                       bool
+}
+
+// expectConsent runs the cases one after another in b.
+func (e *env) expectConsent(t *testing.T, b *browser, cases []consentCase) {
+	t.Helper()
+	for _, tt := range cases {
+		if f := e.authorizeScope(t, b, tt.role, tt.scope, tt.prompt, "approve"); asked(f) != tt.ask || f.Params.Get("code") == "" {
+			t.Errorf("%s: asked %v, got %v; want asked %v and a code", tt.name, asked(f), f.Params, tt.ask)
+		}
+	}
+}
+
 // The strict server remembers a session's consent for a confidential
 // client, whose codes only it can redeem (RFC 6749 §10.2), but not with
 // prompt=consent, and asks a public client every time.
 func TestConsentRememberedForConfidential(t *testing.T) {
 	e := start(t, nil)
-	b := e.browser(t)
-	for _, tt := range []struct {
-		name, role, prompt string
-		ask                bool
-	}{
-		{"a confidential client, first", reference.RoleConfidential, "", true},
-		{"the same confidential client", reference.RoleConfidential, "", false},
-		{"the same, with prompt=consent", reference.RoleConfidential, "consent", true},
-		{"another confidential client", reference.RoleConfidential2, "", true},
-		{"a public client, first", reference.RolePublic, "", true},
-		{"the same public client", reference.RolePublic, "", true},
-	} {
-		if f := e.authorizeScope(t, b, tt.role, "openid", tt.prompt, "approve"); asked(f) != tt.ask || f.Params.Get("code") == "" {
-			t.Errorf("%s: asked %v, got %v; want asked %v and a code", tt.name, asked(f), f.Params, tt.ask)
-		}
-	}
+	e.expectConsent(t, e.browser(t), []consentCase{
+		{"a confidential client, first", reference.RoleConfidential, "openid", "", true},
+		{"the same confidential client", reference.RoleConfidential, "openid", "", false},
+		{"the same, with prompt=consent", reference.RoleConfidential, "openid", "consent", true},
+		{"another confidential client", reference.RoleConfidential2, "openid", "", true},
+		{"a public client, first", reference.RolePublic, "openid", "", true},
+		{"the same public client", reference.RolePublic, "openid", "", true},
+	})
 }
 
 // nonce-openid-only: a nonce without openid in the requested scope is

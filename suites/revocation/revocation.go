@@ -114,11 +114,6 @@ func anySubject(c *check.C) *subject {
 	}}
 }
 
-// usesRefreshTokens keeps apart the checks that hold a refresh token and
-// those that present a revoked one, in this flow and the others
-// (steps.RefreshTurns).
-var usesRefreshTokens = steps.RefreshTurns
-
 // RFC 7009 §2: servers "MUST support the revocation of refresh tokens";
 // §2.2: the token is invalid afterwards.
 var _ = check.It("REVOKE-REFRESH-TOKEN", func(c *check.C) {
@@ -136,7 +131,7 @@ var _ = check.It("REVOKE-REFRESH-TOKEN", func(c *check.C) {
 	}
 	c.Pass("a revoked refresh token was refused")
 }, check.Control("revoke-noop", check.Fail), check.Quirk("revocation-eventual", check.Pass), check.Quirk("refresh-grace-10s", check.Pass),
-	check.Quirk("refresh-offline-access", check.Pass), usesRefreshTokens)
+	check.Quirk("refresh-offline-access", check.Pass), steps.RefreshTurns)
 
 // RFC 7009 §2: servers "SHOULD support the revocation of access tokens".
 // Any access token will do: of client_credentials when the server grants
@@ -184,7 +179,7 @@ var _ = check.It("REVOKE-CASCADE", func(c *check.C) {
 		c.Info("revoking the access token revoked the refresh token too")
 	}
 }, check.Control("revoke-no-cascade", check.Warn), check.Quirk("revocation-eventual", check.Pass),
-	check.Quirk("refresh-offline-access", check.Pass), usesRefreshTokens)
+	check.Quirk("refresh-offline-access", check.Pass), steps.RefreshTurns)
 
 // RFC 7009 §2.1: the server "first validates the client credentials (in
 // case of a confidential client)".
@@ -214,7 +209,7 @@ var _ = check.It("REVOKE-CLIENT-AUTH", func(c *check.C) {
 		}
 	}
 }, check.Control("revoke-no-client-auth", check.Fail), check.Quirk("revocation-eventual", check.Pass), check.Quirk("refresh-grace-10s", check.Pass),
-	check.Quirk("refresh-offline-access", check.Pass), usesRefreshTokens)
+	check.Quirk("refresh-offline-access", check.Pass), steps.RefreshTurns)
 
 // RFC 7009 §2.1: the server "verifies whether the token was issued to the
 // client making the revocation request. If this validation fails, the
@@ -234,7 +229,7 @@ var _ = check.It("REVOKE-CROSS-CLIENT", func(c *check.C) {
 		c.Pass("%s's revocation of %s's %s was refused (%s) and the token still works", other.ID, s.owner.ID, s.kind(), steps.Describe(r))
 	}
 }, check.Control("revoke-cross-client", check.Fail), check.Quirk("revocation-eventual", check.Pass),
-	check.Quirk("refresh-offline-access", check.Pass), usesRefreshTokens)
+	check.Quirk("refresh-offline-access", check.Pass), steps.RefreshTurns)
 
 // otherThan returns a confidential client of the config other than cl,
 // and skips when there is none.
@@ -287,4 +282,4 @@ var _ = check.It("REVOKE-INVALID-TOKEN", func(c *check.C) {
 		c.Info("(c) a GET to the revocation endpoint answered %d", r.Status)
 	}
 }, check.Control("revoke-hint-strict", check.Fail), check.Quirk("revocation-eventual", check.Pass),
-	check.Quirk("refresh-offline-access", check.Pass), usesRefreshTokens)
+	check.Quirk("refresh-offline-access", check.Pass), steps.RefreshTurns)
