@@ -351,11 +351,21 @@ func TestAuthorizeFragment(t *testing.T) {
 
 func TestAuthorizeContextEnds(t *testing.T) {
 	t.Parallel()
-	ref := startReference(t)
+	// A login page with a script, which might move on by itself: the
+	// drive waits for it until the deadline.
+	ref, err := reference.New(reference.DefaultConfig(), reference.WithQuirk(string(reference.QuirkJSLogin)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(ref)
+	t.Cleanup(srv.Close)
+	if err := ref.SetIssuer(srv.URL); err != nil {
+		t.Fatal(err)
+	}
 	s := newSession(t)
 	idle := actorFunc(func() (browser.Action, error) { return browser.ActNone, nil }) // never logs in
 	start := time.Now()
-	_, err := s.Authorize(ctxFor(t, 700*time.Millisecond), newAuthRequest("oauthcheck-p").url(ref.URL), []string{redirectURI}, idle, ref.task())
+	_, err = s.Authorize(ctxFor(t, 700*time.Millisecond), newAuthRequest("oauthcheck-p").url(srv.URL), []string{redirectURI}, idle, browser.Task{})
 	if err == nil || !errors.Is(err, context.DeadlineExceeded) && !strings.Contains(err.Error(), "deadline") {
 		t.Errorf("Authorize past its deadline: err = %v, want a deadline error", err)
 	}

@@ -123,6 +123,14 @@ func (s *Session) netIdle(d time.Duration) bool {
 	return now.Sub(s.netAt) >= d
 }
 
+// refreshing reports whether the main frame's last document came with a
+// Refresh header.
+func (s *Session) refreshing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refreshes
+}
+
 // navigating reports whether a document for the main frame is on its way:
 // requested, or received but not shown yet.
 func (s *Session) navigating() bool {
@@ -384,9 +392,13 @@ func (s *Session) drive(ctx context.Context, actor Actor, t Task, done func() bo
 			continue
 		}
 		// Nothing to do: an error page is the server's answer; another page
-		// may still move on by itself, for a while.
+		// may still move on by itself, for a while, unless it cannot: a
+		// static page, loaded, with no Refresh header, stays as it is.
 		if ep := page.ErrorPage(); ep != nil {
 			return ep
+		}
+		if cur.ok && cur.Static && cur.Ready == "complete" && !s.navigating() && !s.refreshing() {
+			return fail("nothing to do here: no login form, user code field, consent or continue button that the actor knows, and the page has no script or refresh that could move it on")
 		}
 		if idleSince.IsZero() || !cur.same(idleAt) {
 			idleSince, idleAt = time.Now(), cur

@@ -48,10 +48,13 @@ type Session struct {
 	fragments map[string]string
 	postedURL map[proto.NetworkRequestID]bool // document requests: whether a POST
 	// loads counts the main frame's documents received; status is the
-	// HTTP status of the last, failed the last that did not load.
-	loads  int
-	status int
-	failed string
+	// HTTP status of the last, failed the last that did not load;
+	// refreshes is whether the last came with a Refresh header, which
+	// moves a page on with no script.
+	loads     int
+	status    int
+	failed    string
+	refreshes bool
 	// requests are the requests in flight, for telling when the network
 	// is idle; netAt is the time of the last network event.
 	requests map[proto.NetworkRequestID]request
@@ -196,13 +199,15 @@ func (s *Session) onResponse(e *proto.NetworkResponseReceived) {
 	if e.Type != proto.NetworkResourceTypeDocument || e.Response == nil {
 		return
 	}
-	s.record(evidence.Step{Kind: evidence.StepDocument, URL: e.Response.URL, Status: e.Response.Status, Header: headers(e.Response.Headers)})
+	h := headers(e.Response.Headers)
+	s.record(evidence.Step{Kind: evidence.StepDocument, URL: e.Response.URL, Status: e.Response.Status, Header: h})
 	if !s.mainFrame(e.FrameID) {
 		return
 	}
 	s.mu.Lock()
 	s.loads++
 	s.status = e.Response.Status
+	s.refreshes = h.Get("Refresh") != ""
 	s.failed = ""
 	s.respondedAt, s.netAt = time.Now(), time.Now()
 	s.mu.Unlock()

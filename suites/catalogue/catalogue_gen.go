@@ -1403,7 +1403,7 @@ var catalogue = []Check{
 			"RFC 8628 §3.4",
 		},
 		Requirement: "Only the client that requested a `device_code` can redeem it.",
-		Test:        "After approval, poll D's `device_code` as `client_id=D2` (or with D2's credentials).",
+		Test:        "After approval, poll D2's `device_code` as D (`client_id=D`, or with D's credentials). D2 itself does not poll: its polls belong to DEVICE-SLOW-DOWN-INTERVAL, which runs meanwhile.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
@@ -1411,7 +1411,7 @@ var catalogue = []Check{
 			},
 			{
 				Verdict: "FAIL",
-				When:    "D2 gets a token",
+				When:    "D gets a token",
 			},
 		},
 		Browser: "yes",
@@ -1649,7 +1649,7 @@ var catalogue = []Check{
 			"RFC 9700 §4.14.2",
 		},
 		Requirement: "When reuse is detected, the access tokens issued from the compromised family should lose their validity too.",
-		Test:        "Make sure the token-validity oracle sees AT1 as active; replay RT0 as in REFRESH-REUSE-DETECTION (past any grace window), then ask the oracle about AT1 until the config's settle_time has passed.",
+		Test:        "In a family of its own, of the second public client when the config has one (no other check holds its tokens, so the check runs beside them; else it runs by itself, after the others): make sure the token-validity oracle sees AT1 as active; replay RT0 as in REFRESH-REUSE-DETECTION (past any grace window), then ask the oracle about AT1 until the config's settle_time has passed.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",

@@ -74,6 +74,10 @@ type Ahead struct {
 	changed *sync.Cond
 	pending []string // not started yet, in order
 	running int
+	// waiting counts the checks waiting in awaitRest; resting is the one
+	// that has gone on alone from there, until it ends.
+	waiting int
+	resting string
 }
 
 // current is the Ahead of this process, if any.
@@ -168,6 +172,9 @@ func (a *Ahead) run(ctx context.Context, env *Env, ids []string, limit int) {
 			a.results[id] <- res
 			a.sched.Lock()
 			a.running--
+			if a.resting == id {
+				a.resting = ""
+			}
 			if s.alone {
 				alone = false
 			}
@@ -182,10 +189,12 @@ func (a *Ahead) run(ctx context.Context, env *Env, ids []string, limit int) {
 	wg.Wait()
 }
 
-// awaitRest waits until the calling check, which runs ahead, is the only
-// check of its flow that runs and every check still to start is Last (and
-// so waits for it to end). It returns ctx's error when ctx ends first.
-func (a *Ahead) awaitRest(ctx context.Context) error {
+// awaitRest waits until the calling check id, which runs ahead, is the
+// only check of its flow that runs and every check still to start is Last
+// (and so waits for it to end). Checks that wait here at once go on one
+// after another: each waits for the one before to end. It returns ctx's
+// error when ctx ends first.
+func (a *Ahead) awaitRest(ctx context.Context, id string) error {
 	stop := context.AfterFunc(ctx, func() {
 		a.sched.Lock()
 		a.changed.Broadcast()
@@ -194,15 +203,19 @@ func (a *Ahead) awaitRest(ctx context.Context) error {
 	defer stop()
 	a.sched.Lock()
 	defer a.sched.Unlock()
+	a.waiting++
+	defer func() { a.waiting-- }()
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		rest := a.running == 1
-		for _, id := range a.pending {
-			rest = rest && schedules[id].last
+		// Every check that runs waits here, and none has gone on alone.
+		rest := a.running == a.waiting && a.resting == ""
+		for _, p := range a.pending {
+			rest = rest && schedules[p].last
 		}
 		if rest {
+			a.resting = id
 			return nil
 		}
 		a.changed.Wait()
@@ -224,7 +237,7 @@ func awaitRest(ctx context.Context, id string) error {
 	if !ok {
 		return nil
 	}
-	return a.awaitRest(ctx)
+	return a.awaitRest(ctx, id)
 }
 
 // nextStartable picks, of the checks not started yet (in their order), the

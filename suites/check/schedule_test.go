@@ -137,6 +137,38 @@ func TestAheadAwaitAloneInFlow(t *testing.T) {
 	}
 }
 
+// Two checks that ask to be alone in their flow at once go on one after
+// the other, each by itself, and the Last one starts after both.
+func TestAheadAwaitAloneInFlowTwo(t *testing.T) {
+	const last = "DEVICE-USER-CODE-ENTROPY"
+	decl := map[string]Scheduling{longCheck: Long, last: Last}
+	took := map[string]time.Duration{longCheck: 10 * time.Millisecond, free1: 10 * time.Millisecond, free2: 200 * time.Millisecond, last: 10 * time.Millisecond}
+	var mu sync.Mutex
+	alone := map[string][2]time.Time{}
+	aloneStep := func(c *C) {
+		c.AwaitAloneInFlow("test")
+		from := time.Now()
+		time.Sleep(100 * time.Millisecond)
+		mu.Lock()
+		alone[c.Check.ID] = [2]time.Time{from, time.Now()}
+		mu.Unlock()
+	}
+	then := map[string]func(*C){longCheck: aloneStep, free1: aloneStep}
+	start, end := aheadCaseThen(t, 4, []string{last, free1, free2, longCheck}, decl, took, then)
+	a, b := alone[longCheck], alone[free1]
+	if a[0].Before(b[1]) && b[0].Before(a[1]) {
+		t.Errorf("the two checks went on alone at the same time: %v and %v", a, b)
+	}
+	for _, id := range []string{longCheck, free1} {
+		if alone[id][0].Before(end[free2]) {
+			t.Errorf("%s went on alone before %s ended", id, free2)
+		}
+		if start[last].Before(end[id]) {
+			t.Errorf("the Last check started before %s ended", id)
+		}
+	}
+}
+
 // Outside a flow's schedule, AwaitAloneInFlow returns at once.
 func TestAwaitAloneInFlowOutsideSchedule(t *testing.T) {
 	env := testEnv(t, BCP)
