@@ -396,6 +396,30 @@ func TestVerifyDevice(t *testing.T) {
 	if status, body := pollDevice(t, ref.URL, "oauthcheck-d", dev.DeviceCode); status != 200 || body["access_token"] == nil {
 		t.Errorf("token poll after approval: %d %v", status, body)
 	}
+
+	// After its decision the session rests, logged in: a pool keeps it,
+	// and the next device's user code needs no login.
+	pool := browser.NewPool(1)
+	t.Cleanup(pool.Close)
+	pool.Put(s)
+	again := pool.Get()
+	if again != s {
+		t.Fatalf("Get after Put of a session that decided on a user code = %p, want the session %p", again, s)
+	}
+	next := startDevice(t, ref.URL, "oauthcheck-d")
+	task.UserCode = next.UserCode
+	if err := again.VerifyDevice(ctxFor(t, 20*time.Second), next.VerificationURI, scriptActor(t), task); err != nil {
+		t.Fatalf("VerifyDevice in the pooled session: %v", err)
+	}
+	actions = nil
+	for _, st := range again.Steps() {
+		if st.Kind == "action" {
+			actions = append(actions, st.Action)
+		}
+	}
+	if diff := cmp.Diff([]string{"user_code", "approve"}, actions); diff != "" {
+		t.Errorf("actions in the pooled session mismatch (-want +got); its login must serve:\n%s", diff)
+	}
 }
 
 func TestConnect(t *testing.T) {

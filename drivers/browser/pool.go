@@ -32,8 +32,8 @@ func (p *Pool) Get() *Session {
 }
 
 // Put keeps s for a later Get when its last step was an authorization
-// that reached the redirect URI and the pool has room; otherwise it
-// closes s. What s recorded is dropped: take Steps first.
+// that reached the redirect URI, or a decision on a device's user code,
+// and the pool has room; otherwise it closes s. What s recorded is dropped: take Steps first.
 func (p *Pool) Put(s *Session) {
 	s.mu.Lock()
 	rest := s.atRest

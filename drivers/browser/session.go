@@ -65,7 +65,8 @@ type Session struct {
 	// driveActions are the actions of the last drive, for its diagnosis.
 	driveActions []string
 	// atRest: the last thing done in the session was an authorization
-	// that reached the redirect URI, so it may serve another check (Pool).
+	// that reached the redirect URI, or a decision on a device's user code,
+	// so it may serve another check (Pool).
 	atRest bool
 	// direct, when set, takes authorizations that need no page over plain
 	// HTTP (SetDirect).
@@ -413,6 +414,13 @@ func (s *Session) VerifyDevice(ctx context.Context, verificationURI string, acto
 	// loads, or its request is done; a device polling right after must
 	// see it.
 	s.awaitDecision(ctx, w.loadsBefore)
+	if w.decided {
+		// Logged in, and done with the code: the session may serve the
+		// next check.
+		s.mu.Lock()
+		s.atRest = true
+		s.mu.Unlock()
+	}
 	return nil
 }
 
