@@ -20,11 +20,13 @@ import (
 // The checks that present a used refresh token of a client that other
 // checks use too (a replay, a race, an old token after rotation) run by
 // themselves: Last, one after another, after the flow's other checks, and
-// after the run's other flows (AwaitOtherFlows). A server may answer a replay by revoking every token
-// of the person and client (better-auth's invalidateRefreshFamily does),
-// and a check beside it, in any flow, would see its fresh token refused and
-// take that for the server's fault, or see its tokens revoked and take that
-// for the server's doing. REFRESH-LIFECYCLE's logout comes after them.
+// after the run's other flows (AwaitOtherFlows). A server may answer a
+// replay by revoking every token of the person and client (better-auth's
+// invalidateRefreshFamily does), and a check beside it, in any flow, would
+// see its fresh token refused and take that for the server's fault, or see
+// its tokens revoked and take that for the server's doing.
+// REFRESH-LIFECYCLE's logout comes before them. REFRESH-REUSE-REVOKES-ACCESS
+// replays a token of a client of its own when it can.
 
 const replayWhy = "a server may answer a used refresh token by revoking every token of the person and client"
 
