@@ -427,4 +427,7 @@ var _ = check.It("TOKEN-ENTROPY", func(c *check.C) {
 		c.Skipf("no kind of code or token could be had %d times", MinSamples)
 	}
 }, check.Control("weak-tokens", check.Fail), check.Quirk("cc-not-for-confidential", check.Pass), check.Quirk("jwt-not-9068", check.Pass),
-	check.Quirk("refresh-offline-access", check.Pass))
+	check.Quirk("refresh-offline-access", check.Pass),
+	// It redeems and refreshes the confidential client's tokens again and
+	// again: a family torn down meanwhile would refuse a fresh code.
+	steps.RefreshTurns)

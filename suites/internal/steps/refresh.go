@@ -18,13 +18,14 @@ import (
 const ScopeOfflineAccess = "offline_access"
 
 // RefreshTurns keeps apart, across the run's flows, the checks that hold
-// a refresh token of the confidential client and judge what becomes of it,
-// and those that present a revoked one (at the token or the revocation
-// endpoint): a server may answer a revoked refresh token by revoking every
-// refresh token of the person and client (better-auth's
-// invalidateRefreshFamily, in @better-auth/oauth-provider's
-// dist/authorize-*.mjs), and a check beside it, in any flow, would find
-// its own token dead and blame the step it took. The refresh checks that
+// a refresh token of the confidential client and judge what becomes of it
+// (or, as TOKEN-ENTROPY, get many of them), and those that present a
+// revoked one (at the token or the revocation endpoint): a server may
+// answer a revoked refresh token by revoking every refresh token of the
+// person and client (better-auth's invalidateRefreshFamily, in
+// @better-auth/oauth-provider's dist/authorize-*.mjs), and a check beside
+// it, in any flow, would find its own token dead, or a fresh code refused
+// ("grant revoked during token issuance"), and blame the step it took. The refresh checks that
 // replay used tokens wait for the other flows instead (AwaitOtherFlows).
 var RefreshTurns = check.UsesInRun("refresh-tokens")
 
