@@ -167,20 +167,31 @@ func runChecks(ctx context.Context, f runFlags, stdout, stderr io.Writer) error 
 	}
 	defer stop()
 	start := time.Now()
-	// Before the flows: can the browser log in at all? If not, the checks
+	// Beside the first checks: can the browser log in at all? The checks
+	// wait for the answer before they use the browser; if it is no, those
 	// that need it are ERROR with one shared diagnosis, and the rest run.
-	pf := preflight(ctx, env, nil)
-	if pf != nil {
-		env.BrowserBroken = "the login preflight could not complete: " + oneLine(pf.Reason)
-		fmt.Fprintf(stderr, "oauthcheck: %s; the checks that need the browser are ERROR (oauthcheck login --config FILE shows the pages)\n", env.BrowserBroken)
-	}
+	var pf *reports.Preflight
+	pfDone := make(chan struct{})
+	go func() {
+		defer close(pfDone)
+		if pf = preflight(ctx, env, nil); pf != nil {
+			fmt.Fprintf(stderr, "oauthcheck: %s; the checks that need the browser are ERROR (oauthcheck login --config FILE shows the pages)\n", preflightBroken(pf))
+		}
+	}()
 	fmt.Fprintf(stderr, "oauthcheck: running checks against %s (profile %s)\n", env.Target.Issuer, env.Profile)
 	flows := f.selectedFlows()
-	reps, err := runFlows(ctx, flowRun{
+	fr := flowRun{
 		flows: flows, parallel: f.parallelism(len(flows)), config: env.Target.Config, controlURL: controlURL(env.Browser),
-		browserBroken: env.BrowserBroken,
-		profile:       env.Profile.String(), filter: plan.filter, flags: f, progress: progressWriter(stderr, f.quiet),
-	})
+		profile: env.Profile.String(), filter: plan.filter, flags: f, progress: progressWriter(stderr, f.quiet),
+	}
+	if env.Browser != nil {
+		fr.browserBroken = func() string {
+			<-pfDone
+			return preflightBroken(pf)
+		}
+	}
+	reps, err := runFlows(ctx, fr)
+	<-pfDone
 	if err != nil {
 		return err
 	}
@@ -388,6 +399,15 @@ func controlURL(b *browser.Browser) string {
 		return ""
 	}
 	return b.ControlURL()
+}
+
+// preflightBroken is why the browser checks cannot run, after the
+// preflight pf: "" when it passed.
+func preflightBroken(pf *reports.Preflight) string {
+	if pf == nil {
+		return ""
+	}
+	return "the login preflight could not complete: " + oneLine(pf.Reason)
 }
 
 // reportOutputs are the report files asked for.

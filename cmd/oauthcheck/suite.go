@@ -39,7 +39,7 @@ const progressLine = "oauthcheck-progress\t"
 
 type suiteFlags struct {
 	flow, state, browserURL, profile, filter, jsonOut, failOn, caFile string
-	browserBroken, results                                            string
+	preflight, results                                                string
 	ahead, slots                                                      int
 	slotDir, othersDone, turnDir                                      string
 	slow, insecure                                                    bool
@@ -61,7 +61,7 @@ func newSuiteCmd() *cobra.Command {
 	fl.StringVar(&f.flow, "flow", "", "the flow")
 	fl.StringVar(&f.state, "state", "", "the resolved target config")
 	fl.StringVar(&f.browserURL, "browser-url", "", "DevTools URL of the shared browser")
-	fl.StringVar(&f.browserBroken, "browser-broken", "", "why the browser checks cannot run (the preflight's diagnosis)")
+	fl.StringVar(&f.preflight, "preflight", "", "file that holds the login preflight's diagnosis once it is done (empty: the browser can log in)")
 	fl.StringVar(&f.profile, "profile", "bcp", "profile")
 	fl.StringVar(&f.filter, "label-filter", "", "label filter")
 	fl.StringVar(&f.jsonOut, "json", "", "JSON report")
@@ -112,7 +112,9 @@ func runSuite(ctx context.Context, f suiteFlags, stderr io.Writer) error {
 		return err
 	}
 	env.Slow = f.slow
-	env.BrowserBroken = f.browserBroken
+	if f.preflight != "" {
+		env.Preflight = preflightResult(f.preflight)
+	}
 	if b != nil {
 		// A login serves the flow's checks, one after another.
 		env.Sessions = browser.NewPool(sessionsKept)
@@ -188,9 +190,9 @@ type flowRun struct {
 	parallel   int
 	config     *target.Config
 	controlURL string
-	// browserBroken is why the browser checks cannot run, when the
-	// preflight could not log in.
-	browserBroken string
+	// browserBroken, when set, waits for the login preflight and returns
+	// why the browser checks cannot run ("" when they can).
+	browserBroken func() string
 	profile       string
 	filter        string
 	flags         runFlags
@@ -217,6 +219,17 @@ func runFlows(ctx context.Context, fr flowRun) ([]types.Report, error) {
 	}
 	if err := os.WriteFile(state, raw, 0o600); err != nil {
 		return nil, fmt.Errorf("run: write the target state: %w", err)
+	}
+	if fr.browserBroken != nil {
+		// The flows start before the login preflight ends; their checks
+		// read its diagnosis from this file before they use the browser.
+		go func() {
+			why := fr.browserBroken()
+			tmp := filepath.Join(dir, "preflight.tmp")
+			if os.WriteFile(tmp, []byte(why), 0o600) == nil {
+				_ = os.Rename(tmp, filepath.Join(dir, "preflight"))
+			}
+		}()
 	}
 	reps := make([]types.Report, len(fr.flows))
 	others := newOthersDone(dir, fr.flows, fr.parallel, flowsApart(fr.config))
@@ -263,8 +276,8 @@ func runChild(ctx context.Context, exe, dir, state, flow, othersDone string, fr 
 	if fr.controlURL != "" {
 		args = append(args, "--browser-url", fr.controlURL)
 	}
-	if fr.browserBroken != "" {
-		args = append(args, "--browser-broken", fr.browserBroken)
+	if fr.browserBroken != nil {
+		args = append(args, "--preflight", filepath.Join(dir, "preflight"))
 	}
 	if fr.controlURL != "" {
 		args = append(args, "--browser-slots", dir, "--browser-slot-count", fmt.Sprint(browserSlots()))

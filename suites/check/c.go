@@ -205,11 +205,11 @@ func (c *C) adopt(s *browser.Session) {
 // and ends it as ERROR when the preflight found that the browser cannot log
 // in.
 func (c *C) HoldBrowser() {
-	switch {
-	case c.Env.BrowserBroken != "":
-		c.Fatalf("not run in the browser: %s", c.Env.BrowserBroken)
-	case c.Env.Browser == nil:
+	if c.Env.Browser == nil && c.Env.BrowserBroken == "" {
 		c.Skipf("this check needs a browser, and the run has none")
+	}
+	if why := c.BrowserBroken(); why != "" {
+		c.Fatalf("not run in the browser: %s", why)
 	}
 	c.mu.Lock()
 	held := c.slot != nil
@@ -219,7 +219,7 @@ func (c *C) HoldBrowser() {
 	}
 	// The wait for a slot is the run's queue, not the check's time.
 	acquire := c.Env.BrowserSlots.Acquire
-	if schedules[c.Check.ID].long {
+	if scheduleOf(c.Check.ID, c.Env).long {
 		// Its wait comes after: it goes first, so that the wait overlaps
 		// the others' browser work.
 		acquire = c.Env.BrowserSlots.AcquireFirst
@@ -231,6 +231,21 @@ func (c *C) HoldBrowser() {
 	c.mu.Lock()
 	c.slot = release
 	c.mu.Unlock()
+}
+
+// BrowserBroken is why the browser cannot be used against the target, or
+// "" when it can: Env.BrowserBroken, or the diagnosis of the run's login
+// preflight, for which it waits (Env.Preflight). The wait is the run's,
+// not the check's time.
+func (c *C) BrowserBroken() string {
+	if c.Env.BrowserBroken != "" || c.Env.Preflight == nil || c.Env.Browser == nil {
+		return c.Env.BrowserBroken
+	}
+	resume := c.pause()
+	why, err := c.Env.Preflight(c)
+	resume()
+	c.Require(err, "wait for the login preflight")
+	return why
 }
 
 // AwaitOtherFlows waits until no other flow of the run that it may disturb

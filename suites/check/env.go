@@ -35,6 +35,11 @@ type Env struct {
 	// (the preflight could not log in): the checks that need the browser
 	// end as ERROR with this reason instead of running.
 	BrowserBroken string
+	// Preflight, when set, waits for the run's login preflight, which runs
+	// beside the first checks, and returns its diagnosis: "" when the
+	// browser can log in, else why it cannot (as BrowserBroken). A check
+	// asks before its first use of the browser (C.BrowserBroken).
+	Preflight func(ctx context.Context) (string, error)
 	// CheckTimeout is the time a check may take besides the waits the
 	// protocol forces on it; DefaultCheckTimeout when zero.
 	CheckTimeout time.Duration

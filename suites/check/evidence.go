@@ -48,7 +48,7 @@ func Attach(res *Result) {
 	}
 	vis := ginkgo.ReportEntryVisibilityFailureOrVerbose
 	ginkgo.AddReportEntry(catalogue.EntryVerdict, catalogue.VerdictEntry{ID: res.ID, Verdict: res.Verdict, Findings: res.Findings, Refs: refs, Waited: res.Waited,
-		Serial: schedules[res.ID].alone || schedules[res.ID].last}, vis)
+		Serial: res.Serial}, vis)
 	if len(res.Exchanges) > 0 {
 		ginkgo.AddReportEntry(catalogue.EntryExchanges, Exchanges(res.Exchanges), vis)
 	}

@@ -23,6 +23,8 @@ type Result struct {
 	Duration  time.Duration        `json:"duration_ns"`
 	// Waited is the part of Duration spent in waits the protocol forced.
 	Waited time.Duration `json:"waited_ns,omitempty"`
+	// Serial: the check ran by itself in its flow (Alone or Last).
+	Serial bool `json:"serial,omitempty"`
 }
 
 // Message is the one-paragraph summary of a result for a failure message:
@@ -80,7 +82,7 @@ func Run(ctx context.Context, id string, env *Env) *Result {
 				}
 			}
 		}()
-		end, ok := c.takeTurns(schedules[id].runUses)
+		end, ok := c.takeTurns(scheduleOf(id, env).runUses)
 		if !ok {
 			return
 		}
@@ -135,6 +137,8 @@ func Run(ctx context.Context, id string, env *Env) *Result {
 	c.mu.Unlock()
 	res.Shots = shots
 	res.Duration = time.Since(start)
+	decl := scheduleOf(id, env)
+	res.Serial = decl.alone || decl.last
 	c.mu.Lock()
 	res.Waited = c.waited
 	c.mu.Unlock()

@@ -24,7 +24,39 @@ type Scheduling struct {
 	long bool
 	// runUses are the uses that checks of other flows take turns at too.
 	runUses []string
+	// when, if set, picks one of two declarations by the run's target
+	// (When).
+	when *choice
 }
+
+// choice is a declaration that depends on the target.
+type choice struct {
+	cond      func(*Env) bool
+	then, els Scheduling
+}
+
+// When declares then for a check when cond holds for the run's Env, and
+// otherwise otherwise: for a check whose clients, which the config
+// names, decide whether it disturbs the others.
+func When(cond func(*Env) bool, then, otherwise Scheduling) Scheduling {
+	return Scheduling{when: &choice{cond: cond, then: then, els: otherwise}}
+}
+
+// resolve is s against env: its When picked.
+func (s Scheduling) resolve(env *Env) Scheduling {
+	if s.when == nil {
+		return s
+	}
+	pick := s.when.els
+	if env != nil && s.when.cond(env) {
+		pick = s.when.then
+	}
+	s.when = nil
+	return s.merge(pick.resolve(env))
+}
+
+// scheduleOf is the declaration of check id against env.
+func scheduleOf(id string, env *Env) Scheduling { return schedules[id].resolve(env) }
 
 // Alone keeps every other check of the flow from running while the check
 // runs.
@@ -57,6 +89,9 @@ func (s Scheduling) merge(o Scheduling) Scheduling {
 	s.long = s.long || o.long
 	s.uses = append(s.uses, o.uses...)
 	s.runUses = append(s.runUses, o.runUses...)
+	if o.when != nil {
+		s.when = o.when
+	}
 	return s
 }
 
@@ -74,6 +109,8 @@ type Ahead struct {
 	changed *sync.Cond
 	pending []string // not started yet, in order
 	running int
+	// decl are the checks' declarations against the run's target.
+	decl map[string]Scheduling
 	// waiting counts the checks waiting in awaitRest; resting is the one
 	// that has gone on alone from there, until it ends.
 	waiting int
@@ -89,10 +126,11 @@ var current struct {
 // RunAhead starts the checks ids against env, at most limit at once, and
 // makes their specs take the results. It returns at once.
 func RunAhead(ctx context.Context, env *Env, ids []string, limit int) *Ahead {
-	a := &Ahead{results: map[string]chan *Result{}}
+	a := &Ahead{results: map[string]chan *Result{}, decl: map[string]Scheduling{}}
 	a.changed = sync.NewCond(&a.sched)
 	for _, id := range ids {
 		a.results[id] = make(chan *Result, 1)
+		a.decl[id] = scheduleOf(id, env)
 	}
 	current.Lock()
 	current.a = a
@@ -133,7 +171,7 @@ func take(ctx context.Context, id string) (*Result, bool) {
 func (a *Ahead) run(ctx context.Context, env *Env, ids []string, limit int) {
 	order := append([]string(nil), ids...)
 	rank := func(id string) int {
-		s := schedules[id]
+		s := a.decl[id]
 		switch {
 		case s.long:
 			return 0
@@ -151,14 +189,14 @@ func (a *Ahead) run(ctx context.Context, env *Env, ids []string, limit int) {
 	a.sched.Lock()
 	a.pending = order
 	for len(a.pending) > 0 {
-		i := nextStartable(a.pending, a.running, limit, alone, held)
+		i := nextStartable(a.pending, a.decl, a.running, limit, alone, held)
 		for i < 0 {
 			a.changed.Wait()
-			i = nextStartable(a.pending, a.running, limit, alone, held)
+			i = nextStartable(a.pending, a.decl, a.running, limit, alone, held)
 		}
 		id := a.pending[i]
 		a.pending = append(a.pending[:i:i], a.pending[i+1:]...)
-		s := schedules[id]
+		s := a.decl[id]
 		a.running++
 		alone = s.alone
 		for _, r := range s.uses {
@@ -212,7 +250,7 @@ func (a *Ahead) awaitRest(ctx context.Context, id string) error {
 		// Every check that runs waits here, and none has gone on alone.
 		rest := a.running == a.waiting && a.resting == ""
 		for _, p := range a.pending {
-			rest = rest && schedules[p].last
+			rest = rest && a.decl[p].last
 		}
 		if rest {
 			a.resting = id
@@ -245,13 +283,13 @@ func awaitRest(ctx context.Context, id string) error {
 // keeps its place: nothing after an Alone or a Last check starts before
 // it, and nothing after a check waiting for a resource takes that
 // resource first.
-func nextStartable(pending []string, running, limit int, alone bool, held map[string]bool) int {
+func nextStartable(pending []string, decl map[string]Scheduling, running, limit int, alone bool, held map[string]bool) int {
 	if alone || running >= limit {
 		return -1
 	}
 	wanted := map[string]bool{} // resources that an earlier waiting check waits for
 	for i, id := range pending {
-		s := schedules[id]
+		s := decl[id]
 		busy := false
 		for _, r := range s.uses {
 			busy = busy || held[r] || wanted[r]

@@ -2,6 +2,7 @@ package check
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -166,6 +167,25 @@ func TestAheadAwaitAloneInFlowTwo(t *testing.T) {
 		if start[last].Before(end[id]) {
 			t.Errorf("the Last check started before %s ended", id)
 		}
+	}
+}
+
+// A When declaration is picked by the run's target: a check declared to
+// share a resource when the condition holds runs beside the others, and
+// Last when it does not.
+func TestAheadWhen(t *testing.T) {
+	for _, apart := range []bool{true, false} {
+		t.Run(fmt.Sprint(apart), func(t *testing.T) {
+			decl := map[string]Scheduling{aloneCheck: When(func(*Env) bool { return apart }, Uses("r"), Last)}
+			took := map[string]time.Duration{free1: 200 * time.Millisecond, aloneCheck: 10 * time.Millisecond}
+			start, end := aheadCase(t, 4, []string{aloneCheck, free1}, decl, took)
+			if beside := start[aloneCheck].Before(end[free1]); beside != apart {
+				t.Errorf("condition %v: the check ran beside the other: %v", apart, beside)
+			}
+			if got := decl[aloneCheck].resolve(&Env{}); got.last == apart || (len(got.uses) == 1) != apart {
+				t.Errorf("condition %v: resolved to %+v", apart, got)
+			}
+		})
 	}
 }
 

@@ -17,18 +17,43 @@ import (
 	"github.com/oauthcheck/oauthcheck/suites/internal/steps"
 )
 
-// The checks that present a used refresh token of a client that other
-// checks use too (a replay, a race, an old token after rotation) run by
-// themselves: Last, one after another, after the flow's other checks, and
-// after the run's other flows (AwaitOtherFlows). A server may answer a
-// replay by revoking every token of the person and client (better-auth's
-// invalidateRefreshFamily does), and a check beside it, in any flow, would
-// see its fresh token refused and take that for the server's fault, or see
-// its tokens revoked and take that for the server's doing.
-// REFRESH-LIFECYCLE's logout comes before them. REFRESH-REUSE-REVOKES-ACCESS
-// replays a token of a client of its own when it can.
+// The checks that present a used refresh token (a replay, a race, an old
+// token after rotation) use the second public client when the config has
+// one: no other check holds a refresh token of it, so they run beside the
+// flow's other checks and the run's other flows, one replay check at a
+// time (replays). Without it they use the public client, which other
+// checks use too, and run by themselves: Last, one after another, after
+// the flow's other checks, and after the run's other flows
+// (AwaitOtherFlows). A server may answer a replay by revoking every token
+// of the person and client (better-auth's invalidateRefreshFamily does),
+// and a check beside it, in any flow, would see its fresh token refused
+// and take that for the server's fault, or see its tokens revoked and take
+// that for the server's doing. REFRESH-LIFECYCLE's logout waits for them.
 
 const replayWhy = "a server may answer a used refresh token by revoking every token of the person and client"
+
+// apart reports whether the config names a second public client, whose
+// refresh tokens only the replay checks hold.
+func apart(env *check.Env) bool {
+	cl, _ := env.Target.Client(target.RolePublic2)
+	return cl != nil
+}
+
+// replays is how a replay check shares the flow's time: beside the
+// others, one replay check at a time, when the replays are the second
+// public client's; else Last.
+var replays = check.When(apart, check.Uses("public2-refresh-tokens"), check.Last)
+
+// replayRole is the client whose refresh tokens a replay check presents.
+// For the public client, it first waits for the run's other flows, which
+// may hold tokens of it.
+func replayRole(c *check.C) string {
+	if apart(c.Env) {
+		return target.RolePublic2
+	}
+	c.AwaitOtherFlows(replayWhy)
+	return steps.PublicOr(c)
+}
 
 // start gets a refresh token for role through the code flow, asking for
 // offline_access when the server wants it, and skips when the server
@@ -99,8 +124,7 @@ var _ = check.It("REFRESH-ROTATION", func(c *check.C) {
 // response) is probed at growing gaps and reported; a window under 30 s is
 // seen the same in a quick and a slow run.
 var _ = check.It("REFRESH-OLD-RT-INVALIDATED", func(c *check.C) {
-	c.AwaitOtherFlows(replayWhy)
-	cl, t0 := start(c, steps.PublicOr(c))
+	cl, t0 := start(c, replayRole(c))
 	_, rotated := rotate(c, cl, t0)
 	p := steps.ProbeRotated(c, cl, t0.RefreshToken, rotated, steps.RotatedProbes(c.Env.Slow))
 	if p.Refusal == nil {
@@ -118,7 +142,7 @@ var _ = check.It("REFRESH-OLD-RT-INVALIDATED", func(c *check.C) {
 	default:
 		c.Warn("RFC 6749 §5.2", "the old refresh token was refused %s after rotation, but with %s instead of invalid_grant", p.RefusedAt, steps.Describe(p.Refusal.Response))
 	}
-}, check.Last, check.Control("refresh-old-valid", check.Fail).With(check.RefOptions{RefreshTTL: 2 * time.Minute}),
+}, replays, check.Control("refresh-old-valid", check.Fail).With(check.RefOptions{RefreshTTL: 2 * time.Minute}),
 	check.Quirk("refresh-grace-10s", check.Pass),
 	check.Quirk("refresh-offline-access", check.Pass))
 
@@ -129,8 +153,7 @@ var _ = check.It("REFRESH-OLD-RT-INVALIDATED", func(c *check.C) {
 // determine which party submitted the invalid refresh token, but it will
 // revoke the active refresh token."
 var _ = check.It("REFRESH-REUSE-DETECTION", func(c *check.C) {
-	c.AwaitOtherFlows(replayWhy)
-	cl, t0 := start(c, steps.PublicOr(c))
+	cl, t0 := start(c, replayRole(c))
 	t1, rotated := rotate(c, cl, t0)
 	p := replay(c, cl, t0, rotated)
 	newest := t1
@@ -145,25 +168,15 @@ var _ = check.It("REFRESH-REUSE-DETECTION", func(c *check.C) {
 		return
 	}
 	c.Pass("after the rotated refresh token was replayed (refused %s after the rotation), the family's newest refresh token was refused (%s)", p.RefusedAt, steps.Describe(t2.Response))
-}, check.Last, check.Control("refresh-no-reuse-detection", check.Fail),
+}, replays, check.Control("refresh-no-reuse-detection", check.Fail),
 	check.Quirk("refresh-grace-10s", check.Pass),
 	check.Quirk("revocation-eventual", check.Pass),
 	check.Quirk("refresh-offline-access", check.Pass))
 
 // OAuth 2.1 §4.3.1: on reuse the server revokes the grant, access tokens
-// included. The family is the second public client's when the config has
-// one: no other check holds a token of it, so the replay, and all that a
-// server revokes for it, disturbs none of them, and the check runs beside
-// the others. Else the family is the public client's, which the others
-// use too, and the check waits to run by itself, as the Last ones do.
+// included.
 var _ = check.It("REFRESH-REUSE-REVOKES-ACCESS", func(c *check.C) {
-	role := target.RolePublic2
-	if cl, _ := c.Env.Target.Client(role); cl == nil {
-		role = steps.PublicOr(c)
-		c.AwaitAloneInFlow(replayWhy)
-		c.AwaitOtherFlows(replayWhy)
-	}
-	cl, t0 := start(c, role)
+	cl, t0 := start(c, replayRole(c))
 	t1, rotated := rotate(c, cl, t0)
 	steps.ProveActive(c, t1.AccessToken)
 	p := replay(c, cl, t0, rotated)
@@ -177,7 +190,7 @@ var _ = check.It("REFRESH-REUSE-REVOKES-ACCESS", func(c *check.C) {
 	default:
 		c.Pass("after the rotated refresh token was replayed (refused %s after the rotation), the family's access token AT1 is inactive", p.RefusedAt)
 	}
-}, check.Control("refresh-reuse-keeps-access", check.Warn),
+}, replays, check.Control("refresh-reuse-keeps-access", check.Warn),
 	check.Quirk("refresh-grace-10s", check.Pass),
 	check.Quirk("revocation-eventual", check.Pass),
 	check.Quirk("refresh-offline-access", check.Pass))
@@ -187,9 +200,8 @@ var _ = check.It("REFRESH-REUSE-REVOKES-ACCESS", func(c *check.C) {
 // usable for a grace window forks it there by design: that is the
 // window's doing (WARN, with the window), not a missing invalidation.
 var _ = check.It("REFRESH-CONCURRENT", func(c *check.C) {
-	c.AwaitOtherFlows(replayWhy)
 	const parallel = 10
-	cl, t0 := start(c, steps.PublicOr(c))
+	cl, t0 := start(c, replayRole(c))
 	tokenURL := steps.Metadata(c).TokenEndpoint
 	c.HTTP.Warm(c, tokenURL, parallel)
 	c.Note("refresh %d times at once", parallel)
@@ -229,7 +241,7 @@ var _ = check.It("REFRESH-CONCURRENT", func(c *check.C) {
 	}
 	c.Warn("RFC 9700 §4.14.2", "%d parallel refreshes of one token forked the family into %d distinct refresh tokens, %d of them working: the server keeps a rotated refresh token usable for a grace window (%s), inside which every use mints a new branch",
 		parallel, len(distinct), working, p.Window())
-}, check.Last, check.Control("refresh-old-valid", check.Fail).With(check.RefOptions{RefreshTTL: 2 * time.Minute}),
+}, replays, check.Control("refresh-old-valid", check.Fail).With(check.RefOptions{RefreshTTL: 2 * time.Minute}),
 	check.Quirk("refresh-grace-10s", check.Warn),
 	check.Quirk("refresh-offline-access", check.Pass))
 

@@ -13,15 +13,15 @@ import (
 	"github.com/oauthcheck/oauthcheck/suites/internal/suitetest"
 )
 
-// Without a second public client, REFRESH-REUSE-REVOKES-ACCESS replays a
-// refresh token of the public client, and still tells a server that
-// revokes the family's access token from one that keeps it.
-var _ = DescribeTable("REFRESH-REUSE-REVOKES-ACCESS without a second public client",
-	func(ctx SpecContext, weaknesses []string, want check.Verdict) {
+// Without a second public client, the replay checks replay refresh tokens
+// of the public client, and still tell a server that does what they ask
+// from one that does not.
+var _ = DescribeTable("the replay checks without a second public client",
+	func(ctx SpecContext, id string, weaknesses []string, want check.Verdict) {
 		env := suitetest.ReferenceWith(ctx, reftarget.Options{Weaknesses: weaknesses})
 		public := env.Target.Config.Clients[target.RolePublic].ID
 		delete(env.Target.Config.Clients, target.RolePublic2)
-		res := check.Run(ctx, "REFRESH-REUSE-REVOKES-ACCESS", env)
+		res := check.Run(ctx, id, env)
 		check.Attach(res)
 		Expect(res.Verdict).To(Equal(want), res.Message())
 		var clients []string
@@ -33,5 +33,7 @@ var _ = DescribeTable("REFRESH-REUSE-REVOKES-ACCESS without a second public clie
 		Expect(clients).NotTo(BeEmpty())
 		Expect(clients).To(HaveEach(public), "the family is the public client's")
 	},
-	Entry("strict", nil, check.Pass),
-	Entry("refresh-reuse-keeps-access", []string{string(reference.RefreshReuseKeepsAccess)}, check.Warn))
+	Entry("REFRESH-REUSE-REVOKES-ACCESS, strict", "REFRESH-REUSE-REVOKES-ACCESS", nil, check.Pass),
+	Entry("REFRESH-REUSE-REVOKES-ACCESS, refresh-reuse-keeps-access", "REFRESH-REUSE-REVOKES-ACCESS", []string{string(reference.RefreshReuseKeepsAccess)}, check.Warn),
+	Entry("REFRESH-REUSE-DETECTION, strict", "REFRESH-REUSE-DETECTION", nil, check.Pass),
+	Entry("REFRESH-REUSE-DETECTION, refresh-no-reuse-detection", "REFRESH-REUSE-DETECTION", []string{string(reference.RefreshNoReuseDetect)}, check.Fail))

@@ -237,8 +237,8 @@ func CanBrowse(c *check.C) (ok bool, why string) {
 	switch {
 	case c.Env.Browser == nil:
 		return false, "the run has no browser"
-	case c.Env.BrowserBroken != "":
-		return false, "the browser cannot be used against this target: " + c.Env.BrowserBroken
+	case c.BrowserBroken() != "":
+		return false, "the browser cannot be used against this target: " + c.BrowserBroken()
 	case Metadata(c).AuthorizationEndpoint == "":
 		return false, "the metadata has no authorization_endpoint"
 	}
