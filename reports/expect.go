@@ -16,6 +16,9 @@ import (
 //   - id: PKCE-PLAIN-ACCEPTED
 //     verdict: WARN
 //     reason: plain is kept for an old mobile app
+//
+// A deviation that a race or chance shows in some runs only is marked
+// intermittent: a run in which the check passes does not make it stale.
 type Expect struct {
 	// Path is the file the expectations came from.
 	Path    string
@@ -27,6 +30,9 @@ type Expectation struct {
 	ID      string            `json:"id"`
 	Verdict catalogue.Verdict `json:"verdict"`
 	Reason  string            `json:"reason"`
+	// Intermittent: the deviation shows in some runs only, and a PASS is
+	// no sign that it is gone.
+	Intermittent bool `json:"intermittent,omitempty"`
 	// Line is where the entry starts in its file.
 	Line int `json:"-"`
 }
@@ -93,8 +99,16 @@ func ParseExpect(raw []byte, name string) (*Expect, error) {
 				e.Verdict = catalogue.Verdict(strings.ToUpper(strings.TrimSpace(v.Value)))
 			case "reason":
 				e.Reason = strings.TrimSpace(v.Value)
+			case "intermittent":
+				switch strings.ToLower(strings.TrimSpace(v.Value)) {
+				case "true", "yes":
+					e.Intermittent = true
+				case "false", "no":
+				default:
+					return nil, fail(v.Line, "intermittent: want true or false, not %q", v.Value)
+				}
 			default:
-				return nil, fail(k.Line, "unknown key %q; valid: id, verdict, reason", k.Value)
+				return nil, fail(k.Line, "unknown key %q; valid: id, verdict, reason, intermittent", k.Value)
 			}
 		}
 		if e.ID == "" {
@@ -239,7 +253,7 @@ func Apply(results []Result, ex *Expect) Outcome {
 		cp := *e
 		r.Expectation = &cp
 		r.Expected = r.Verdict == e.Verdict
-		if !r.Expected {
+		if r.Stale() {
 			out.Stale = append(out.Stale, StaleExpectation{Expectation: cp, Got: r.Verdict})
 		}
 	}

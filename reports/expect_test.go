@@ -62,7 +62,12 @@ func TestParseExpect(t *testing.T) {
 		{
 			name:    "unknown key",
 			yaml:    "- {id: AUTHCODE-CODE-REUSE, verdict: FAIL, reason: r, because: x}\n",
-			wantErr: []string{`unknown key "because"; valid: id, verdict, reason`},
+			wantErr: []string{`unknown key "because"; valid: id, verdict, reason, intermittent`},
+		},
+		{
+			name:    "intermittent not a boolean",
+			yaml:    "- {id: AUTHCODE-CODE-REUSE, verdict: FAIL, reason: r, intermittent: often}\n",
+			wantErr: []string{"x.yaml:1", `intermittent: want true or false, not "often"`},
 		},
 		{name: "not a list", yaml: "AUTHCODE-CODE-REUSE: FAIL\n", wantErr: []string{"want a YAML list of {id, verdict, reason}"}},
 		{name: "not YAML", yaml: "- {id: [\n", wantErr: []string{"reports: expect x.yaml:"}},
@@ -161,6 +166,37 @@ func TestApply(t *testing.T) {
 	}
 	if got := Apply(results, nil); len(got.Results) != len(results) || len(got.Stale)+len(got.NotRun) != 0 {
 		t.Errorf("Apply(nil) = %+v", got)
+	}
+}
+
+// An intermittent deviation is expected when it shows, and a PASS does
+// not make it stale; another verdict does.
+func TestApplyIntermittent(t *testing.T) {
+	ex, err := ParseExpect([]byte(`
+- {id: AUTHCODE-CODE-REUSE, verdict: FAIL, reason: a race, intermittent: true}
+- {id: AUTHCODE-STATE-ECHO, verdict: FAIL, reason: a race, intermittent: true}
+- {id: REFRESH-ROTATION, verdict: WARN, reason: a race, intermittent: true}
+`), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := Apply(Results(loadFixture(t, "weakened.json")), ex)
+	got := map[string][2]bool{}
+	for _, r := range out.Results {
+		if r.Expectation != nil {
+			got[r.ID] = [2]bool{r.Expected, r.Stale()}
+		}
+	}
+	want := map[string][2]bool{
+		"AUTHCODE-CODE-REUSE": {true, false},  // FAIL: shown
+		"AUTHCODE-STATE-ECHO": {false, false}, // PASS: not shown this run
+		"REFRESH-ROTATION":    {false, true},  // FAIL instead of WARN: stale
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(expected, stale) mismatch (-want +got):\n%s", diff)
+	}
+	if len(out.Stale) != 1 || out.Stale[0].ID != "REFRESH-ROTATION" {
+		t.Errorf("stale %v, want REFRESH-ROTATION only", out.Stale)
 	}
 }
 

@@ -72,9 +72,9 @@ type refServer struct {
 	URL string
 }
 
-func startReference(t *testing.T) *refServer {
+func startReference(t *testing.T, opts ...reference.Option) *refServer {
 	t.Helper()
-	ref, err := reference.New(reference.DefaultConfig())
+	ref, err := reference.New(reference.DefaultConfig(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,19 +353,11 @@ func TestAuthorizeContextEnds(t *testing.T) {
 	t.Parallel()
 	// A login page with a script, which might move on by itself: the
 	// drive waits for it until the deadline.
-	ref, err := reference.New(reference.DefaultConfig(), reference.WithQuirk(string(reference.QuirkJSLogin)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(ref)
-	t.Cleanup(srv.Close)
-	if err := ref.SetIssuer(srv.URL); err != nil {
-		t.Fatal(err)
-	}
+	ref := startReference(t, reference.WithQuirk(string(reference.QuirkJSLogin)))
 	s := newSession(t)
 	idle := actorFunc(func() (browser.Action, error) { return browser.ActNone, nil }) // never logs in
 	start := time.Now()
-	_, err = s.Authorize(ctxFor(t, 700*time.Millisecond), newAuthRequest("oauthcheck-p").url(srv.URL), []string{redirectURI}, idle, browser.Task{})
+	_, err := s.Authorize(ctxFor(t, 700*time.Millisecond), newAuthRequest("oauthcheck-p").url(ref.URL), []string{redirectURI}, idle, browser.Task{})
 	if err == nil || !errors.Is(err, context.DeadlineExceeded) && !strings.Contains(err.Error(), "deadline") {
 		t.Errorf("Authorize past its deadline: err = %v, want a deadline error", err)
 	}
