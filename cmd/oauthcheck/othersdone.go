@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -123,32 +122,5 @@ func flowsApart(cfg *target.Config) func(flow, other string) bool {
 			}
 		}
 		return true
-	}
-}
-
-// preflightResult returns the check.Env.Preflight of a flow's process: it
-// waits for the file in which the run writes the login preflight's
-// diagnosis, and reads it once.
-func preflightResult(path string) func(ctx context.Context) (string, error) {
-	var (
-		mu   sync.Mutex
-		done bool
-		why  string
-	)
-	return func(ctx context.Context) (string, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if done {
-			return why, nil
-		}
-		if err := awaitFile(ctx, path); err != nil {
-			return "", err
-		}
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			return "", fmt.Errorf("suite: read the login preflight's diagnosis: %w", err)
-		}
-		done, why = true, string(raw)
-		return why, nil
 	}
 }

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -179,4 +181,31 @@ func random() string {
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// preflightResult returns the check.Env.Preflight of a flow's process: it
+// waits for the file in which the run writes the login preflight's
+// diagnosis, and reads it once.
+func preflightResult(path string) func(ctx context.Context) (string, error) {
+	var (
+		mu   sync.Mutex
+		done bool
+		why  string
+	)
+	return func(ctx context.Context) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if done {
+			return why, nil
+		}
+		if err := awaitFile(ctx, path); err != nil {
+			return "", err
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("suite: read the login preflight's diagnosis: %w", err)
+		}
+		done, why = true, string(raw)
+		return why, nil
+	}
 }

@@ -234,11 +234,12 @@ func ConfiguredFor(c *check.C, m string) *target.Client {
 // has a browser that can log in, the config a user, and the metadata an
 // authorization endpoint; why says what is missing.
 func CanBrowse(c *check.C) (ok bool, why string) {
-	switch {
-	case c.Env.Browser == nil:
+	if c.Env.Browser == nil {
 		return false, "the run has no browser"
-	case c.BrowserBroken() != "":
-		return false, "the browser cannot be used against this target: " + c.BrowserBroken()
+	}
+	switch broken := c.BrowserBroken(); {
+	case broken != "":
+		return false, "the browser cannot be used against this target: " + broken
 	case Metadata(c).AuthorizationEndpoint == "":
 		return false, "the metadata has no authorization_endpoint"
 	}

@@ -25,8 +25,9 @@ const ScopeOfflineAccess = "offline_access"
 // person and client (better-auth's invalidateRefreshFamily, in
 // @better-auth/oauth-provider's dist/authorize-*.mjs), and a check beside
 // it, in any flow, would find its own token dead, or a fresh code refused
-// ("grant revoked during token issuance"), and blame the step it took. The refresh checks that
-// replay used tokens wait for the other flows instead (AwaitOtherFlows).
+// ("grant revoked during token issuance"), and blame the step it took. The
+// refresh checks that replay used tokens replay the second public
+// client's, or wait for the other flows (package refresh's replays).
 var RefreshTurns = check.UsesInRun("refresh-tokens")
 
 // RefreshTokens gets tokens with a refresh token for role through the code
