@@ -175,6 +175,7 @@ var _ = check.It("AUTHCODE-EXPIRY", func(c *check.C) {
 	}
 	r := steps.NewAuthRequest(c, target.RoleConfidential)
 	code := steps.Code(c, r)
+	c.ReleaseBrowser() // not held through the wait
 	c.Wait(wait, "the authorization code to expire")
 	c.Note("redeem the code after %s", wait)
 	late := steps.Exchange(c, r, code)

@@ -59,6 +59,8 @@ type C struct {
 	pause    func() func()       // stops the deadline's clock until resumed
 	waited   time.Duration       // the waits the protocol forced
 	slot     func()              // gives the browser slot back
+	// wentAhead: it took the browser before the login preflight's verdict.
+	wentAhead bool
 }
 
 // Screenshot is a PNG of the page when a browser step failed.
@@ -208,8 +210,19 @@ func (c *C) HoldBrowser() {
 	if c.Env.Browser == nil && c.Env.BrowserBroken == "" {
 		c.Skipf("this check needs a browser, and the run has none")
 	}
-	if why := c.BrowserBroken(); why != "" {
-		c.Fatalf("not run in the browser: %s", why)
+	long := scheduleOf(c.Check.ID, c.Env).long
+	if long {
+		// Its wait comes after its browser steps, so it does not wait for
+		// the preflight's verdict on the login: Run grades it once the
+		// preflight has passed (wentAhead).
+		if c.Env.BrowserBroken != "" {
+			c.Fatalf("not run in the browser: %s", c.Env.BrowserBroken)
+		}
+		c.mu.Lock()
+		c.wentAhead = c.Env.Preflight != nil
+		c.mu.Unlock()
+	} else {
+		c.requireBrowserWorks()
 	}
 	c.mu.Lock()
 	held := c.slot != nil
@@ -219,9 +232,9 @@ func (c *C) HoldBrowser() {
 	}
 	// The wait for a slot is the run's queue, not the check's time.
 	acquire := c.Env.BrowserSlots.Acquire
-	if scheduleOf(c.Check.ID, c.Env).long {
-		// Its wait comes after: it goes first, so that the wait overlaps
-		// the others' browser work.
+	if long {
+		// It goes first, so that its wait overlaps the others' browser
+		// work.
 		acquire = c.Env.BrowserSlots.AcquireFirst
 	}
 	resume := c.pause()
@@ -231,6 +244,14 @@ func (c *C) HoldBrowser() {
 	c.mu.Lock()
 	c.slot = release
 	c.mu.Unlock()
+}
+
+// requireBrowserWorks ends the check as ERROR when the preflight found that
+// the browser cannot log in to the target.
+func (c *C) requireBrowserWorks() {
+	if why := c.BrowserBroken(); why != "" {
+		c.Fatalf("not run in the browser: %s", why)
+	}
 }
 
 // BrowserBroken is why the browser cannot be used against the target, or

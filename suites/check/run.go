@@ -66,6 +66,7 @@ func Run(ctx context.Context, id string, env *Env) *Result {
 	if limit <= 0 {
 		limit = DefaultCheckTimeout
 	}
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	dl := startDeadline(limit, cancel)
@@ -110,9 +111,18 @@ func Run(ctx context.Context, id string, env *Env) *Result {
 	shots := append([]Screenshot(nil), c.shots...)
 	sessions := append([]*browser.Session(nil), c.sessions...)
 	res.Steps = append(res.Steps, c.steps...)
+	wentAhead := c.wentAhead
 	c.mu.Unlock()
 	if len(findings) == 0 {
 		findings = append(findings, Finding{Verdict: Error, Message: "the check recorded no verdict (a harness bug)"})
+	}
+	if wentAhead {
+		// It used the browser before the login preflight's verdict (a Long
+		// check, whose waits start first): its verdict stands only when the
+		// preflight found that the browser can log in.
+		if why, err := env.Preflight(parent); err == nil && why != "" {
+			findings = Findings{{Verdict: Error, Message: "not run in the browser: " + why}}
+		}
 	}
 	res.Verdict = verdictOf(findings)
 	res.Findings = findings

@@ -68,6 +68,9 @@ var Last = Scheduling{last: true}
 // Long starts the check before the others: it waits out a lifetime.
 var Long = Scheduling{long: true}
 
+// And is s and o together.
+func (s Scheduling) And(o Scheduling) Scheduling { return s.merge(o) }
+
 // Uses makes the check hold resources for its run: checks that name the
 // same resource never run at the same time.
 func Uses(resources ...string) Scheduling { return Scheduling{uses: resources} }

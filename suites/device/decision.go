@@ -25,6 +25,7 @@ var _ = check.It("DEVICE-ACCESS-DENIED", func(c *check.C) {
 	d := steps.StartDevice(c, target.RoleDevice)
 	p := steps.NewPoller(c, d)
 	steps.DenyDevice(c, d)
+	c.ReleaseBrowser() // not held through the polls
 	c.Note("poll after the denial")
 	t := p.Settle(c, 3)
 	switch {

@@ -41,8 +41,10 @@ func apart(env *check.Env) bool {
 
 // replays is how a replay check shares the flow's time: beside the
 // others, one replay check at a time, when the replays are the second
-// public client's; else Last.
-var replays = check.When(apart, check.Uses("public2-refresh-tokens"), check.Last)
+// public client's; else Last. Beside the others they are Long: one after
+// another, with their waits (up to 4 s each), they are the flow's longest
+// chain, so they start first and take the browser first.
+var replays = check.When(apart, check.Uses("public2-refresh-tokens").And(check.Long), check.Last)
 
 // replayRole is the client whose refresh tokens a replay check presents.
 // For the public client, it first waits for the run's other flows, which
@@ -61,6 +63,14 @@ func replayRole(c *check.C) string {
 func start(c *check.C, role string) (*target.Client, *steps.TokenResponse) {
 	r, t := steps.RefreshTokens(c, role)
 	return r.Client, t
+}
+
+// startReplay is start for a replay check, with replayRole's client. Its
+// browser steps end there: it gives the browser back before its waits.
+func startReplay(c *check.C) (*target.Client, *steps.TokenResponse) {
+	cl, t0 := start(c, replayRole(c))
+	c.ReleaseBrowser()
+	return cl, t0
 }
 
 // rotate refreshes t0's refresh token once and returns the answer and
@@ -124,7 +134,7 @@ var _ = check.It("REFRESH-ROTATION", func(c *check.C) {
 // response) is probed at growing gaps and reported; a window under 30 s is
 // seen the same in a quick and a slow run.
 var _ = check.It("REFRESH-OLD-RT-INVALIDATED", func(c *check.C) {
-	cl, t0 := start(c, replayRole(c))
+	cl, t0 := startReplay(c)
 	_, rotated := rotate(c, cl, t0)
 	p := steps.ProbeRotated(c, cl, t0.RefreshToken, rotated, steps.RotatedProbes(c.Env.Slow))
 	if p.Refusal == nil {
@@ -153,7 +163,7 @@ var _ = check.It("REFRESH-OLD-RT-INVALIDATED", func(c *check.C) {
 // determine which party submitted the invalid refresh token, but it will
 // revoke the active refresh token."
 var _ = check.It("REFRESH-REUSE-DETECTION", func(c *check.C) {
-	cl, t0 := start(c, replayRole(c))
+	cl, t0 := startReplay(c)
 	t1, rotated := rotate(c, cl, t0)
 	p := replay(c, cl, t0, rotated)
 	newest := t1
@@ -176,7 +186,7 @@ var _ = check.It("REFRESH-REUSE-DETECTION", func(c *check.C) {
 // OAuth 2.1 §4.3.1: on reuse the server revokes the grant, access tokens
 // included.
 var _ = check.It("REFRESH-REUSE-REVOKES-ACCESS", func(c *check.C) {
-	cl, t0 := start(c, replayRole(c))
+	cl, t0 := startReplay(c)
 	t1, rotated := rotate(c, cl, t0)
 	steps.ProveActive(c, t1.AccessToken)
 	p := replay(c, cl, t0, rotated)
@@ -201,7 +211,7 @@ var _ = check.It("REFRESH-REUSE-REVOKES-ACCESS", func(c *check.C) {
 // window's doing (WARN, with the window), not a missing invalidation.
 var _ = check.It("REFRESH-CONCURRENT", func(c *check.C) {
 	const parallel = 10
-	cl, t0 := start(c, replayRole(c))
+	cl, t0 := startReplay(c)
 	tokenURL := steps.Metadata(c).TokenEndpoint
 	c.HTTP.Warm(c, tokenURL, parallel)
 	c.Note("refresh %d times at once", parallel)
