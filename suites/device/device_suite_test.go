@@ -88,6 +88,41 @@ var _ = It("gives no FAIL after DEVICE-SLOW-DOWN-EMITTED on a server that thrott
 	}
 }, SpecTimeout(4*suitetest.Timeout))
 
+// DEVICE-SLOW-DOWN-INTERVAL runs (b) beside (a), on the first device
+// client, which the flow's other checks poll too. On a server that counts
+// per client, a slow_down there may be their doing: (b) goes again, alone
+// on the second client, and only that attempt is graded. Here the first
+// client's raised interval is DEVICE-SLOW-DOWN-EMITTED's, just before.
+var _ = It("grades DEVICE-SLOW-DOWN-INTERVAL (b) alone when other polls of the first client may have slowed it down", func(ctx SpecContext) {
+	env := suitetest.ReferenceWith(ctx, reftarget.Options{Quirks: []string{"throttle-per-client"}})
+	Expect(check.Run(ctx, "DEVICE-SLOW-DOWN-EMITTED", env).Verdict).To(Equal(check.Pass))
+	res := check.Run(ctx, "DEVICE-SLOW-DOWN-INTERVAL", env)
+	check.Attach(res)
+	Expect(res.Verdict).To(Equal(check.Pass), res.Message())
+	var notes []string
+	for _, e := range res.Exchanges {
+		notes = append(notes, e.Note)
+	}
+	Expect(notes).To(ContainElement(ContainSubstring("go again on the second client")))
+	Expect(res.Findings).NotTo(ContainElement(HaveField("Verdict", check.Fail)))
+}, SpecTimeout(2*suitetest.Timeout))
+
+// ... and on a server that counts per code, (b) beside (a) is graded at
+// once: the check takes about as long as (b) alone.
+var _ = It("runs DEVICE-SLOW-DOWN-INTERVAL (b) beside (a) on a server that counts per code", func(ctx SpecContext) {
+	env := suitetest.Reference(ctx, nil)
+	res := check.Run(ctx, "DEVICE-SLOW-DOWN-INTERVAL", env)
+	check.Attach(res)
+	Expect(res.Verdict).To(Equal(check.Pass), res.Message())
+	var notes []string
+	for _, e := range res.Exchanges {
+		notes = append(notes, e.Note)
+	}
+	Expect(notes).NotTo(ContainElement(ContainSubstring("go again on the second client")))
+	Expect(notes).To(ContainElement(ContainSubstring("(a) poll 6")))
+	Expect(res.Waited).To(BeNumerically("<", 9*time.Second), "(a) and (b) did not overlap")
+}, SpecTimeout(suitetest.Timeout))
+
 // The person answers a device authorization only once the check has the
 // browser: while other checks hold every browser slot, a check that needs
 // the person waits for one before it asks for the codes, so the wait does
