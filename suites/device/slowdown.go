@@ -79,10 +79,10 @@ func planFor(interval, left time.Duration) (intervalPlan, bool) {
 	return intervalPlan{}, false
 }
 
-// need is the time the plan takes after the first slow_down, with a
-// margin of 2 s.
+// need is the time (b) takes after the first slow_down, with a margin of
+// 1 s. (c), one interval more, goes only when the codes live that long.
 func (p intervalPlan) need(interval time.Duration) time.Duration {
-	return time.Duration(p.k)*(interval+time.Duration(p.n)*steps.SlowDownStep) + interval + 2*time.Second
+	return time.Duration(p.k)*(interval+time.Duration(p.n)*steps.SlowDownStep) + time.Second
 }
 
 // intervalRole is the client of DEVICE-SLOW-DOWN-INTERVAL (a): the second
