@@ -1649,7 +1649,7 @@ var catalogue = []Check{
 			"RFC 9700 §4.14.2",
 		},
 		Requirement: "When reuse is detected, the access tokens issued from the compromised family should lose their validity too.",
-		Test:        "In a family of its own (of the second public client when the config has one, as in every check that presents a used refresh token): make sure the token-validity oracle sees AT1 as active; replay RT0 as in REFRESH-REUSE-DETECTION (past any grace window), then ask the oracle about AT1 until the config's settle_time has passed.",
+		Test:        "In a family of its own (of the second public client when the config has one, as in every check that presents a used refresh token): make sure the token-validity oracle sees AT1 as active; replay RT0 from the rotation on, as REFRESH-OLD-RT-INVALIDATED probes it, until it is refused (a replay accepted inside a grace window is not the one under test), then ask the oracle about AT1 until the config's settle_time has passed.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",

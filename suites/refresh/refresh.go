@@ -90,17 +90,18 @@ func rotate(c *check.C, cl *target.Client, t0 *steps.TokenResponse) (*steps.Toke
 // as the catalogue asks: 2 s, or the config's settle_time when longer.
 func stepGap(c *check.C) time.Duration { return max(2*time.Second, c.Env.Target.Config.SettleTime) }
 
-// replayProbes are the probes of a rotated refresh token in the reuse
-// checks: those of REFRESH-OLD-RT-INVALIDATED after the first, so that the
-// first replay comes 2 s after the rotation.
+// replayProbes are the probes of a rotated refresh token in
+// REFRESH-REUSE-DETECTION: those of REFRESH-OLD-RT-INVALIDATED after the
+// first, so that the first replay comes 2 s after the rotation, as the
+// catalogue leaves 2–3 s between its steps.
 func replayProbes(c *check.C) []time.Duration { return steps.RotatedProbes(c.Env.Slow)[1:] }
 
-// replay replays the rotated refresh token of t0, from 2 s after the
-// rotation on, until the server refuses it: a replay it accepts inside a
+// replay replays the rotated refresh token of t0 at the offsets after the
+// rotation, until the server refuses it: a replay it accepts inside a
 // grace window is not the reuse under test. It skips when the server
 // never refuses it, and records the grace window seen.
-func replay(c *check.C, cl *target.Client, t0 *steps.TokenResponse, rotated time.Time) *steps.Rotated {
-	p := steps.ProbeRotated(c, cl, t0.RefreshToken, rotated, replayProbes(c))
+func replay(c *check.C, cl *target.Client, t0 *steps.TokenResponse, rotated time.Time, offsets []time.Duration) *steps.Rotated {
+	p := steps.ProbeRotated(c, cl, t0.RefreshToken, rotated, offsets)
 	switch {
 	case p.Refusal == nil:
 		c.Skipf("the rotated refresh token still got tokens %s after the rotation, so no replay could be told from a use inside a grace window (see REFRESH-OLD-RT-INVALIDATED)", p.Last)
@@ -165,7 +166,7 @@ var _ = check.It("REFRESH-OLD-RT-INVALIDATED", func(c *check.C) {
 var _ = check.It("REFRESH-REUSE-DETECTION", func(c *check.C) {
 	cl, t0 := startReplay(c)
 	t1, rotated := rotate(c, cl, t0)
-	p := replay(c, cl, t0, rotated)
+	p := replay(c, cl, t0, rotated, replayProbes(c))
 	newest := t1
 	if p.Newest != nil && p.Newest.RefreshToken != "" {
 		newest = p.Newest // the grace window's answers are the family's newest tokens
@@ -184,12 +185,14 @@ var _ = check.It("REFRESH-REUSE-DETECTION", func(c *check.C) {
 	check.Quirk("refresh-offline-access", check.Pass))
 
 // OAuth 2.1 §4.3.1: on reuse the server revokes the grant, access tokens
-// included.
+// included. The catalogue sets no gap here: the replay is probed from the
+// rotation on, as REFRESH-OLD-RT-INVALIDATED does, and a replay accepted
+// inside a grace window is not the one under test.
 var _ = check.It("REFRESH-REUSE-REVOKES-ACCESS", func(c *check.C) {
 	cl, t0 := startReplay(c)
 	t1, rotated := rotate(c, cl, t0)
 	steps.ProveActive(c, t1.AccessToken)
-	p := replay(c, cl, t0, rotated)
+	p := replay(c, cl, t0, rotated, steps.RotatedProbes(c.Env.Slow))
 	c.Note("is AT1, the access token of RT1, still active after the replay?")
 	revoked, known := steps.AwaitRevoked(c, t1.AccessToken)
 	switch {
