@@ -97,11 +97,44 @@ func (p *Page) Has(sel string) bool {
 	return p.Eval(`(s) => { try { return !!document.querySelector(s); } catch (e) { return false; } }`, &ok, sel) == nil && ok
 }
 
+// focusJS empties the field that a selector matches and gives it the
+// focus, when it can be typed into; it tells whether it has the focus.
+const focusJS = `(sel) => {
+  const el = document.querySelector(sel);
+  if (!el || el.disabled || el.readOnly) return false;
+  el.scrollIntoView({block: 'center', inline: 'center'});
+  el.focus();
+  el.value = '';
+  return document.activeElement === el;
+}`
+
+// changedJS tells the page that the focused field changed, as go-rod's
+// typing does.
+const changedJS = `() => {
+  const el = document.activeElement;
+  if (el) {
+    el.dispatchEvent(new Event('input', {bubbles: true}));
+    el.dispatchEvent(new Event('change', {bubbles: true}));
+  }
+}`
+
 // Fill replaces the value of the field that sel matches, typing as a
-// person does.
+// person does: the field gets the focus and the text comes from the
+// keyboard. A field that is not there yet, or cannot take the focus,
+// takes go-rod's slower way, which waits for it and says what is wrong.
 func (p *Page) Fill(sel, value string) error {
 	rp, cancel := bound(p.rp, actionTimeout)
 	defer cancel()
+	var focused bool
+	if p.Eval(focusJS, &focused, sel) == nil && focused {
+		if err := (proto.InputInsertText{Text: value}).Call(rp); err != nil {
+			return fmt.Errorf("type into %s: %w", sel, err)
+		}
+		if err := p.Eval(changedJS, nil); err != nil {
+			return fmt.Errorf("type into %s: %w", sel, err)
+		}
+		return nil
+	}
 	el, err := rp.Element(sel)
 	if err != nil {
 		return fmt.Errorf("find %s: %w", sel, err)
@@ -115,16 +148,56 @@ func (p *Page) Fill(sel, value string) error {
 	return nil
 }
 
-// Click clicks the element that sel matches.
+// clickJS scrolls the element that a selector matches into view and tells
+// where to click it: the middle of its first box, when the element (or a
+// part of it) is what a click there would reach, and it is not disabled.
+const clickJS = `(sel) => {
+  const el = document.querySelector(sel);
+  if (!el || el.disabled) return {};
+  el.scrollIntoView({block: 'center', inline: 'center'});
+  const r = el.getClientRects()[0];
+  if (!r || r.width < 1 || r.height < 1) return {};
+  const x = r.left + r.width / 2, y = r.top + r.height / 2;
+  const at = document.elementFromPoint(x, y);
+  return {ok: !!at && (at === el || el.contains(at)), x, y};
+}`
+
+// Click clicks the element that sel matches, with the mouse, as a person
+// does: one look at the page for where the element is, then the mouse
+// there. An element that is not there yet, or not to be clicked where it
+// shows, takes go-rod's slower way, which waits for it and says what is
+// in the way.
 func (p *Page) Click(sel string) error {
 	rp, cancel := bound(p.rp, actionTimeout)
 	defer cancel()
+	var at struct {
+		OK   bool
+		X, Y float64
+	}
+	if p.Eval(clickJS, &at, sel) == nil && at.OK {
+		return p.mouseClick(rp, at.X, at.Y)
+	}
 	el, err := rp.Element(sel)
 	if err != nil {
 		return fmt.Errorf("find %s: %w", sel, err)
 	}
 	if err := within(rp.GetContext(), func() error { return el.Click(proto.InputMouseButtonLeft, 1) }); err != nil {
 		return fmt.Errorf("click %s: %w", sel, err)
+	}
+	return nil
+}
+
+// mouseClick moves the mouse to x, y on the page and clicks there.
+func (p *Page) mouseClick(rp *rod.Page, x, y float64) error {
+	for _, t := range []proto.InputDispatchMouseEventType{proto.InputDispatchMouseEventTypeMouseMoved,
+		proto.InputDispatchMouseEventTypeMousePressed, proto.InputDispatchMouseEventTypeMouseReleased} {
+		ev := proto.InputDispatchMouseEvent{Type: t, X: x, Y: y}
+		if t != proto.InputDispatchMouseEventTypeMouseMoved {
+			ev.Button, ev.ClickCount = proto.InputMouseButtonLeft, 1
+		}
+		if err := ev.Call(rp); err != nil {
+			return fmt.Errorf("browser: click at %.0f,%.0f: %w", x, y, err)
+		}
 	}
 	return nil
 }
