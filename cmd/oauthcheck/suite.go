@@ -569,5 +569,8 @@ func progressOf(s types.SpecReport) (check.Verdict, string) {
 }
 
 // browserSlots is how many checks of a run may use the browser at once:
-// three per core.
-func browserSlots() int { return 3 * runtime.NumCPU() }
+// one per core. The browser's work is bound by the CPU, and the checks give
+// the browser back before their long waits: with three per core, a run
+// against the reference took as long, and Chromium spent about 1.8
+// CPU-seconds more (make bench, 2026-12-05).
+func browserSlots() int { return runtime.NumCPU() }

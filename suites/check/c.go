@@ -303,7 +303,11 @@ func (c *C) AwaitAloneInFlow(why string) {
 // ReleaseBrowser gives back the check's browser sessions (to the flow's
 // pool, or closed), keeping what they recorded, and its share of the
 // browser: for a check that waits long between two uses of the browser. A
-// later Session takes another session.
+// later Session takes another session. A check that may still make the
+// server revoke the grant of a session's client (a replayed code, device
+// code or refresh token of it) keeps the session to its end: a server may
+// keep one grant per session and client (node-oidc-provider does), and
+// the check that takes the session next would share it.
 func (c *C) ReleaseBrowser() {
 	c.mu.Lock()
 	sessions, release := c.sessions, c.slot

@@ -66,6 +66,10 @@ var _ = check.It("DEVICE-ACCESS-DENIED", func(c *check.C) {
 // catalogue's level is DERIVED); by analogy with RFC 6749 §10.5, "The
 // client MUST NOT use the authorization code more than once", and §4.1.2,
 // a code that has given tokens gives no more.
+//
+// It keeps its browser sessions to its end: its replays may make the
+// server revoke the grant of a session (node-oidc-provider does), and a
+// check that took the session meanwhile would share that grant.
 var _ = check.It("DEVICE-CODE-SINGLE-USE", func(c *check.C) {
 	// Sequential first: redeem one approved device_code, then poll it
 	// again. A server that treats the second poll as a replay may revoke

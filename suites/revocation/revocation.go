@@ -257,12 +257,12 @@ var _ = check.It("REVOKE-INVALID-TOKEN", func(c *check.C) {
 	s := anySubject(c)
 	wrong := map[string]string{"refresh_token": "access_token", "access_token": "refresh_token"}[s.hint]
 	c.Note("(b) revoke the %s with token_type_hint=%s", s.kind(), wrong)
-	revoke(c, s.owner, s.token, wrong, steps.AuthDefault)
+	answer := steps.Describe(revoke(c, s.owner, s.token, wrong, steps.AuthDefault))
 	switch {
 	case !s.works(c):
-		c.Pass("(b) the %s sent with token_type_hint=%s was revoked", s.kind(), wrong)
+		c.Pass("(b) the %s sent with token_type_hint=%s was revoked (%s)", s.kind(), wrong, answer)
 	case s.hint == "refresh_token":
-		c.Fail("RFC 7009 §2.1", "(b) a refresh token sent with token_type_hint=access_token was not revoked")
+		c.Fail("RFC 7009 §2.1", "(b) a refresh token sent with token_type_hint=access_token was not revoked (the revocation request got %s)", answer)
 	default:
 		// An access token that stays active may be one the server does not
 		// revoke at all (RFC 7009 §2 makes that a SHOULD): the right hint
@@ -274,7 +274,7 @@ var _ = check.It("REVOKE-INVALID-TOKEN", func(c *check.C) {
 			c.Info("(b) not judged: the server does not revoke access tokens even with the right hint (%s)", steps.Describe(r))
 			break
 		}
-		c.Fail("RFC 7009 §2.1", "(b) an access token sent with token_type_hint=refresh_token was not revoked, though one sent with the right hint is")
+		c.Fail("RFC 7009 §2.1", "(b) an access token sent with token_type_hint=refresh_token was not revoked (the revocation request got %s), though one sent with the right hint is", answer)
 	}
 	c.Note("(c) GET the revocation endpoint")
 	u := endpoint(c) + "?token=" + url.QueryEscape("oauthcheck-"+steps.Random(8))
