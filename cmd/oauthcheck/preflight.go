@@ -185,7 +185,8 @@ func random() string {
 
 // preflightResult returns the check.Env.Preflight of a flow's process: it
 // waits for the file in which the run writes the login preflight's
-// diagnosis, and reads it once.
+// diagnosis, and keeps it once read. A caller whose context has ended
+// learns the verdict if it is in, without waiting.
 func preflightResult(path string) func(ctx context.Context) (string, error) {
 	var (
 		mu   sync.Mutex
@@ -193,11 +194,12 @@ func preflightResult(path string) func(ctx context.Context) (string, error) {
 		why  string
 	)
 	return func(ctx context.Context) (string, error) {
-		mu.Lock()
-		defer mu.Unlock()
+		mu.Lock() // not held while waiting: callers wait side by side
 		if done {
+			defer mu.Unlock()
 			return why, nil
 		}
+		mu.Unlock()
 		if err := awaitFile(ctx, path); err != nil {
 			return "", err
 		}
@@ -205,6 +207,8 @@ func preflightResult(path string) func(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("suite: read the login preflight's diagnosis: %w", err)
 		}
+		mu.Lock()
+		defer mu.Unlock()
 		done, why = true, string(raw)
 		return why, nil
 	}

@@ -195,6 +195,10 @@ func (p *Page) mouseClick(rp *rod.Page, x, y float64) error {
 		if t != proto.InputDispatchMouseEventTypeMouseMoved {
 			ev.Button, ev.ClickCount = proto.InputMouseButtonLeft, 1
 		}
+		if t == proto.InputDispatchMouseEventTypeMousePressed {
+			pressed := 1 // the left button, as MouseEvent.buttons has it
+			ev.Buttons = &pressed
+		}
 		if err := ev.Call(rp); err != nil {
 			return fmt.Errorf("browser: click at %.0f,%.0f: %w", x, y, err)
 		}

@@ -215,12 +215,12 @@ func (c *C) HoldBrowser() {
 		// Its wait comes after its browser steps, so it does not wait for
 		// the preflight's verdict on the login: Run grades it once the
 		// preflight has passed (wentAhead).
-		if c.Env.BrowserBroken != "" {
-			c.Fatalf("not run in the browser: %s", c.Env.BrowserBroken)
-		}
 		c.mu.Lock()
 		c.wentAhead = c.Env.Preflight != nil
 		c.mu.Unlock()
+		if why := c.preflightSoFar(); why != "" {
+			c.Fatalf("not run in the browser: %s", why)
+		}
 	} else {
 		c.requireBrowserWorks()
 	}
@@ -244,6 +244,18 @@ func (c *C) HoldBrowser() {
 	c.mu.Lock()
 	c.slot = release
 	c.mu.Unlock()
+}
+
+// preflightSoFar is BrowserBroken without the wait: the preflight's
+// diagnosis when its verdict is in, else "".
+func (c *C) preflightSoFar() string {
+	if c.Env.BrowserBroken != "" || c.Env.Preflight == nil {
+		return c.Env.BrowserBroken
+	}
+	now, cancel := context.WithCancel(c)
+	cancel()
+	why, _ := c.Env.Preflight(now)
+	return why
 }
 
 // requireBrowserWorks ends the check as ERROR when the preflight found that

@@ -90,6 +90,21 @@ func Run(ctx context.Context, id string, env *Env) *Result {
 		defer end()
 		body(c)
 	}()
+	if env.Preflight != nil {
+		// A check that went ahead of the preflight stops when the
+		// preflight finds that the browser cannot log in: it would only
+		// spend its time on a login that cannot pass.
+		go func() {
+			if why, err := env.Preflight(ctx); err == nil && why != "" {
+				c.mu.Lock()
+				ahead := c.wentAhead
+				c.mu.Unlock()
+				if ahead {
+					cancel()
+				}
+			}
+		}()
+	}
 	select {
 	case <-done:
 	case <-ctx.Done():

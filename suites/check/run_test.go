@@ -330,3 +330,66 @@ func TestDeadlineSparesTheWaitForTheBrowser(t *testing.T) {
 		t.Errorf("verdict %s, want PASS: %v", res.Verdict, res.Findings)
 	}
 }
+
+// A Long check takes the browser without waiting for the login
+// preflight's verdict; when the verdict says the browser cannot log in,
+// the check stops (its login would never pass) and is ERROR with the
+// preflight's diagnosis, whatever it found. Another check waits for the
+// verdict first.
+func TestLongCheckGoesAheadOfThePreflight(t *testing.T) {
+	const id = "AUTHCODE-CODE-REUSE"
+	for _, tc := range []struct {
+		name string
+		sc   Scheduling
+	}{{"Long", Long}, {"not Long", Scheduling{}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			withSchedule(t, id, tc.sc)
+			env := testEnv(t, BCP)
+			env.Browser = &browser.Browser{} // HoldBrowser needs one; no session is opened
+			verdictIn := make(chan struct{})
+			env.Preflight = func(ctx context.Context) (string, error) {
+				const why = "the login preflight could not complete: stuck"
+				select {
+				case <-verdictIn:
+					return why, nil
+				default:
+				}
+				select {
+				case <-verdictIn:
+					return why, nil
+				case <-ctx.Done():
+					return "", ctx.Err()
+				}
+			}
+			held := make(chan struct{}, 1)
+			done := make(chan *Result, 1)
+			go func() {
+				done <- run(t, env, func(c *C) {
+					c.HoldBrowser()
+					held <- struct{}{}
+					c.Pass("logged in")
+					<-c.Done() // a login that cannot pass, until the check stops
+				})
+			}()
+			select {
+			case <-held:
+				if !tc.sc.long {
+					t.Fatal("a check that is not Long took the browser before the preflight's verdict")
+				}
+			case <-time.After(300 * time.Millisecond):
+				if tc.sc.long {
+					t.Fatal("a Long check waited for the preflight's verdict")
+				}
+			}
+			start := time.Now()
+			close(verdictIn)
+			res := <-done
+			if res.Verdict != Error || !strings.Contains(res.Message(), "login preflight could not complete") {
+				t.Errorf("verdict %s, want ERROR with the preflight's diagnosis: %v", res.Verdict, res.Findings)
+			}
+			if took := time.Since(start); took > 2*time.Second {
+				t.Errorf("the check took %s to end after the preflight's verdict", took)
+			}
+		})
+	}
+}
