@@ -65,7 +65,7 @@ func newSuiteCmd() *cobra.Command {
 	fl.StringVar(&f.profile, "profile", "bcp", "profile")
 	fl.StringVar(&f.filter, "label-filter", "", "label filter")
 	fl.StringVar(&f.jsonOut, "json", "", "JSON report")
-	fl.StringVar(&f.slotDir, "browser-slots", "", "directory of the run's browser slots")
+	fl.StringVar(&f.slotDir, "browser-slots", "", "directory of the run's browser slots and of its shelf of sessions at rest")
 	fl.StringVar(&f.turnDir, "turns", "", "directory of the resources that the run's flows take turns at")
 	fl.IntVar(&f.slots, "browser-slot-count", 0, "number of browser slots")
 	fl.StringVar(&f.othersDone, "others-done", "", "file that the run creates once every other flow has ended")
@@ -122,6 +122,11 @@ func runSuite(ctx context.Context, f suiteFlags, stderr io.Writer) error {
 	}
 	if f.slotDir != "" {
 		env.BrowserSlots = browser.NewSlots(f.slotDir, f.slots)
+		if b != nil {
+			// The flows share their logins: what one cannot keep, or
+			// leaves when it ends, another takes.
+			env.Sessions.Share(browser.NewShelf(f.slotDir, shelfSize()), b)
+		}
 	}
 	if f.turnDir != "" {
 		env.Turns = check.NewTurns(f.turnDir)
@@ -567,6 +572,11 @@ func progressOf(s types.SpecReport) (check.Verdict, string) {
 	}
 	return check.Fail, id
 }
+
+// shelfSize is how many sessions at rest the run keeps for its flows
+// besides their own (browser.Shelf): one per core, each a renderer process
+// of the browser.
+func shelfSize() int { return runtime.NumCPU() }
 
 // browserSlots is how many checks of a run may use the browser at once:
 // one per core. The browser's work is bound by the CPU, and the checks give

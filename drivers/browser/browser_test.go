@@ -394,7 +394,7 @@ func TestVerifyDevice(t *testing.T) {
 	pool := browser.NewPool(1)
 	t.Cleanup(pool.Close)
 	pool.Put(s)
-	again := pool.Get()
+	again := pool.Get(context.Background())
 	if again != s {
 		t.Fatalf("Get after Put of a session that decided on a user code = %p, want the session %p", again, s)
 	}
@@ -494,7 +494,7 @@ func TestPool(t *testing.T) {
 		t.Fatalf("Authorize: %v", err)
 	}
 	pool.Put(s)
-	got := pool.Get()
+	got := pool.Get(context.Background())
 	if got != s {
 		t.Fatalf("Get after Put of a session at rest = %p, want the session %p", got, s)
 	}
@@ -518,10 +518,80 @@ func TestPool(t *testing.T) {
 		t.Fatalf("Open: %v", err)
 	}
 	pool.Put(got)
-	if again := pool.Get(); again != nil {
+	if again := pool.Get(context.Background()); again != nil {
 		t.Errorf("Get after Put of a session that opened a page since its authorization = %p, want none", again)
 	}
-	if pool.Get() != nil {
+	if pool.Get(context.Background()) != nil {
 		t.Errorf("an empty pool gave a session")
+	}
+}
+
+// A session at rest that one process has no room for goes on the run's
+// shelf, and another process connected to the same browser takes it,
+// logged in: its next authorization shows only the consent page. A pool
+// that closes leaves its sessions there too; the shelf holds no more than
+// its size, and a session that is not at rest never goes on it.
+func TestShelf(t *testing.T) {
+	t.Parallel()
+	ref := startReference(t)
+	b := sharedBrowser(t)
+	other, err := browser.Connect(ctxFor(t, 10*time.Second), b.ControlURL())
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	t.Cleanup(other.Close)
+	shelf := browser.NewShelf(t.TempDir(), 1)
+	here, there := browser.NewPool(0), browser.NewPool(1)
+	here.Share(shelf, b)
+	there.Share(shelf, other)
+	t.Cleanup(here.Close)
+	t.Cleanup(there.Close)
+
+	actor := scriptActor(t)
+	s := newSession(t)
+	if _, err := s.Authorize(ctxFor(t, 20*time.Second), newAuthRequest("oauthcheck-p").url(ref.URL), []string{redirectURI}, actor, ref.task()); err != nil {
+		t.Fatalf("Authorize: %v", err)
+	}
+	here.Put(s) // no room here: to the shelf
+	got := there.Get(ctxFor(t, 10*time.Second))
+	if got == nil {
+		t.Fatal("the other process found nothing on the shelf")
+	}
+	if _, err := got.Authorize(ctxFor(t, 20*time.Second), newAuthRequest("oauthcheck-p").url(ref.URL), []string{redirectURI}, actor, ref.task()); err != nil {
+		t.Fatalf("Authorize in the session taken from the shelf: %v", err)
+	}
+	var actions []string
+	for _, st := range got.Steps() {
+		if st.Kind == "action" {
+			actions = append(actions, st.Action)
+		}
+	}
+	if diff := cmp.Diff([]string{"approve"}, actions); diff != "" {
+		t.Errorf("actions in the session taken from the shelf mismatch (-want +got); its login must serve:\n%s", diff)
+	}
+	if here.Get(ctxFor(t, 10*time.Second)) != nil {
+		t.Error("a session taken from the shelf was there again")
+	}
+
+	// The other process ends: its pool leaves the session on the shelf,
+	// and this one takes it back.
+	there.Put(got)
+	there.Close()
+	back := here.Get(ctxFor(t, 10*time.Second))
+	if back == nil {
+		t.Fatal("a closing pool did not leave its session on the shelf")
+	}
+	if _, err := back.Authorize(ctxFor(t, 20*time.Second), newAuthRequest("oauthcheck-p").url(ref.URL), []string{redirectURI}, actor, ref.task()); err != nil {
+		t.Fatalf("Authorize in the session taken back: %v", err)
+	}
+
+	// Not at rest: closed, not shelved.
+	if err := back.Open(ctxFor(t, 10*time.Second), ref.URL+"/.well-known/openid-configuration"); err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	here.Put(back)
+	if s := here.Get(ctxFor(t, 10*time.Second)); s != nil {
+		t.Errorf("a session that opened a page since its authorization went on the shelf")
+		s.Close()
 	}
 }

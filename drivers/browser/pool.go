@@ -1,6 +1,9 @@
 package browser
 
-import "sync"
+import (
+	"context"
+	"sync"
+)
 
 // Pool keeps browser sessions that checks have finished with, logged in
 // and at rest, for the next check that needs one: a login serves many
@@ -10,25 +13,40 @@ type Pool struct {
 	mu   sync.Mutex
 	idle []*Session
 	max  int
+	// shelf, when set, takes the sessions the pool has no room for, and
+	// gives sessions of the run's other processes (of browser b) when the
+	// pool has none.
+	shelf *Shelf
+	b     *Browser
 }
 
 // NewPool returns a pool that keeps up to max idle sessions.
 func NewPool(max int) *Pool { return &Pool{max: max} }
 
-// Get returns an idle session, or nil when there is none. A nil pool has
-// none.
-func (p *Pool) Get() *Session {
+// Share makes the pool leave the sessions it has no room for on sh, for
+// the run's other processes, and take theirs from it, attached to b.
+func (p *Pool) Share(sh *Shelf, b *Browser) {
+	p.mu.Lock()
+	p.shelf, p.b = sh, b
+	p.mu.Unlock()
+}
+
+// Get returns an idle session, from the shelf when the pool has none, or
+// nil when there is none. A nil pool has none.
+func (p *Pool) Get(ctx context.Context) *Session {
 	if p == nil {
 		return nil
 	}
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.idle) == 0 {
-		return nil
+	if n := len(p.idle); n > 0 {
+		s := p.idle[n-1]
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
+		return s
 	}
-	s := p.idle[len(p.idle)-1]
-	p.idle = p.idle[:len(p.idle)-1]
-	return s
+	sh, b := p.shelf, p.b
+	p.mu.Unlock()
+	return sh.take(ctx, b)
 }
 
 // Put keeps s for a later Get when its last step was an authorization
@@ -41,30 +59,35 @@ func (p *Pool) Put(s *Session) {
 		s.steps, s.driveActions = nil, nil
 	}
 	s.mu.Unlock()
+	var sh *Shelf
 	if p != nil && rest {
 		p.mu.Lock()
 		if len(p.idle) < p.max {
 			p.idle = append(p.idle, s)
 			s = nil
 		}
+		sh = p.shelf
 		p.mu.Unlock()
 	}
-	if s != nil {
+	if s != nil && (!rest || !sh.put(s)) {
 		s.Close()
 	}
 }
 
-// Close closes the idle sessions. A closed pool keeps nothing more.
+// Close leaves the idle sessions on the shelf, or closes them. A closed
+// pool keeps nothing more.
 func (p *Pool) Close() {
 	if p == nil {
 		return
 	}
 	p.mu.Lock()
-	idle := p.idle
-	p.idle, p.max = nil, 0
+	idle, sh := p.idle, p.shelf
+	p.idle, p.max, p.shelf = nil, 0, nil
 	p.mu.Unlock()
 	for _, s := range idle {
-		s.Close()
+		if !sh.put(s) {
+			s.Close()
+		}
 	}
 }
 

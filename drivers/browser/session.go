@@ -27,10 +27,11 @@ type Task struct {
 // Session is one incognito browser context with one page: its cookies are
 // its own, and an authorization after the first reuses its login.
 type Session struct {
-	b         *Browser
-	incognito *rod.Browser
-	page      *rod.Page
-	router    *rod.HijackRouter
+	b *Browser
+	// context is the session's incognito browser context.
+	context proto.BrowserBrowserContextID
+	page    *rod.Page
+	router  *rod.HijackRouter
 	// redactURL hides secrets in recorded URLs (SetRedact); nil records
 	// them as they are.
 	rmu       sync.Mutex
@@ -93,7 +94,13 @@ func (b *Browser) NewSession(ctx context.Context) (*Session, error) {
 		_ = inc.Close()
 		return nil, fmt.Errorf("browser: new page: %w", err)
 	}
-	s := &Session{b: b, incognito: inc, page: page,
+	return b.attach(ctx, inc.BrowserContextID, page)
+}
+
+// attach makes a session of page, in the incognito context id: it
+// watches the page's network and catches navigations.
+func (b *Browser) attach(ctx context.Context, id proto.BrowserBrowserContextID, page *rod.Page) (*Session, error) {
+	s := &Session{b: b, context: id, page: page,
 		postedURL: map[proto.NetworkRequestID]bool{}, requests: map[proto.NetworkRequestID]request{}}
 	if err := (proto.NetworkEnable{}).Call(page.Context(ctx)); err != nil {
 		s.Close()
@@ -115,7 +122,7 @@ func (s *Session) Close() {
 		_ = s.router.Stop()
 	}
 	_ = s.page.Close()
-	_ = s.incognito.Close()
+	_ = proto.TargetDisposeBrowserContext{BrowserContextID: s.context}.Call(s.b.rod)
 }
 
 // Steps returns what happened so far.

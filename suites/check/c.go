@@ -156,7 +156,7 @@ func (c *C) add(v Verdict, ref, format string, args ...any) {
 func (c *C) Session() *browser.Session {
 	if c.session == nil {
 		c.HoldBrowser()
-		if s := c.Env.Sessions.Get(); s != nil {
+		if s := c.Env.Sessions.Get(c); s != nil {
 			c.adopt(s)
 			c.session = s
 		} else {
