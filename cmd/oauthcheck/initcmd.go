@@ -165,7 +165,7 @@ func initPreflight(ctx context.Context, f initFlags, cfg *target.Config, stderr 
 	}
 	defer stop()
 	fmt.Fprintln(stderr, "oauthcheck: login preflight with login: auto …")
-	if pf := preflight(ctx, env, nil); pf != nil {
+	if pf := preflight(ctx, env, nil, nil); pf != nil {
 		fmt.Fprintln(stderr, "oauthcheck: the login preflight could not complete:")
 		for _, l := range pf.Lines() {
 			fmt.Fprintln(stderr, "  "+l)

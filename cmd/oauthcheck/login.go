@@ -78,7 +78,7 @@ func loginPreflight(ctx context.Context, f loginFlags, stdout, stderr io.Writer)
 		}
 	}
 	fmt.Fprintf(stdout, "login preflight against %s with login: %s\n", env.Target.Issuer, loginName(env))
-	pf := preflight(ctx, env, pages)
+	pf := preflight(ctx, env, pages, nil)
 	if pf == nil {
 		fmt.Fprintln(stdout, "the login works: the browser checks can run. Next: oauthcheck run --config "+f.config)
 		return nil

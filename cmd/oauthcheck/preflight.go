@@ -31,7 +31,10 @@ const preflightTimeout = 60 * time.Second
 // configured login, as the test user. It returns nil when both complete,
 // else what the browser saw where it stopped. pages, when set, gets a
 // screenshot of every page the browser acted on (oauthcheck login).
-func preflight(ctx context.Context, env *check.Env, pages func(name string, png []byte)) *reports.Preflight {
+//
+// keep, when set, is given the sessions that logged in, at rest, instead
+// of their being closed: the run leaves them for its flows.
+func preflight(ctx context.Context, env *check.Env, pages func(name string, png []byte), keep func(*browser.Session)) *reports.Preflight {
 	if env.Browser == nil {
 		return nil
 	}
@@ -45,19 +48,19 @@ func preflight(ctx context.Context, env *check.Env, pages func(name string, png 
 	task := browser.Task{Username: u.Username, Password: u.Password}
 	if pages != nil {
 		// oauthcheck login: one after the other, its pages in order.
-		if pf := preflightCode(ctx, env, task, pages); pf != nil {
+		if pf := preflightCode(ctx, env, task, pages, keep); pf != nil {
 			return pf
 		}
-		return preflightDevice(ctx, env, task, pages)
+		return preflightDevice(ctx, env, task, pages, keep)
 	}
 	// Side by side, each in its own session; the code's failure first.
 	var device *reports.Preflight
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		device = preflightDevice(ctx, env, task, nil)
+		device = preflightDevice(ctx, env, task, nil, keep)
 	}()
-	code := preflightCode(ctx, env, task, nil)
+	code := preflightCode(ctx, env, task, nil, keep)
 	<-done
 	if code != nil {
 		return code
@@ -67,7 +70,7 @@ func preflight(ctx context.Context, env *check.Env, pages func(name string, png 
 
 // preflightCode runs one authorization code request as the first web
 // client of the config, with PKCE, and wants a code back.
-func preflightCode(ctx context.Context, env *check.Env, task browser.Task, pages func(string, []byte)) *reports.Preflight {
+func preflightCode(ctx context.Context, env *check.Env, task browser.Task, pages func(string, []byte), keep func(*browser.Session)) *reports.Preflight {
 	t := env.Target
 	var cl *target.Client
 	for _, role := range []string{target.RoleConfidential, target.RolePublic, target.RoleConfidential2, target.RolePublic2} {
@@ -89,7 +92,8 @@ func preflightCode(ctx context.Context, env *check.Env, task browser.Task, pages
 	if err != nil {
 		return &reports.Preflight{Reason: "open a browser session: " + err.Error()}
 	}
-	defer sess.Close()
+	passed := false
+	defer func() { keepOrClose(sess, passed, keep) }()
 	sess.SetRedact(t.HTTP.Redactor().URL)
 	pageShots(sess, "authorization", pages)
 	cb, err := sess.Authorize(ctx, conf.AuthCodeURL(random(), opts...), []string{t.Config.RedirectURI}, env.Actor, task)
@@ -100,12 +104,22 @@ func preflightCode(ctx context.Context, env *check.Env, task browser.Task, pages
 		return diagnose(ctx, sess, env, fmt.Sprintf("a plain authorization as %s was answered error=%s (%s): check the client's redirect URI %s and scope %q in the config",
 			cl.ID, cb.Param("error"), cb.Param("error_description"), t.Config.RedirectURI, t.Config.Scope), nil)
 	}
+	passed = true
 	return nil
+}
+
+// keepOrClose gives keep a session that passed, else closes it.
+func keepOrClose(s *browser.Session, passed bool, keep func(*browser.Session)) {
+	if passed && keep != nil {
+		keep(s)
+		return
+	}
+	s.Close()
 }
 
 // preflightDevice runs one device authorization as the device client and
 // approves it in the browser.
-func preflightDevice(ctx context.Context, env *check.Env, task browser.Task, pages func(string, []byte)) *reports.Preflight {
+func preflightDevice(ctx context.Context, env *check.Env, task browser.Task, pages func(string, []byte), keep func(*browser.Session)) *reports.Preflight {
 	t := env.Target
 	cl, _ := t.Client(target.RoleDevice)
 	if cl == nil || t.Metadata.DeviceAuthorizationEndpoint == "" {
@@ -133,7 +147,8 @@ func preflightDevice(ctx context.Context, env *check.Env, task browser.Task, pag
 	if err != nil {
 		return &reports.Preflight{Reason: "open a browser session: " + err.Error()}
 	}
-	defer sess.Close()
+	passed := false
+	defer func() { keepOrClose(sess, passed, keep) }()
 	sess.SetRedact(t.HTTP.Redactor().URL)
 	pageShots(sess, "device", pages)
 	task.UserCode = code
@@ -141,6 +156,7 @@ func preflightDevice(ctx context.Context, env *check.Env, task browser.Task, pag
 	if err != nil {
 		return diagnose(ctx, sess, env, fmt.Sprintf("approving a device's user code at %s did not complete: %v", uri, err), err)
 	}
+	passed = true
 	return nil
 }
 

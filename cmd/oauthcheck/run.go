@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -170,11 +171,20 @@ func runChecks(ctx context.Context, f runFlags, stdout, stderr io.Writer) error 
 	// Beside the first checks: can the browser log in at all? The checks
 	// wait for the answer before they use the browser; if it is no, those
 	// that need it are ERROR with one shared diagnosis, and the rest run.
-	var pf *reports.Preflight
+	var (
+		pf     *reports.Preflight
+		logins []*browser.Session // the preflight's, logged in, for the flows
+		mu     sync.Mutex
+	)
 	pfDone := make(chan struct{})
 	go func() {
 		defer close(pfDone)
-		if pf = preflight(ctx, env, nil); pf != nil {
+		keep := func(s *browser.Session) {
+			mu.Lock()
+			logins = append(logins, s)
+			mu.Unlock()
+		}
+		if pf = preflight(ctx, env, nil, keep); pf != nil {
 			fmt.Fprintf(stderr, "oauthcheck: %s; the checks that need the browser are ERROR (oauthcheck login --config FILE shows the pages)\n", preflightBroken(pf))
 		}
 	}()
@@ -188,6 +198,10 @@ func runChecks(ctx context.Context, f runFlags, stdout, stderr io.Writer) error 
 		fr.browserBroken = func() string {
 			<-pfDone
 			return preflightBroken(pf)
+		}
+		fr.preflightLogins = func() []*browser.Session {
+			<-pfDone
+			return logins
 		}
 	}
 	reps, err := runFlows(ctx, fr)

@@ -198,10 +198,13 @@ type flowRun struct {
 	// browserBroken, when set, waits for the login preflight and returns
 	// why the browser checks cannot run ("" when they can).
 	browserBroken func() string
-	profile       string
-	filter        string
-	flags         runFlags
-	progress      func(flow, id string, v check.Verdict, event string)
+	// preflightLogins, set with browserBroken, waits for the preflight
+	// and returns its sessions, logged in (when it passed), for the shelf.
+	preflightLogins func() []*browser.Session
+	profile         string
+	filter          string
+	flags           runFlags
+	progress        func(flow, id string, v check.Verdict, event string)
 }
 
 // runFlows runs each flow's suite in a child process, parallel at a time,
@@ -230,6 +233,14 @@ func runFlows(ctx context.Context, fr flowRun) ([]types.Report, error) {
 		// read its diagnosis from this file before they use the browser.
 		go func() {
 			why := fr.browserBroken()
+			// Its sessions, logged in, go on the shelf first, so that
+			// the checks waiting for its verdict find them there.
+			shelf := browser.NewShelf(dir, shelfSize())
+			for _, s := range fr.preflightLogins() {
+				if why != "" || !shelf.Put(s) {
+					s.Close()
+				}
+			}
 			tmp := filepath.Join(dir, "preflight.tmp")
 			if os.WriteFile(tmp, []byte(why), 0o600) == nil {
 				_ = os.Rename(tmp, filepath.Join(dir, "preflight"))

@@ -69,7 +69,7 @@ func (p *Pool) Put(s *Session) {
 		sh = p.shelf
 		p.mu.Unlock()
 	}
-	if s != nil && (!rest || !sh.put(s)) {
+	if s != nil && (!rest || !sh.Put(s)) {
 		s.Close()
 	}
 }
@@ -85,7 +85,7 @@ func (p *Pool) Close() {
 	p.idle, p.max, p.shelf = nil, 0, nil
 	p.mu.Unlock()
 	for _, s := range idle {
-		if !sh.put(s) {
+		if !sh.Put(s) {
 			s.Close()
 		}
 	}

@@ -28,10 +28,14 @@ func NewShelf(dir string, max int) *Shelf { return &Shelf{dir: dir, max: max} }
 // shelved is the prefix of the files of sessions on the shelf.
 const shelved = "shelved-"
 
-// put leaves s on the shelf, detached from this process; false, with s
-// as it was, when the shelf is full.
-func (sh *Shelf) put(s *Session) bool {
-	if sh == nil {
+// Put leaves s on the shelf, detached from this process, when it is at
+// rest (as Pool.Put keeps a session); false, with s as it was, when it is
+// not or the shelf is full.
+func (sh *Shelf) Put(s *Session) bool {
+	s.mu.Lock()
+	rest := s.atRest
+	s.mu.Unlock()
+	if sh == nil || !rest {
 		return false
 	}
 	if names, _ := filepath.Glob(filepath.Join(sh.dir, shelved+"*")); len(names) >= sh.max {
