@@ -224,9 +224,16 @@ func (r *response) String() string {
 	return r.req.Method + " " + r.req.URL.String() + " -> " + http.StatusText(r.Status) + "\n" + string(r.Body)
 }
 
+// testTransport carries the tests' requests. It is not
+// http.DefaultTransport: httptest.Server.Close closes that one's idle
+// connections, which broke a parallel test's request that had just taken
+// one ("http: CloseIdleConnections called", in CI on 2026-12-05).
+var testTransport = http.DefaultTransport.(*http.Transport).Clone()
+
 // httpClient never follows redirects, so that each step can be checked.
 func httpClient(jar http.CookieJar) *http.Client {
 	return &http.Client{
+		Transport:     testTransport,
 		Jar:           jar,
 		Timeout:       10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
