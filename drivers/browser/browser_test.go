@@ -271,12 +271,7 @@ func TestAuthorizeReusesLogin(t *testing.T) {
 	if second.Param("code") == "" || second.Param("code") == first.Param("code") || second.Param("state") != a.state {
 		t.Errorf("second callback %s, want a new code and its own state", second.URL)
 	}
-	var actions []string
-	for _, st := range s.Steps()[n:] {
-		if st.Kind == "action" {
-			actions = append(actions, st.Action)
-		}
-	}
+	actions := actionsOf(s.Steps()[n:])
 	if diff := cmp.Diff([]string{"approve"}, actions); diff != "" {
 		t.Errorf("actions of the second authorization mismatch (-want +got); the session's login must be reused:\n%s", diff)
 	}
@@ -376,12 +371,7 @@ func TestVerifyDevice(t *testing.T) {
 	if err := s.VerifyDevice(ctxFor(t, 20*time.Second), dev.VerificationURI, scriptActor(t), task); err != nil {
 		t.Fatalf("VerifyDevice: %v\nsteps %+v", err, s.Steps())
 	}
-	var actions []string
-	for _, st := range s.Steps() {
-		if st.Kind == "action" {
-			actions = append(actions, st.Action)
-		}
-	}
+	actions := actionsOf(s.Steps())
 	if diff := cmp.Diff([]string{"login", "user_code", "approve"}, actions); diff != "" {
 		t.Errorf("actions mismatch (-want +got):\n%s", diff)
 	}
@@ -403,12 +393,7 @@ func TestVerifyDevice(t *testing.T) {
 	if err := again.VerifyDevice(ctxFor(t, 20*time.Second), next.VerificationURI, scriptActor(t), task); err != nil {
 		t.Fatalf("VerifyDevice in the pooled session: %v", err)
 	}
-	actions = nil
-	for _, st := range again.Steps() {
-		if st.Kind == "action" {
-			actions = append(actions, st.Action)
-		}
-	}
+	actions = actionsOf(again.Steps())
 	if diff := cmp.Diff([]string{"user_code", "approve"}, actions); diff != "" {
 		t.Errorf("actions in the pooled session mismatch (-want +got); its login must serve:\n%s", diff)
 	}
@@ -504,12 +489,7 @@ func TestPool(t *testing.T) {
 	if _, err := got.Authorize(ctxFor(t, 20*time.Second), newAuthRequest("oauthcheck-p").url(ref.URL), []string{redirectURI}, actor, ref.task()); err != nil {
 		t.Fatalf("Authorize in the pooled session: %v", err)
 	}
-	var actions []string
-	for _, st := range got.Steps() {
-		if st.Kind == "action" {
-			actions = append(actions, st.Action)
-		}
-	}
+	actions := actionsOf(got.Steps())
 	if diff := cmp.Diff([]string{"approve"}, actions); diff != "" {
 		t.Errorf("actions in the pooled session mismatch (-want +got); its login must serve:\n%s", diff)
 	}
@@ -560,12 +540,7 @@ func TestShelf(t *testing.T) {
 	if _, err := got.Authorize(ctxFor(t, 20*time.Second), newAuthRequest("oauthcheck-p").url(ref.URL), []string{redirectURI}, actor, ref.task()); err != nil {
 		t.Fatalf("Authorize in the session taken from the shelf: %v", err)
 	}
-	var actions []string
-	for _, st := range got.Steps() {
-		if st.Kind == "action" {
-			actions = append(actions, st.Action)
-		}
-	}
+	actions := actionsOf(got.Steps())
 	if diff := cmp.Diff([]string{"approve"}, actions); diff != "" {
 		t.Errorf("actions in the session taken from the shelf mismatch (-want +got); its login must serve:\n%s", diff)
 	}
@@ -594,4 +569,15 @@ func TestShelf(t *testing.T) {
 		t.Errorf("a session that opened a page since its authorization went on the shelf")
 		s.Close()
 	}
+}
+
+// actionsOf is the actions of the person among steps, in order.
+func actionsOf(steps []evidence.Step) []string {
+	var actions []string
+	for _, st := range steps {
+		if st.Kind == "action" {
+			actions = append(actions, st.Action)
+		}
+	}
+	return actions
 }

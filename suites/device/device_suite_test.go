@@ -99,13 +99,19 @@ var _ = It("grades DEVICE-SLOW-DOWN-INTERVAL (b) alone when other polls of the f
 	res := check.Run(ctx, "DEVICE-SLOW-DOWN-INTERVAL", env)
 	check.Attach(res)
 	Expect(res.Verdict).To(Equal(check.Pass), res.Message())
+	notes := notesOf(res)
+	Expect(notes).To(ContainElement(ContainSubstring("go again on the second client")))
+	Expect(res.Findings).NotTo(ContainElement(HaveField("Verdict", check.Fail)))
+}, SpecTimeout(2*suitetest.Timeout))
+
+// notesOf is the labels of a result's exchanges.
+func notesOf(res *check.Result) []string {
 	var notes []string
 	for _, e := range res.Exchanges {
 		notes = append(notes, e.Note)
 	}
-	Expect(notes).To(ContainElement(ContainSubstring("go again on the second client")))
-	Expect(res.Findings).NotTo(ContainElement(HaveField("Verdict", check.Fail)))
-}, SpecTimeout(2*suitetest.Timeout))
+	return notes
+}
 
 // ... and on a server that counts per code, (b) beside (a) is graded at
 // once: the check takes about as long as (b) alone.
@@ -114,10 +120,7 @@ var _ = It("runs DEVICE-SLOW-DOWN-INTERVAL (b) beside (a) on a server that count
 	res := check.Run(ctx, "DEVICE-SLOW-DOWN-INTERVAL", env)
 	check.Attach(res)
 	Expect(res.Verdict).To(Equal(check.Pass), res.Message())
-	var notes []string
-	for _, e := range res.Exchanges {
-		notes = append(notes, e.Note)
-	}
+	notes := notesOf(res)
 	Expect(notes).NotTo(ContainElement(ContainSubstring("go again on the second client")))
 	Expect(notes).To(ContainElement(ContainSubstring("(a) poll 6")))
 	Expect(res.Waited).To(BeNumerically("<", 9*time.Second), "(a) and (b) did not overlap")
