@@ -29,8 +29,10 @@ func NewShelf(dir string, max int) *Shelf { return &Shelf{dir: dir, max: max} }
 const shelved = "shelved-"
 
 // Put leaves s on the shelf, detached from this process, when it is at
-// rest (as Pool.Put keeps a session); false, with s as it was, when it is
-// not or the shelf is full.
+// rest (as Pool.Put keeps a session), and reports whether it took s: on
+// the shelf, or closed when it could not be detached. It returns false,
+// with s as it was, when s is not at rest or the shelf is full. The
+// caller does not use s after Put took it.
 func (sh *Shelf) Put(s *Session) bool {
 	s.mu.Lock()
 	rest := s.atRest
@@ -67,8 +69,8 @@ func (sh *Shelf) take(ctx context.Context, b *Browser) *Session {
 	}
 	names, _ := filepath.Glob(filepath.Join(sh.dir, shelved+"*"))
 	for _, name := range names {
-		if strings.HasSuffix(name, ".tmp") {
-			continue
+		if strings.Contains(filepath.Base(name), ".") {
+			continue // being written, or being taken by another process
 		}
 		mine := fmt.Sprintf("%s.taken-%d", name, os.Getpid())
 		if os.Rename(name, mine) != nil {
