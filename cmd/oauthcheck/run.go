@@ -195,13 +195,9 @@ func runChecks(ctx context.Context, f runFlags, stdout, stderr io.Writer) error 
 		profile: env.Profile.String(), filter: plan.filter, flags: f, progress: progressWriter(stderr, f.quiet),
 	}
 	if env.Browser != nil {
-		fr.browserBroken = func() string {
+		fr.preflight = func() (string, []*browser.Session) {
 			<-pfDone
-			return preflightBroken(pf)
-		}
-		fr.preflightLogins = func() []*browser.Session {
-			<-pfDone
-			return logins
+			return preflightBroken(pf), logins
 		}
 	}
 	reps, err := runFlows(ctx, fr)

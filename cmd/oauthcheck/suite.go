@@ -195,16 +195,14 @@ type flowRun struct {
 	parallel   int
 	config     *target.Config
 	controlURL string
-	// browserBroken, when set, waits for the login preflight and returns
-	// why the browser checks cannot run ("" when they can).
-	browserBroken func() string
-	// preflightLogins, set with browserBroken, waits for the preflight
-	// and returns its sessions, logged in (when it passed), for the shelf.
-	preflightLogins func() []*browser.Session
-	profile         string
-	filter          string
-	flags           runFlags
-	progress        func(flow, id string, v check.Verdict, event string)
+	// preflight, when set, waits for the login preflight and returns why
+	// the browser checks cannot run ("" when they can), and its sessions
+	// that logged in, for the shelf.
+	preflight func() (string, []*browser.Session)
+	profile   string
+	filter    string
+	flags     runFlags
+	progress  func(flow, id string, v check.Verdict, event string)
 }
 
 // runFlows runs each flow's suite in a child process, parallel at a time,
@@ -228,15 +226,15 @@ func runFlows(ctx context.Context, fr flowRun) ([]types.Report, error) {
 	if err := os.WriteFile(state, raw, 0o600); err != nil {
 		return nil, fmt.Errorf("run: write the target state: %w", err)
 	}
-	if fr.browserBroken != nil {
+	if fr.preflight != nil {
 		// The flows start before the login preflight ends; their checks
 		// read its diagnosis from this file before they use the browser.
 		go func() {
-			why := fr.browserBroken()
+			why, logins := fr.preflight()
 			// Its sessions, logged in, go on the shelf first, so that
 			// the checks waiting for its verdict find them there.
 			shelf := browser.NewShelf(dir, shelfSize())
-			for _, s := range fr.preflightLogins() {
+			for _, s := range logins {
 				if why != "" || !shelf.Put(s) {
 					s.Close()
 				}
@@ -292,7 +290,7 @@ func runChild(ctx context.Context, exe, dir, state, flow, othersDone string, fr 
 	if fr.controlURL != "" {
 		args = append(args, "--browser-url", fr.controlURL)
 	}
-	if fr.browserBroken != nil {
+	if fr.preflight != nil {
 		args = append(args, "--preflight", filepath.Join(dir, "preflight"))
 	}
 	if fr.controlURL != "" {

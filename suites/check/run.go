@@ -71,6 +71,7 @@ func Run(ctx context.Context, id string, env *Env) *Result {
 	defer cancel()
 	dl := startDeadline(limit, cancel)
 	defer dl.stop()
+	decl := scheduleOf(id, env)
 	rec := &client.Recorder{}
 	c := &C{Context: ctx, Check: chk, Env: env, HTTP: env.Target.HTTP.WithRecorder(rec), rec: rec, extend: dl.extend, pause: dl.pause}
 	done := make(chan struct{})
@@ -83,7 +84,7 @@ func Run(ctx context.Context, id string, env *Env) *Result {
 				}
 			}
 		}()
-		end, ok := c.takeTurns(scheduleOf(id, env).runUses)
+		end, ok := c.takeTurns(decl.runUses)
 		if !ok {
 			return
 		}
@@ -162,7 +163,6 @@ func Run(ctx context.Context, id string, env *Env) *Result {
 	c.mu.Unlock()
 	res.Shots = shots
 	res.Duration = time.Since(start)
-	decl := scheduleOf(id, env)
 	res.Serial = decl.alone || decl.last
 	c.mu.Lock()
 	res.Waited = c.waited
