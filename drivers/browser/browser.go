@@ -33,6 +33,7 @@ import (
 
 	"github.com/go-rod/rod"
 	"github.com/go-rod/rod/lib/launcher"
+	"github.com/go-rod/rod/lib/proto"
 )
 
 // Options configure [Launch].
@@ -172,6 +173,12 @@ func Launch(ctx context.Context, opts Options) (*Browser, error) {
 func Connect(ctx context.Context, controlURL string) (*Browser, error) {
 	rb := rod.New().ControlURL(controlURL)
 	if err := rb.Connect(); err != nil {
+		return nil, fmt.Errorf("browser: connect to %s: %w", controlURL, err)
+	}
+	// go-rod asks for every target's changes, which Chromium then sends
+	// to every process of the run at every navigation of any page: most
+	// of the DevTools traffic. Nothing here reads them.
+	if err := (proto.TargetSetDiscoverTargets{Discover: false}).Call(rb); err != nil {
 		return nil, fmt.Errorf("browser: connect to %s: %w", controlURL, err)
 	}
 	return &Browser{rod: rb, controlURL: controlURL}, nil
