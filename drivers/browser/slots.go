@@ -57,20 +57,15 @@ func (s *Slots) acquire(ctx context.Context, first bool) (release func(), err er
 		}
 	}
 	for {
-		if first || !s.othersFirst() {
-			for i := 0; i < s.n; i++ {
-				f, err := os.OpenFile(filepath.Join(s.dir, fmt.Sprintf("slot-%d", i)), os.O_CREATE|os.O_RDWR, 0o600)
-				if err != nil {
-					return nil, fmt.Errorf("browser: slot: %w", err)
-				}
-				if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err == nil {
-					return func() {
-						_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-						_ = f.Close()
-					}, nil
-				}
-				f.Close()
+		// The locks are cheap to try; the markers are read only when a
+		// slot is free, since most tries find none.
+		if release, err := s.take(); err != nil {
+			return nil, err
+		} else if release != nil {
+			if first || !s.othersFirst() {
+				return release, nil
 			}
+			release()
 		}
 		select {
 		case <-ctx.Done():
@@ -78,6 +73,25 @@ func (s *Slots) acquire(ctx context.Context, first bool) (release func(), err er
 		case <-time.After(25 * time.Millisecond):
 		}
 	}
+}
+
+// take locks a free slot, if there is one, and returns the function that
+// unlocks it.
+func (s *Slots) take() (release func(), err error) {
+	for i := 0; i < s.n; i++ {
+		f, err := os.OpenFile(filepath.Join(s.dir, fmt.Sprintf("slot-%d", i)), os.O_CREATE|os.O_RDWR, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("browser: slot: %w", err)
+		}
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err == nil {
+			return func() {
+				_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+				_ = f.Close()
+			}, nil
+		}
+		f.Close()
+	}
+	return nil, nil
 }
 
 // othersFirst reports whether an AcquireFirst of a live process waits,
