@@ -50,7 +50,7 @@ func (s *Session) authorizeDirect(ctx context.Context, authURL string, catch []s
 	client := *hc
 	client.Jar = nil
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	ua := s.b.userAgent(ctx)
+	ua := s.userAgent(ctx)
 	cur := start
 	for range maxDirectHops {
 		resp, err := s.directGet(ctx, &client, cur, ua)
@@ -146,14 +146,21 @@ func (s *Session) directGet(ctx context.Context, hc *http.Client, u *url.URL, ua
 // as the browser's steps do: no credentials.
 func redirectHeader(h http.Header) http.Header { return noCredentials(h.Clone()) }
 
-// userAgent is the browser's own User-Agent, which the direct requests
-// send too: a server may answer a client it does not take for a browser
-// otherwise.
-func (b *Browser) userAgent(ctx context.Context) string {
+// userAgent is the User-Agent that the session's page sends (go-rod's
+// pages present a desktop Chrome's, not the headless browser's own),
+// which the direct requests send too: a server may answer a client it
+// does not take for a browser otherwise, or tie its session to the
+// User-Agent that logged in.
+func (s *Session) userAgent(ctx context.Context) string {
+	b := s.b
 	b.uaOnce.Do(func() {
 		b.ua = "Mozilla/5.0"
-		if v, err := (proto.BrowserGetVersion{}).Call(b.rod.Context(ctx)); err == nil && v.UserAgent != "" {
-			b.ua = v.UserAgent
+		rp, cancel := bound(s.page.Context(ctx), actionTimeout)
+		defer cancel()
+		if res, err := (proto.RuntimeEvaluate{Expression: "navigator.userAgent", ReturnByValue: true}).Call(rp); err == nil && res.ExceptionDetails == nil {
+			if ua := res.Result.Value.Str(); ua != "" {
+				b.ua = ua
+			}
 		}
 	})
 	return b.ua

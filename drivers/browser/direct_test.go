@@ -67,9 +67,12 @@ func TestAuthorizeDirect(t *testing.T) {
 		t.Errorf("steps of the second authorization: %q, want one redirect and the callback, no document", got)
 	}
 	mu.Lock()
+	if len(agents) != 1 {
+		t.Errorf("the authorization requests came with the User-Agents %v: the direct ones should send the page's", agents)
+	}
 	for agent := range agents {
 		if !strings.Contains(agent, "Chrome") {
-			t.Errorf("an authorization request came with User-Agent %q, not the browser's", agent)
+			t.Errorf("an authorization request came with User-Agent %q, not a browser's", agent)
 		}
 	}
 	mu.Unlock()
