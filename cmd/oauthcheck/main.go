@@ -3,12 +3,15 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"runtime/debug"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 )
@@ -21,6 +24,16 @@ const (
 	exitUnreachable = 3 // target unreachable or discovery failed
 	exitError       = 4 // no check failed, but some could not reach a verdict (ERROR)
 )
+
+// stopContext is the context of a command that starts servers or a
+// browser: it ends at Ctrl-C, SIGTERM or a hang-up, so that the command
+// stops them on its way out. A reader that goes away (oauthcheck run |
+// head) makes the command's writes fail instead of killing it where it
+// writes, which would leave the browser running.
+func stopContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	signal.Ignore(syscall.SIGPIPE)
+	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+}
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = ""

@@ -8,10 +8,8 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -78,7 +76,7 @@ Quirks (--quirk), each with the behaviour it switches on; under a quirk no check
 		Example: "  oauthcheck reference --weaken code-reuse,pkce-optional --write-config ref.yaml",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			ctx, stop := stopContext(cmd.Context())
 			defer stop()
 			return serveReference(ctx, f, cmd.OutOrStdout())
 		},

@@ -12,11 +12,9 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"os/signal"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/onsi/ginkgo/v2/types"
@@ -77,7 +75,7 @@ the network failed, a deadline passed).`,
   oauthcheck run --target reference --flows authcode,pkce --label-filter 'priority: containsAny P1'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			ctx, stop := stopContext(cmd.Context())
 			defer stop()
 			if f.slow && !cmd.Flags().Changed("timeout") {
 				// --slow lets checks wait out lifetimes of minutes (an

@@ -411,3 +411,42 @@ func TestRunKeepsSecrets(t *testing.T) {
 		t.Errorf("verdicts in the JSON report mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// A run whose reader goes away (oauthcheck run | head) is not killed where
+// it writes: it ends as it would, and stops its browser on its way out.
+func TestRunWithoutReaderStopsItsBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a flow in the browser")
+	}
+	t.Parallel()
+	bin, err := exec.LookPath("oauthcheck")
+	if err != nil {
+		t.Fatalf("oauthcheck is not on PATH (testscript.Main puts it there): %v", err)
+	}
+	tmp := t.TempDir() // the browser's profile goes there
+	cmd := exec.Command(bin, "run", "--target", "reference", "--flows", "discovery")
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "NO_COLOR=1")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close() // no reader: every write to stdout fails
+	cmd.Stdout = w
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	w.Close()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && !ee.Exited() {
+		t.Fatalf("the run was killed (%v) instead of ending\nstderr:\n%s", ee, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "broken pipe") {
+		t.Errorf("stderr does not say that stdout was gone:\n%s", stderr.String())
+	}
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		if raw, err := os.ReadFile(p); err == nil && bytes.Contains(raw, []byte(tmp)) {
+			t.Errorf("a process of the run outlived it: %s", bytes.ReplaceAll(raw, []byte{0}, []byte{' '}))
+		}
+	}
+}

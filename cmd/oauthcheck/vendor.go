@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -37,7 +35,7 @@ machine, run every check against it with its config and expected deviations, and
 JUnit, HTML and JSON reports under --out/NAME. A vendor that cannot start here is reported
 and skipped. Exit code 1 when any vendor's run failed.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			ctx, stop := stopContext(cmd.Context())
 			defer stop()
 			if len(args) == 0 {
 				dirs, _ := filepath.Glob(filepath.Join("testdata", "vendors", "*", "vendor.yaml"))
