@@ -66,8 +66,8 @@ type Browser struct {
 	rod        *rod.Browser
 	controlURL string
 	closeOnce  sync.Once
-	uaOnce     sync.Once
-	ua         string // the User-Agent, for direct requests
+	uaMu       sync.Mutex
+	ua         string // the pages' User-Agent, for direct requests, once read
 }
 
 // ErrNoChromium is returned when no Chromium binary can be found.

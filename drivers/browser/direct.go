@@ -153,15 +153,16 @@ func redirectHeader(h http.Header) http.Header { return noCredentials(h.Clone())
 // User-Agent that logged in.
 func (s *Session) userAgent(ctx context.Context) string {
 	b := s.b
-	b.uaOnce.Do(func() {
-		b.ua = "Mozilla/5.0"
+	b.uaMu.Lock()
+	defer b.uaMu.Unlock()
+	if b.ua == "" {
 		rp, cancel := bound(s.page.Context(ctx), actionTimeout)
 		defer cancel()
-		if res, err := (proto.RuntimeEvaluate{Expression: "navigator.userAgent", ReturnByValue: true}).Call(rp); err == nil && res.ExceptionDetails == nil {
-			if ua := res.Result.Value.Str(); ua != "" {
-				b.ua = ua
-			}
+		res, err := (proto.RuntimeEvaluate{Expression: "navigator.userAgent", ReturnByValue: true}).Call(rp)
+		if err != nil || res.ExceptionDetails != nil || res.Result.Value.Str() == "" {
+			return "Mozilla/5.0" // read again next time
 		}
-	})
+		b.ua = res.Result.Value.Str()
+	}
 	return b.ua
 }
