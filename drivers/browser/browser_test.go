@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-rod/rod/lib/launcher"
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/oauth2"
 
@@ -250,6 +251,40 @@ func TestAuthorize(t *testing.T) {
 	}
 	if last := steps[len(steps)-1]; last.Kind != "callback" || !strings.Contains(last.URL, "<redacted:code#") {
 		t.Errorf("last step = %+v, want the callback with the code redacted", last)
+	}
+}
+
+// The harness prefers the headless shell, and runs on full Chromium when
+// that is all a machine has (or --browser names it): a login, a consent
+// and a second authorization in the same session, there too.
+func TestAuthorizeInFullChromium(t *testing.T) {
+	t.Parallel()
+	bin, ok := launcher.LookPath() // go-rod's list: Chrome and Chromium, not the shell
+	if !ok {
+		t.Skip("no full Chromium on this machine (Debian: apt-get install chromium)")
+	}
+	ctx := ctxFor(t, 60*time.Second)
+	b, err := browser.Launch(ctx, browser.Options{Bin: bin})
+	if err != nil {
+		t.Fatalf("launch %s: %v", bin, err)
+	}
+	t.Cleanup(b.Close)
+	s, err := b.NewSession(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	ref := startReference(t)
+	for i := range 2 {
+		a := newAuthRequest("oauthcheck-p")
+		cb, err := s.Authorize(ctx, a.url(ref.URL), []string{redirectURI}, scriptActor(t), ref.task())
+		if err != nil {
+			t.Fatalf("Authorize %d in %s: %v\nsteps: %+v", i+1, bin, err, s.Steps())
+		}
+		redeem(t, ref.URL, a, cb.Param("code"))
+	}
+	if diff := cmp.Diff([]string{"login", "approve", "approve"}, actionsOf(s.Steps())); diff != "" {
+		t.Errorf("actions in %s (-want +got):\n%s", bin, diff)
 	}
 }
 
