@@ -92,3 +92,66 @@ func TestPreflightStopsBrowserChecks(t *testing.T) {
 		t.Errorf("the HTML report shows no preflight diagnosis with its screenshot")
 	}
 }
+
+// A config with no test user is a run without a person to log in: the
+// checks that need one SKIP and say why, no login preflight fails, and the
+// browser checks that need no login (the framing ones) are judged.
+func TestRunWithoutTestUser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the flows against the reference")
+	}
+	t.Parallel()
+	bin, err := exec.LookPath("oauthcheck")
+	if err != nil {
+		t.Fatalf("oauthcheck is not on PATH (testscript.Main puts it there): %v", err)
+	}
+	srv, err := reftarget.Start(reftarget.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	dir := t.TempDir()
+	cfg := srv.Config()
+	cfg.User = nil
+	raw, err := cfg.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgPath, jsonPath := filepath.Join(dir, "ref.yaml"), filepath.Join(dir, "r.json")
+	if err := os.WriteFile(cfgPath, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "run", "--config", cfgPath, "--flows", "authcode,security", "--json", jsonPath)
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("run: %v, want exit 0\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	}
+	if strings.Contains(stderr.String()+stdout.String(), "preflight") {
+		t.Errorf("the run mentions a login preflight:\nstdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	}
+	reps, err := reports.Load(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verdicts := map[string]string{}
+	skippedForUser := 0
+	for _, r := range reports.Results(reports.Merge(reps...)) {
+		verdicts[r.ID] = string(r.Verdict)
+		switch r.Verdict {
+		case "ERROR", "FAIL":
+			t.Errorf("%s is %s: %s", r.ID, r.Verdict, r.Headline())
+		case "SKIP":
+			if strings.Contains(r.Headline(), "no test user") {
+				skippedForUser++
+			}
+		}
+	}
+	if skippedForUser < 8 {
+		t.Errorf("%d checks SKIP for want of a test user, want the authorization checks: %v", skippedForUser, verdicts)
+	}
+	if v := verdicts["CLICKJACK-IFRAME-BLOCKED"]; v != "PASS" {
+		t.Errorf("CLICKJACK-IFRAME-BLOCKED is %q, want PASS: the framing needs no login", v)
+	}
+}

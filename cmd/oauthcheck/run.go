@@ -182,6 +182,12 @@ func runChecks(ctx context.Context, f runFlags, stdout, stderr io.Writer) error 
 			logins = append(logins, s)
 			mu.Unlock()
 		}
+		if u, _ := env.Target.User(); u == nil {
+			// Nothing to log in with: the checks that need the test user
+			// skip, saying so; the others, in the browser too (the framing
+			// checks), run.
+			return
+		}
 		if pf = preflight(ctx, env, nil, keep); pf != nil {
 			fmt.Fprintf(stderr, "oauthcheck: %s; the checks that need the browser are ERROR (oauthcheck login --config FILE shows the pages)\n", preflightBroken(pf))
 		}
