@@ -192,6 +192,7 @@ func (r *Response) OAuthError() string { return r.Field("error") }
 
 // Do sends req and reads the whole response, recording the exchange.
 func (c *Client) Do(ctx context.Context, req *http.Request) (*Response, error) {
+	caller := ctx
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
 	var reqBody []byte
@@ -225,7 +226,7 @@ func (c *Client) Do(ctx context.Context, req *http.Request) (*Response, error) {
 	resp, err := c.transport.RoundTrip(out)
 	if err != nil {
 		ex.Error = red.String(err.Error())
-		return nil, fmt.Errorf("client: %s %s: %w", out.Method, redactedURL(red, out.URL), describe(err, c.opts.Timeout))
+		return nil, fmt.Errorf("client: %s %s: %w", out.Method, redactedURL(red, out.URL), describe(err, c.opts.Timeout, caller))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, c.opts.MaxBody+1))
@@ -233,7 +234,7 @@ func (c *Client) Do(ctx context.Context, req *http.Request) (*Response, error) {
 	ex.ResponseHeader = red.Header(resp.Header)
 	if err != nil {
 		ex.Error = red.String(err.Error())
-		return nil, fmt.Errorf("client: %s %s: read body: %w", out.Method, redactedURL(red, out.URL), describe(err, c.opts.Timeout))
+		return nil, fmt.Errorf("client: %s %s: read body: %w", out.Method, redactedURL(red, out.URL), describe(err, c.opts.Timeout, caller))
 	}
 	if int64(len(body)) > c.opts.MaxBody {
 		ex.Error = fmt.Sprintf("response body over %d bytes", c.opts.MaxBody)
@@ -263,8 +264,14 @@ func recordBody(red *evidence.Redactor, contentType string, body []byte) string 
 	return s[:cut] + fmt.Sprintf("… (%d bytes, cut)", len(body))
 }
 
-func describe(err error, timeout time.Duration) error {
+// describe says why a request got no answer: the server's silence for the
+// client's timeout, or the end of the caller's time (a check's or the
+// run's), which says nothing of the server.
+func describe(err error, timeout time.Duration, caller context.Context) error {
 	var ne net.Error
+	if caller.Err() != nil {
+		return fmt.Errorf("stopped before an answer came, as the check's or the run's time ran out: %w", err)
+	}
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
 		return fmt.Errorf("no answer within %s: %w", timeout, err)
 	}

@@ -254,6 +254,15 @@ func TestTimeout(t *testing.T) {
 			}
 		})
 	}
+	// The caller's time running out first says nothing of the server: the
+	// error does not blame it for a silence of the client's timeout.
+	c := newClient(t, client.Options{Timeout: time.Minute})
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	_, err := c.Get(ctx, srv.URL+"/before-headers", nil)
+	if err == nil || strings.Contains(err.Error(), "no answer within") || !strings.Contains(err.Error(), "time ran out") {
+		t.Errorf("Get with the caller's deadline first: err = %v, want one that says the time ran out", err)
+	}
 }
 
 func TestRedirectsAreNotFollowed(t *testing.T) {
