@@ -244,6 +244,9 @@ func (f *runFlags) validate() (runPlan, error) {
 			return plan, usagef("run: --config %s: %v", f.config, err)
 		}
 		plan.config = cfg
+		if f.target == "reference" {
+			return plan, usagef("run: --target reference brings its own clients, user and login, and would ignore --config %s: drop one of them (to run a config against the reference, serve it with oauthcheck reference --write-config FILE)", f.config)
+		}
 		if f.target == "" {
 			f.target = cfg.Issuer // DESIGN.md: --target overrides the config's issuer
 		}

@@ -122,6 +122,10 @@ func TestRunUsageErrors(t *testing.T) {
 	if err := os.WriteFile(unsetCfg, []byte("clients:\n  confidential: {id: a, secret: \"${"+unset+"}\"}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	okCfg := filepath.Join(dir, "ok.yaml")
+	if err := os.WriteFile(okCfg, []byte("issuer: https://127.0.0.1:1\nclients:\n  confidential: {id: a, secret: s}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name       string
 		args       []string
@@ -129,6 +133,13 @@ func TestRunUsageErrors(t *testing.T) {
 		wantStderr []string // substrings of the one line of stderr
 		reason     string
 	}{
+		{
+			name:       "config beside the reference",
+			args:       []string{"run", "--target", "reference", "--config", okCfg},
+			wantCode:   exitUsage,
+			wantStderr: []string{"--target reference", "--config", "oauthcheck reference --write-config"},
+			reason:     "the reference brings its own config: the user's would be ignored",
+		},
 		{
 			name:       "no target",
 			args:       []string{"run"},
