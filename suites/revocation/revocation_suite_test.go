@@ -78,6 +78,49 @@ var _ = Describe("an oracle that sees no token as active", func() {
 	)
 })
 
+var _ = Describe("a protected resource as the oracle", func() {
+	// oracle: a URL asks that resource alone. Here introspection calls
+	// every token inactive and userinfo refuses every one, while
+	// /resource answers as the reference's userinfo does: only the
+	// resource's answers can make the check PASS.
+	resourceOnly := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Path {
+			case "/introspect":
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(`{"active":false}`))
+			case "/userinfo":
+				w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+				w.WriteHeader(http.StatusUnauthorized)
+			case "/resource":
+				r.URL.Path = "/userinfo"
+				next.ServeHTTP(w, r)
+			default:
+				next.ServeHTTP(w, r)
+			}
+		})
+	}
+	It("judges REVOKE-ACCESS-TOKEN by the resource alone", func(ctx SpecContext) {
+		env := behind(ctx, resourceOnly)
+		env.Target.Config.Oracle = env.Target.Issuer + "/resource"
+		res := run(ctx, env, "REVOKE-ACCESS-TOKEN")
+		Expect(res.Verdict).To(Equal(check.Pass), res.Message())
+	})
+	It("warns when the resource still takes a revoked access token", func(ctx SpecContext) {
+		env := suitetest.ReferenceWith(ctx, reftarget.Options{Weaknesses: []string{"revoke-access-noop"}})
+		env.Target.Config.Oracle = env.Target.Issuer + "/userinfo"
+		res := run(ctx, env, "REVOKE-ACCESS-TOKEN")
+		Expect(res.Verdict).To(Equal(check.Warn), res.Message())
+	})
+	It("skips, saying so, when the resource answers neither 2xx nor 401", func(ctx SpecContext) {
+		env := behind(ctx, resourceOnly)
+		env.Target.Config.Oracle = env.Target.Issuer + "/no-such-resource"
+		res := run(ctx, env, "REVOKE-ACCESS-TOKEN")
+		Expect(res.Verdict).To(Equal(check.Skip), res.Message())
+		Expect(res.Message()).To(ContainSubstring("/no-such-resource does not answer 2xx or 401"))
+	})
+})
+
 var _ = Describe("a server that issues no refresh token", func() {
 	// Under refresh-offline-access the config's scope gets no refresh
 	// token: the checks that can revoke an access token instead still

@@ -9,17 +9,26 @@ import (
 )
 
 // Active asks the token-validity oracle whether an access token still
-// works: introspection as a confidential client, and the userinfo
-// endpoint (200, or 401/403), which answers for any client's token. The
-// token is active if either says so: a server may hide other clients'
-// tokens from introspection (RFC 7662 §2.2). known is false when the
-// target offers neither.
+// works. The config's oracle names it. introspection (the default):
+// introspection as a confidential client, and the userinfo endpoint (200,
+// or 401) for a token that introspection does not see as active, since a
+// server may hide other clients' tokens from introspection (RFC 7662
+// §2.2); the token is active if either says so. userinfo: that endpoint
+// alone. A protected resource's URL: that resource alone (2xx, or 401).
+// known is false when the oracle gives no answer that tells.
 func Active(c *check.C, accessToken string) (active, known bool) {
+	switch oracle := c.Env.Target.Config.Oracle; oracle {
+	case "userinfo":
+		return bearerActive(c, Metadata(c).UserinfoEndpoint, accessToken)
+	case "", "introspection":
+	default:
+		return bearerActive(c, oracle, accessToken)
+	}
 	a, k := introspectActive(c, accessToken)
 	if a {
 		return true, true
 	}
-	if ua, uk := userinfoActive(c, accessToken); uk {
+	if ua, uk := bearerActive(c, Metadata(c).UserinfoEndpoint, accessToken); uk {
 		return ua, true
 	}
 	return a, k
@@ -27,42 +36,44 @@ func Active(c *check.C, accessToken string) (active, known bool) {
 
 func introspectActive(c *check.C, accessToken string) (active, known bool) {
 	md := Metadata(c)
-	cfg := c.Env.Target.Config
-	if md.IntrospectionEndpoint != "" && cfg.Oracle != "userinfo" {
-		var cl *target.Client
-		for _, role := range []string{target.RoleConfidential, target.RoleConfidential2} {
-			if x, _ := c.Env.Target.Client(role); x != nil && x.Secret != "" {
-				cl = x
-				break
-			}
+	if md.IntrospectionEndpoint == "" {
+		return false, false
+	}
+	var cl *target.Client
+	for _, role := range []string{target.RoleConfidential, target.RoleConfidential2} {
+		if x, _ := c.Env.Target.Client(role); x != nil && x.Secret != "" {
+			cl = x
+			break
 		}
-		if cl != nil {
-			resp := Post(c, md.IntrospectionEndpoint, cl, url.Values{"token": {accessToken}, "token_type_hint": {"access_token"}}, AuthDefault)
-			if resp.Status == http.StatusOK {
-				m, err := resp.JSON()
-				if err == nil {
-					a, ok := m["active"].(bool)
-					return a && ok, true
-				}
-			}
+	}
+	if cl == nil {
+		return false, false
+	}
+	resp := Post(c, md.IntrospectionEndpoint, cl, url.Values{"token": {accessToken}, "token_type_hint": {"access_token"}}, AuthDefault)
+	if resp.Status == http.StatusOK {
+		if m, err := resp.JSON(); err == nil {
+			a, ok := m["active"].(bool)
+			return a && ok, true
 		}
 	}
 	return false, false
 }
 
-func userinfoActive(c *check.C, accessToken string) (active, known bool) {
-	md := Metadata(c)
-	if md.UserinfoEndpoint == "" {
+// bearerActive presents the token to a protected resource (RFC 6750
+// §2.1), the userinfo endpoint or the config's oracle URL: 2xx is a token
+// that works, 401 one that does not (invalid_token, §3.1).
+func bearerActive(c *check.C, resource, accessToken string) (active, known bool) {
+	if resource == "" {
 		return false, false
 	}
-	resp, err := c.HTTP.Get(c, md.UserinfoEndpoint, http.Header{"Authorization": {"Bearer " + accessToken}})
+	resp, err := c.HTTP.Get(c, resource, http.Header{"Authorization": {"Bearer " + accessToken}})
 	if err != nil {
 		return false, false
 	}
-	switch resp.Status {
-	case http.StatusOK:
+	switch {
+	case resp.Status >= 200 && resp.Status < 300:
 		return true, true
-	case http.StatusUnauthorized:
+	case resp.Status == http.StatusUnauthorized:
 		return false, true
 	}
 	// A 403 (insufficient_scope, RFC 6750 §3.1) or anything else says
@@ -80,9 +91,9 @@ func ProveActive(c *check.C, accessToken string) {
 	active, known := Active(c, accessToken)
 	switch {
 	case !known:
-		c.Skipf("no token-validity oracle: the target offers no introspection endpoint for a confidential client, and its userinfo endpoint does not answer 200 or 401 for the token")
+		c.Skipf("no token-validity oracle: %s", oracleNone(c))
 	case !active:
-		c.Fatalf("the oracle (introspection, userinfo) does not see a fresh access token as active, so it cannot tell whether a revocation took effect")
+		c.Fatalf("the oracle (%s) does not see a fresh access token as active, so it cannot tell whether a revocation took effect", oracleName(c))
 	}
 }
 
@@ -104,4 +115,26 @@ func RefreshIdle(c *check.C, cl *target.Client, refreshToken, scope string) *Tok
 		form.Set("scope", scope)
 	}
 	return ParseToken(c, Token(c, cl, form, AuthDefault))
+}
+
+// oracleName names the oracle that Active asks.
+func oracleName(c *check.C) string {
+	switch o := c.Env.Target.Config.Oracle; o {
+	case "", "introspection":
+		return "introspection, userinfo"
+	default:
+		return o
+	}
+}
+
+// oracleNone says why the oracle gave no answer that tells.
+func oracleNone(c *check.C) string {
+	switch o := c.Env.Target.Config.Oracle; o {
+	case "", "introspection":
+		return "the target offers no introspection endpoint for a confidential client, and its userinfo endpoint does not answer 200 or 401 for the token"
+	case "userinfo":
+		return "the config's oracle is userinfo, and the target's userinfo endpoint is missing or does not answer 2xx or 401 for the token"
+	default:
+		return "the config's oracle " + o + " does not answer 2xx or 401 for the token (a host other than the issuer's site needs allowed_hosts)"
+	}
 }
