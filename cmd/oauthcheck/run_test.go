@@ -297,6 +297,14 @@ func TestRunExitCodesOfVerdicts(t *testing.T) {
 			"\n1 check: 0 PASS, 0 FAIL, 0 ERROR, 1 WARN, 0 INFO, 0 SKIP ("},
 		{"skips pass", []string{"run", "--target", "reference", "--no-browser", "--flows", "pkce"}, exitOK,
 			"\n10 checks: 0 PASS, 0 FAIL, 0 ERROR, 0 WARN, 0 INFO, 10 SKIP ("},
+		// A public client's refresh token that does not rotate breaks RFC
+		// 9700 §4.14.2, which the oauth2 profile does not hold the server to.
+		{"a BCP rule fails under bcp", []string{"run", "--target", "reference", "--weaken", "refresh-no-rotation",
+			"--flows", "refresh", "--label-filter", "id: containsAny REFRESH-ROTATION"}, exitFailed,
+			"\n1 check: 0 PASS, 1 FAIL, 0 ERROR, 0 WARN, 0 INFO, 0 SKIP ("},
+		{"a BCP rule warns under oauth2", []string{"run", "--target", "reference", "--weaken", "refresh-no-rotation",
+			"--flows", "refresh", "--label-filter", "id: containsAny REFRESH-ROTATION", "--profile", "oauth2"}, exitOK,
+			"\n1 check: 0 PASS, 0 FAIL, 0 ERROR, 1 WARN, 0 INFO, 0 SKIP ("},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -132,7 +132,7 @@ func judge(c *check.C, name, variant, registered, got string) int {
 	injected := len(u.Query()["code"]) > 1 || u.Query().Get("code") == "attacker" || frag.Has("frag") || strings.HasSuffix(got, "#frag")
 	switch {
 	case base(got) != registered || injected:
-		c.Fail("RFC 9700 §4.1.3", "redirect_uri variant %q (%s) was accepted: the server redirected to %s", name, variant, got)
+		c.Fail("RFC 9700 §4.1.3; RFC 6749 §4.1.2.1", "redirect_uri variant %q (%s) was accepted: the server redirected to %s", name, variant, got)
 	case hasCode:
 		c.Warn("RFC 9700 §4.1.3", "redirect_uri variant %q (%s) was accepted, though the code went to the registered URI", name, variant)
 	default:

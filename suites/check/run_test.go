@@ -204,6 +204,53 @@ func TestViolation(t *testing.T) {
 	}
 }
 
+// A FAIL whose citations are all of a stricter profile than the run's is
+// a WARN that says which profile fails it; a citation of RFC 6749 or a
+// companion keeps it a FAIL under every profile.
+func TestFailUnderProfile(t *testing.T) {
+	tests := []struct {
+		run  Profile
+		ref  string
+		now  bool // FailNow
+		want Verdict
+	}{
+		{OAuth2, "RFC 9700 §4.12", false, Warn},
+		{BCP, "RFC 9700 §4.12", false, Fail},
+		{OAuth2, "RFC 9700 §4.8.2", true, Warn},
+		{OAuth2, "RFC 9700 §4.1.3; RFC 6749 §4.1.2.1", false, Fail},
+		{OAuth2, "", false, Fail},
+		{OAuth2, "RFC 7636 §4.6", true, Fail},
+		{BCP, "OAuth 2.1 §2.4.1", false, Warn},
+		{OAuth21, "OAuth 2.1 §2.4.1", false, Fail},
+		{BCP, "RFC 9700 §2.1.1; OAuth 2.1 §4.1.3", false, Fail},
+	}
+	for _, tt := range tests {
+		t.Run(tt.run.String()+"/"+tt.ref, func(t *testing.T) {
+			after := false
+			res := run(t, testEnv(t, tt.run), func(c *C) {
+				if tt.now {
+					c.FailNow(tt.ref, "broke %s", "it")
+				}
+				c.Fail(tt.ref, "broke %s", "it")
+				after = true
+			})
+			if res.Verdict != tt.want || len(res.Findings) != 1 {
+				t.Fatalf("Fail(%q) under %s: %s %v, want %s", tt.ref, tt.run, res.Verdict, res.Findings, tt.want)
+			}
+			if tt.now && after {
+				t.Errorf("FailNow(%q) under %s did not end the check", tt.ref, tt.run)
+			}
+			want := "broke it"
+			if tt.want == Warn {
+				want += " (FAIL under the " + DemandedBy(tt.ref).String() + " profile)"
+			}
+			if f := res.Findings[0]; f.Message != want || f.Ref != tt.ref {
+				t.Errorf("finding = %+v, want message %q and the ref", f, want)
+			}
+		})
+	}
+}
+
 func TestRunRecordsEvidence(t *testing.T) {
 	env := testEnv(t, BCP)
 	res := run(t, env, func(c *C) {
