@@ -343,7 +343,9 @@ func openTarget(ctx context.Context, f runFlags, cfg *target.Config, stderr io.W
 			if errors.Is(err, browser.ErrNoChromium) {
 				return nil, nil, usageError{err}
 			}
-			return nil, nil, err
+			// The machine's browser does not start: its setup, not the
+			// target, is at fault.
+			return nil, nil, usagef("%s; pass --browser PATH for another Chromium, or --no-browser to run only the checks that need none", strings.TrimRight(oneLine(err.Error()), ": "))
 		}
 		stops = append(stops, b.Close)
 		env.Browser = b

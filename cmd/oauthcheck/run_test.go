@@ -282,6 +282,24 @@ func execOauthcheck(t *testing.T, dir string, args ...string) execResult {
 
 // TestRunExitCodesOfVerdicts runs the binary for the exit codes that the
 // scripts run_fail_on.txtar and run_no_browser.txtar cannot tell apart.
+// A browser that is there but does not start is the machine's setup, a
+// configuration error (exit 2), with the fix in its one line.
+func TestRunBrowserThatDoesNotStart(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"run", "--target", "reference", "--flows", "discovery", "--browser", "/bin/false"}, &stdout, &stderr)
+	lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
+	last := lines[len(lines)-1]
+	if code != exitUsage {
+		t.Errorf("exit %d, want %d\nstderr: %s", code, exitUsage, stderr.String())
+	}
+	for _, w := range []string{"oauthcheck: ", "/bin/false", "--browser PATH", "--no-browser"} {
+		if !strings.Contains(last, w) {
+			t.Errorf("the last line of stderr %q does not contain %q", last, w)
+		}
+	}
+}
+
 func TestRunExitCodesOfVerdicts(t *testing.T) {
 	t.Parallel()
 	warn := []string{"run", "--target", "reference", "--weaken", "password-grant", "--no-browser",
