@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -277,6 +278,11 @@ func (f *runFlags) validate() (runPlan, error) {
 			return plan, usagef("run: --expect %s: %v", f.expect, err)
 		}
 	}
+	for _, out := range []struct{ flag, path string }{{"--json", f.jsonOut}, {"--junit", f.junitOut}, {"--html", f.htmlOut}} {
+		if err := writable(out.path); err != nil {
+			return plan, usagef("run: %s %s: %v", out.flag, out.path, err)
+		}
+	}
 	if errs := check.RegistrationErrors(); len(errs) > 0 {
 		return plan, fmt.Errorf("run: the check registry is broken (a harness bug): %s", strings.Join(errs, "; "))
 	}
@@ -289,6 +295,24 @@ func (f *runFlags) validate() (runPlan, error) {
 		}
 	}
 	return plan, nil
+}
+
+// writable makes the folder of a report's path, and tells whether a file
+// can be written there, before the run rather than after it.
+func writable(path string) error {
+	if path == "" {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("cannot make its folder: %w", err)
+	}
+	f, err := os.CreateTemp(dir, ".oauthcheck-*")
+	if err != nil {
+		return fmt.Errorf("cannot write there: %w", err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // openTarget starts the reference when it is the target, launches the

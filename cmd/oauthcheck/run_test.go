@@ -176,6 +176,13 @@ func TestRunUsageErrors(t *testing.T) {
 			reason:     "ginkgo's parse error, on one line",
 		},
 		{
+			name:       "a report that cannot be written",
+			args:       []string{"run", "--target", "reference", "--junit", "/proc/oauthcheck-none/junit.xml"},
+			wantCode:   exitUsage,
+			wantStderr: []string{"--junit /proc/oauthcheck-none/junit.xml", "cannot make its folder"},
+			reason:     "found before the run, not after it",
+		},
+		{
 			name:       "missing config",
 			args:       []string{"run", "--target", "reference", "--config", filepath.Join(dir, "missing.yaml")},
 			wantCode:   exitUsage,
