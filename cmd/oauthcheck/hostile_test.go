@@ -35,10 +35,7 @@ func TestHostileServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs every flow against a misbehaving server")
 	}
-	bin, err := exec.LookPath("oauthcheck")
-	if err != nil {
-		t.Fatalf("oauthcheck is not on PATH (testscript.Main puts it there): %v", err)
-	}
+	bin := oauthcheckBin(t)
 	dir := t.TempDir()
 	hostile := filepath.Join(dir, "hostile")
 	if out, err := exec.Command("go", "build", "-o", hostile, "../../testdata/hostile").CombinedOutput(); err != nil {
@@ -103,7 +100,7 @@ scope: "openid profile"
 			}
 		}
 	}()
-	err = cmd.Wait()
+	err := cmd.Wait()
 	close(exited)
 	took := time.Since(start)
 	var ee *exec.ExitError

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/oauthcheck/oauthcheck/drivers/target"
-	"github.com/oauthcheck/oauthcheck/drivers/target/reftarget"
 	"github.com/oauthcheck/oauthcheck/reports"
 )
 
@@ -22,15 +21,8 @@ func TestInitAgainstReference(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs every check against the reference")
 	}
-	bin, err := exec.LookPath("oauthcheck")
-	if err != nil {
-		t.Fatalf("oauthcheck is not on PATH (testscript.Main puts it there): %v", err)
-	}
-	srv, err := reftarget.Start(reftarget.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	bin := oauthcheckBin(t)
+	srv := startReference(t)
 	user := srv.Config().User
 	dir := t.TempDir()
 	out := filepath.Join(dir, "oauthcheck.yaml")

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -32,6 +33,29 @@ func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"oauthcheck": func() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) },
 	})
+}
+
+// oauthcheckBin is the oauthcheck command that testscript.Main puts on
+// PATH, for a test that runs it as a process.
+func oauthcheckBin(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("oauthcheck")
+	if err != nil {
+		t.Fatalf("oauthcheck is not on PATH (testscript.Main puts it there): %v", err)
+	}
+	return bin
+}
+
+// startReference serves a strict reference with quick lifetimes for the
+// test, and stops it when the test ends.
+func startReference(t *testing.T) *reftarget.Server {
+	t.Helper()
+	srv, err := reftarget.Start(reftarget.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 func TestScripts(t *testing.T) {

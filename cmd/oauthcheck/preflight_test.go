@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/oauthcheck/oauthcheck/drivers/target/reftarget"
 	"github.com/oauthcheck/oauthcheck/reports"
 )
 
@@ -23,15 +22,8 @@ func TestPreflightStopsBrowserChecks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the flows against the reference")
 	}
-	bin, err := exec.LookPath("oauthcheck")
-	if err != nil {
-		t.Fatalf("oauthcheck is not on PATH (testscript.Main puts it there): %v", err)
-	}
-	srv, err := reftarget.Start(reftarget.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	bin := oauthcheckBin(t)
+	srv := startReference(t)
 	dir := t.TempDir()
 	script := filepath.Join(dir, "login.yaml")
 	if err := os.WriteFile(script, []byte("steps:\n  - name: login\n    when: {selector: \"#no-such-form\"}\n    click: \"#no-such-button\"\n"), 0o600); err != nil {
@@ -101,15 +93,8 @@ func TestRunWithoutTestUser(t *testing.T) {
 		t.Skip("runs the flows against the reference")
 	}
 	t.Parallel()
-	bin, err := exec.LookPath("oauthcheck")
-	if err != nil {
-		t.Fatalf("oauthcheck is not on PATH (testscript.Main puts it there): %v", err)
-	}
-	srv, err := reftarget.Start(reftarget.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	bin := oauthcheckBin(t)
+	srv := startReference(t)
 	dir := t.TempDir()
 	cfg := srv.Config()
 	cfg.User = nil

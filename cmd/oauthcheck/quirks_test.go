@@ -23,10 +23,7 @@ func TestQuirks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs every check against the reference once per quirk")
 	}
-	bin, err := exec.LookPath("oauthcheck")
-	if err != nil {
-		t.Fatalf("oauthcheck is not on PATH (testscript.Main puts it there): %v", err)
-	}
+	bin := oauthcheckBin(t)
 	declared := map[string]map[string][]check.Verdict{} // quirk → check → verdicts
 	for _, id := range check.Registered() {
 		for _, rc := range check.Cases(id) {

@@ -24,10 +24,7 @@ func TestReportsOfTwoWeakenedFlows(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the browser flows")
 	}
-	bin, err := exec.LookPath("oauthcheck")
-	if err != nil {
-		t.Fatalf("oauthcheck is not on PATH (testscript.Main puts it there): %v", err)
-	}
+	bin := oauthcheckBin(t)
 	dir := t.TempDir()
 	j, x, h := filepath.Join(dir, "r.json"), filepath.Join(dir, "j.xml"), filepath.Join(dir, "r.html")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
@@ -37,7 +34,7 @@ func TestReportsOfTwoWeakenedFlows(t *testing.T) {
 		"--label-filter", "id: containsAny {AUTHCODE-CODE-REUSE, AUTHCODE-STATE-ECHO, REFRESH-ROTATION, REFRESH-CLIENT-BINDING}")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	err = cmd.Run()
+	err := cmd.Run()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != exitFailed {
 		t.Fatalf("run: %v, want exit %d\n%s", err, exitFailed, out.String())

@@ -263,10 +263,7 @@ type execResult struct {
 // per process.
 func execOauthcheck(t *testing.T, dir string, args ...string) execResult {
 	t.Helper()
-	bin, err := exec.LookPath("oauthcheck")
-	if err != nil {
-		t.Fatalf("oauthcheck is not on PATH (testscript.Main puts it there): %v", err)
-	}
+	bin := oauthcheckBin(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
@@ -274,7 +271,7 @@ func execOauthcheck(t *testing.T, dir string, args ...string) execResult {
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err = cmd.Run()
+	err := cmd.Run()
 	res := execResult{stdout: stdout.String(), stderr: stderr.String()}
 	var ee *exec.ExitError
 	switch {
@@ -463,10 +460,7 @@ func TestRunWithoutReaderStopsItsBrowser(t *testing.T) {
 		t.Skip("runs a flow in the browser")
 	}
 	t.Parallel()
-	bin, err := exec.LookPath("oauthcheck")
-	if err != nil {
-		t.Fatalf("oauthcheck is not on PATH (testscript.Main puts it there): %v", err)
-	}
+	bin := oauthcheckBin(t)
 	tmp := t.TempDir() // the browser's profile goes there
 	cmd := exec.Command(bin, "run", "--target", "reference", "--flows", "discovery")
 	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "NO_COLOR=1")

@@ -90,10 +90,7 @@ func TestReportsHoldNoSecret(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs every check against the reference, twice")
 	}
-	bin, err := exec.LookPath("oauthcheck")
-	if err != nil {
-		t.Fatalf("oauthcheck is not on PATH (testscript.Main puts it there): %v", err)
-	}
+	bin := oauthcheckBin(t)
 	for _, weaken := range [][]string{nil, {"jwks-private-key", "token-text-plain"}} {
 		t.Run(strings.Join(append([]string{"strict"}, weaken...), "+"), func(t *testing.T) {
 			cfg := reference.DefaultConfig()

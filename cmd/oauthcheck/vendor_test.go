@@ -26,10 +26,7 @@ func TestVendors(t *testing.T) {
 	if len(dirs) == 0 {
 		t.Fatal("no vendors under testdata/vendors")
 	}
-	bin, err := exec.LookPath("oauthcheck")
-	if err != nil {
-		t.Fatalf("oauthcheck is not on PATH (testscript.Main puts it there): %v", err)
-	}
+	bin := oauthcheckBin(t)
 	out := t.TempDir()
 	for _, file := range dirs {
 		dir, _ := filepath.Abs(filepath.Dir(file))

@@ -51,24 +51,26 @@ func run(ctx context.Context, env *check.Env, id string) *check.Result {
 	return res
 }
 
+// blind makes introspection call every token inactive and userinfo refuse
+// every one.
+func blind(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/introspect":
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"active":false}`))
+		case "/userinfo":
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+			w.WriteHeader(http.StatusUnauthorized)
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
 var _ = Describe("an oracle that sees no token as active", func() {
-	// Introspection calls every token inactive and userinfo refuses every
-	// one: such an oracle cannot tell a revoked token from a fresh one, so
-	// the checks that ask it cannot PASS.
-	blind := func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			switch r.URL.Path {
-			case "/introspect":
-				w.Header().Set("Content-Type", "application/json")
-				_, _ = w.Write([]byte(`{"active":false}`))
-			case "/userinfo":
-				w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-				w.WriteHeader(http.StatusUnauthorized)
-			default:
-				next.ServeHTTP(w, r)
-			}
-		})
-	}
+	// Such an oracle cannot tell a revoked token from a fresh one, so the
+	// checks that ask it cannot PASS.
 	DescribeTable("ends the check as ERROR", func(ctx SpecContext, id string) {
 		res := run(ctx, behind(ctx, blind), id)
 		Expect(res.Verdict).To(Equal(check.Error), res.Message())
@@ -84,20 +86,14 @@ var _ = Describe("a protected resource as the oracle", func() {
 	// /resource answers as the reference's userinfo does: only the
 	// resource's answers can make the check PASS.
 	resourceOnly := func(next http.Handler) http.Handler {
+		blinded := blind(next)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			switch r.URL.Path {
-			case "/introspect":
-				w.Header().Set("Content-Type", "application/json")
-				_, _ = w.Write([]byte(`{"active":false}`))
-			case "/userinfo":
-				w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-				w.WriteHeader(http.StatusUnauthorized)
-			case "/resource":
+			if r.URL.Path == "/resource" {
 				r.URL.Path = "/userinfo"
 				next.ServeHTTP(w, r)
-			default:
-				next.ServeHTTP(w, r)
+				return
 			}
+			blinded.ServeHTTP(w, r)
 		})
 	}
 	It("judges REVOKE-ACCESS-TOKEN by the resource alone", func(ctx SpecContext) {
