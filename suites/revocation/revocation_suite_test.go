@@ -108,6 +108,32 @@ var _ = Describe("a protected resource as the oracle", func() {
 		res := run(ctx, env, "REVOKE-ACCESS-TOKEN")
 		Expect(res.Verdict).To(Equal(check.Warn), res.Message())
 	})
+	It("is ERROR when the resource stops telling once the token is revoked", func(ctx SpecContext) {
+		// /resource answers 503 where userinfo would answer 401: a token
+		// that the oracle cannot see any more is not seen revoked.
+		silent := func(next http.Handler) http.Handler {
+			base := resourceOnly(next)
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path != "/resource" {
+					base.ServeHTTP(w, r)
+					return
+				}
+				rec := httptest.NewRecorder()
+				base.ServeHTTP(rec, r)
+				if rec.Code == http.StatusUnauthorized {
+					w.WriteHeader(http.StatusServiceUnavailable)
+					return
+				}
+				w.WriteHeader(rec.Code)
+				_, _ = w.Write(rec.Body.Bytes())
+			})
+		}
+		env := behind(ctx, silent)
+		env.Target.Config.Oracle = env.Target.Issuer + "/resource"
+		res := run(ctx, env, "REVOKE-ACCESS-TOKEN")
+		Expect(res.Verdict).To(Equal(check.Error), res.Message())
+		Expect(res.Message()).To(ContainSubstring("no answer that tells"))
+	})
 	It("skips, saying so, when the resource answers neither 2xx nor 401", func(ctx SpecContext) {
 		env := behind(ctx, resourceOnly)
 		env.Target.Config.Oracle = env.Target.Issuer + "/no-such-resource"

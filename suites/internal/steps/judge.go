@@ -119,6 +119,18 @@ func AwaitRevoked(c *check.C, accessToken string) (revoked, known bool) {
 	}
 }
 
+// Revoked is AwaitRevoked for a token that the oracle has seen active: an
+// oracle that gives no telling answer any more (a 5xx, a 403, no answer)
+// ends the check as ERROR, since a token that cannot be seen is not seen
+// revoked.
+func Revoked(c *check.C, accessToken string) bool {
+	revoked, known := AwaitRevoked(c, accessToken)
+	if !known {
+		c.Fatalf("the oracle (%s) saw the access token as active before, and now gives no answer that tells whether it still is", oracleName(c))
+	}
+	return revoked
+}
+
 // Settle waits the config's settle_time before a probe that uses a token
 // up (a refresh), so that a clustered server has spread a revocation.
 func Settle(c *check.C) {
