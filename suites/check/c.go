@@ -95,7 +95,7 @@ func (c *C) Violation(strictFrom Profile, ref, format string, args ...any) {
 }
 
 func (c *C) violation(strictFrom Profile, ref, format string, args ...any) {
-	if c.Env == nil || c.Env.Profile >= strictFrom {
+	if c.Env.Profile >= strictFrom {
 		c.add(Fail, ref, format, args...)
 		return
 	}

@@ -67,6 +67,11 @@ func start(c *check.C, role string) (*target.Client, *steps.TokenResponse) {
 
 // startReplay is start for a replay check, with replayRole's client. Its
 // browser steps end there: it gives the browser back before its waits.
+// Its replays may make the server revoke the grant of that client in the
+// session (ReleaseBrowser), which is safe here: the replay checks run one
+// at a time (replays), on the second public client, which no other check
+// authorizes, or, without one, last and after the other flows have ended;
+// so no check takes the session while a replay may still revoke.
 func startReplay(c *check.C) (*target.Client, *steps.TokenResponse) {
 	cl, t0 := start(c, replayRole(c))
 	c.ReleaseBrowser()
