@@ -50,6 +50,11 @@ func TestAuthorizeDirect(t *testing.T) {
 		t.Fatalf("first Authorize: %v", err)
 	}
 	n := len(s.Steps())
+	// The redirect to the redirect URI is among the first authorization's
+	// steps when Authorize returns, not recorded later among the next one's.
+	if got := kindsOf(s.Steps()[max(0, n-2):]); got != "redirect callback" {
+		t.Errorf("the first authorization's steps end with %q, want the redirect to the redirect URI and the callback", got)
+	}
 	a := newAuthRequest("oauthcheck-p")
 	cb, err := s.Authorize(ctxFor(t, 20*time.Second), a.url(srv.URL), []string{redirectURI}, actor, task)
 	if err != nil {
@@ -59,11 +64,7 @@ func TestAuthorizeDirect(t *testing.T) {
 		t.Errorf("callback %s, want state %s", cb.URL, a.state)
 	}
 	redeem(t, srv.URL, a, cb.Param("code"))
-	var kinds []string
-	for _, st := range s.Steps()[n:] {
-		kinds = append(kinds, string(st.Kind))
-	}
-	if got := strings.Join(kinds, " "); got != string(evidence.StepRedirect)+" "+string(evidence.StepCallback) {
+	if got := kindsOf(s.Steps()[n:]); got != "redirect callback" {
 		t.Errorf("steps of the second authorization: %q, want one redirect and the callback, no document", got)
 	}
 	mu.Lock()
@@ -106,4 +107,13 @@ func TestAuthorizeDirect(t *testing.T) {
 	if strings.Join(actions, " ") != "approve" {
 		t.Errorf("actions of the third authorization: %v, want the approval of the consent page", actions)
 	}
+}
+
+// kindsOf is the kinds of steps, in order, separated by spaces.
+func kindsOf(steps []evidence.Step) string {
+	kinds := make([]string, len(steps))
+	for i, st := range steps {
+		kinds[i] = string(st.Kind)
+	}
+	return strings.Join(kinds, " ")
 }

@@ -194,15 +194,19 @@ func (s *Session) onRequest(e *proto.NetworkRequestWillBeSent) {
 	}
 	fromPost := s.postedURL[e.RequestID]
 	s.postedURL[e.RequestID] = e.Request.Method == http.MethodPost
+	s.mu.Unlock()
+	if r := e.RedirectResponse; r != nil {
+		s.record(evidence.Step{Kind: evidence.StepRedirect, URL: r.URL, Status: r.Status, Header: headers(r.Headers), FromPost: fromPost})
+	}
+	// The fragment comes last: once it is known, Authorize ends, and the
+	// redirect to the redirect URI must be among its steps by then.
+	s.mu.Lock()
 	for _, p := range s.catch {
 		if strings.HasPrefix(e.Request.URL, p) && s.fragments != nil {
 			s.fragments[canonical(e.Request.URL)] = e.Request.URLFragment
 		}
 	}
 	s.mu.Unlock()
-	if r := e.RedirectResponse; r != nil {
-		s.record(evidence.Step{Kind: evidence.StepRedirect, URL: r.URL, Status: r.Status, Header: headers(r.Headers), FromPost: fromPost})
-	}
 }
 
 func (s *Session) onResponse(e *proto.NetworkResponseReceived) {
