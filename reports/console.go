@@ -28,8 +28,9 @@ const maxHeadline = 240
 
 // WriteSummary writes the console summary: a table of the checks that did
 // not pass (verdict, ID, the finding behind the verdict with its section),
-// the counts by flow, the stale expectations, the problems outside any
-// check, and a last line with the counts by verdict and the run time.
+// the counts by flow, the stale expectations, the expectations of checks
+// that did not run, the problems outside any check, and a last line with
+// the counts by verdict and the run time.
 func WriteSummary(w io.Writer, results []Result, meta Meta, opts ConsoleOptions) error {
 	p := &printer{w: w, color: opts.Color}
 	counts := Count(results)
@@ -48,6 +49,12 @@ func WriteSummary(w io.Writer, results []Result, meta Meta, opts ConsoleOptions)
 			p.printf("\n%s\n", p.paint("1", "Stale expectations (expected deviations that did not happen):"))
 			for _, s := range stale {
 				p.printf("  %s\n", s)
+			}
+		}
+		if len(meta.NotRun) > 0 {
+			p.printf("\n%s\n", p.paint("1", "Expectations of checks that this run did not select (--flows, --label-filter, the reports merged); none was judged:"))
+			for _, e := range meta.NotRun {
+				p.printf("  %s\n", oneLine(e.String()))
 			}
 		}
 		if pf := meta.Preflight; pf != nil {

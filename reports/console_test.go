@@ -58,6 +58,13 @@ func TestSummary(t *testing.T) {
 			want:    "\n0 checks: 0 PASS, 0 FAIL, 0 ERROR, 0 WARN, 0 INFO, 0 SKIP\n",
 		},
 		{
+			name:    "expectations of checks that did not run",
+			results: nil,
+			meta:    Meta{NotRun: []Expectation{{ID: "AUTHCODE-CODE-REUSE", Verdict: catalogue.Fail, Reason: "a known\n deviation"}}},
+			want: "\nExpectations of checks that this run did not select (--flows, --label-filter, the reports merged); none was judged:\n" +
+				"  AUTHCODE-CODE-REUSE FAIL: a known deviation\n\n0 checks: 0 PASS, 0 FAIL, 0 ERROR, 0 WARN, 0 INFO, 0 SKIP\n",
+		},
+		{
 			name:    "problems",
 			results: nil,
 			meta:    Meta{Problems: []string{"Suite Timeout Elapsed"}},

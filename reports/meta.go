@@ -39,6 +39,9 @@ type Meta struct {
 	// Preflight is the login preflight that ran before the flows, when
 	// it could not complete: why, and what the browser saw.
 	Preflight *Preflight `json:"preflight,omitempty"`
+	// NotRun are the expectations (--expect) of checks that the run did
+	// not select (--flows, --label-filter, a shard): none of them was judged.
+	NotRun []Expectation `json:"expectations_not_run,omitempty"`
 }
 
 // Preflight is what a login preflight that could not complete saw, so that

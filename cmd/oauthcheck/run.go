@@ -462,7 +462,9 @@ type reportOutputs struct {
 // writeReports writes the reports of a run and its console summary, and
 // returns exitCode(1) when the run failed.
 func writeReports(report types.Report, meta reports.Meta, expect *reports.Expect, out reportOutputs, stdout io.Writer) error {
-	results := reports.Apply(reports.Results(report), expect).Results
+	outcome := reports.Apply(reports.Results(report), expect)
+	results := outcome.Results
+	meta.NotRun = outcome.NotRun
 	if out.json != "" {
 		if err := writeJSONReport(out.json, report); err != nil {
 			return err

@@ -308,6 +308,12 @@ func TestRunExitCodesOfVerdicts(t *testing.T) {
 	t.Parallel()
 	warn := []string{"run", "--target", "reference", "--weaken", "password-grant", "--no-browser",
 		"--flows", "discovery", "--label-filter", "id: containsAny META-MATCHES-BEHAVIOUR"}
+	expectPath := filepath.Join(t.TempDir(), "expect.yaml")
+	expectations := "- id: META-MATCHES-BEHAVIOUR\n  verdict: WARN\n  reason: the password grant is on\n" +
+		"- id: AUTHCODE-CODE-REUSE\n  verdict: FAIL\n  reason: not in this run\n"
+	if err := os.WriteFile(expectPath, []byte(expectations), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name     string
 		args     []string
@@ -317,6 +323,8 @@ func TestRunExitCodesOfVerdicts(t *testing.T) {
 		{"warn passes", warn, exitOK, "\n1 check: 0 PASS, 0 FAIL, 0 ERROR, 1 WARN, 0 INFO, 0 SKIP ("},
 		{"warn fails with fail-on should", append(warn[:len(warn):len(warn)], "--fail-on", "should"), exitFailed,
 			"\n1 check: 0 PASS, 0 FAIL, 0 ERROR, 1 WARN, 0 INFO, 0 SKIP ("},
+		{"an expectation of a check the run did not select is listed", append(warn[:len(warn):len(warn)], "--expect", expectPath), exitOK,
+			"none was judged:\n  AUTHCODE-CODE-REUSE FAIL: not in this run\n\n1 check: 0 PASS, 0 FAIL, 0 ERROR, 1 WARN, 0 INFO, 0 SKIP; 1 expected, 0 stale ("},
 		{"skips pass", []string{"run", "--target", "reference", "--no-browser", "--flows", "pkce"}, exitOK,
 			"\n10 checks: 0 PASS, 0 FAIL, 0 ERROR, 0 WARN, 0 INFO, 10 SKIP ("},
 		// A public client's refresh token that does not rotate breaks RFC
