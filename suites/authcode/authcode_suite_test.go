@@ -5,7 +5,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"sync/atomic"
 	"testing"
@@ -14,7 +13,6 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/oauthcheck/oauthcheck/drivers/client"
 	"github.com/oauthcheck/oauthcheck/drivers/target/reftarget"
 	"github.com/oauthcheck/oauthcheck/reference"
 	"github.com/oauthcheck/oauthcheck/suites/check"
@@ -33,26 +31,19 @@ var _ = suitetest.Suite("authcode", nil)
 // checks.
 func fronted(ctx context.Context, front func(w http.ResponseWriter, r *http.Request, form url.Values) bool) *check.Env {
 	GinkgoHelper()
-	cfg := reference.DefaultConfig()
-	reftarget.Quick(&cfg)
-	ref, err := reference.New(cfg)
-	Expect(err).NotTo(HaveOccurred())
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var form url.Values
-		if r.Method == http.MethodPost {
-			body, _ := io.ReadAll(r.Body)
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			form, _ = url.ParseQuery(string(body))
-		}
-		if !front(w, r, form) {
-			ref.ServeHTTP(w, r)
-		}
-	}))
-	DeferCleanup(srv.Close)
-	Expect(ref.SetIssuer(srv.URL)).To(Succeed())
-	env, err := check.Open(ctx, srv.URL, reftarget.TargetConfig(ref), suitetest.Browser(ctx), client.Options{})
-	Expect(err).NotTo(HaveOccurred())
-	return env
+	return suitetest.Behind(ctx, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var form url.Values
+			if r.Method == http.MethodPost {
+				body, _ := io.ReadAll(r.Body)
+				r.Body = io.NopCloser(bytes.NewReader(body))
+				form, _ = url.ParseQuery(string(body))
+			}
+			if !front(w, r, form) {
+				next.ServeHTTP(w, r)
+			}
+		})
+	})
 }
 
 // A race that nobody won tells nothing of single use: it is run again
@@ -122,3 +113,56 @@ var _ = It("grades a fresh code redeemed after its configured lifetime as ERROR"
 	Expect(res.Verdict).To(Equal(check.Error), res.Message())
 	Expect(res.Message()).To(ContainSubstring("too slow to judge the server"))
 }, SpecTimeout(suitetest.Timeout))
+
+// An answer that tells nothing of the request (rate limited, a gateway's)
+// is no refusal, and no verdict rests on it.
+var _ = Describe("an answer that tells nothing", func() {
+	It("makes AUTHCODE-CODE-REUSE ERROR when the replay gets 503", func(ctx SpecContext) {
+		var redemptions atomic.Int32
+		env := fronted(ctx, func(w http.ResponseWriter, r *http.Request, form url.Values) bool {
+			if r.URL.Path != "/token" || form.Get("grant_type") != "authorization_code" || redemptions.Add(1) == 1 {
+				return false
+			}
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return true
+		})
+		res := check.Run(ctx, "AUTHCODE-CODE-REUSE", env)
+		check.Attach(res)
+		Expect(res.Verdict).To(Equal(check.Error), res.Message())
+		Expect(res.Message()).To(ContainSubstring("503 Service Unavailable"))
+	}, SpecTimeout(suitetest.Timeout))
+
+	It("makes AUTHCODE-REDIRECT-REGISTRATION-RULES ERROR when registering the http redirect URI gets 429", func(ctx SpecContext) {
+		env := fronted(ctx, func(w http.ResponseWriter, r *http.Request, _ url.Values) bool {
+			if r.URL.Path != "/register" || r.Method != http.MethodPost {
+				return false
+			}
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if !bytes.Contains(body, []byte(`"http://client.oauthcheck.test/cb"`)) {
+				return false
+			}
+			w.WriteHeader(http.StatusTooManyRequests)
+			return true
+		})
+		res := check.Run(ctx, "AUTHCODE-REDIRECT-REGISTRATION-RULES", env)
+		check.Attach(res)
+		Expect(res.Verdict).To(Equal(check.Error), res.Message())
+	}, SpecTimeout(suitetest.Timeout))
+
+	It("skips AUTHCODE-REDIRECT-REGISTRATION-RULES when registration wants an initial access token", func(ctx SpecContext) {
+		env := fronted(ctx, func(w http.ResponseWriter, r *http.Request, _ url.Values) bool {
+			if r.URL.Path != "/register" {
+				return false
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"error":"invalid_token"}`)
+			return true
+		})
+		res := check.Run(ctx, "AUTHCODE-REDIRECT-REGISTRATION-RULES", env)
+		check.Attach(res)
+		Expect(res.Verdict).To(Equal(check.Skip), res.Message())
+		Expect(res.Message()).To(ContainSubstring("initial access token"))
+	}, SpecTimeout(suitetest.Timeout))
+})

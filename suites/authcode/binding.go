@@ -56,7 +56,7 @@ var _ = check.It("AUTHCODE-REDIRECT-URI-TOKEN-MATCH", func(c *check.C) {
 	form.Del("redirect_uri")
 	omitted := steps.ParseToken(c, steps.Token(c, r2.Client, form, steps.AuthDefault))
 	switch {
-	case !omitted.Issued():
+	case steps.NotIssued(c, omitted, "the token request without redirect_uri"):
 		c.Pass("a token request without the redirect_uri of the authorization request was refused (%d)", omitted.Status)
 	case c.Env.Profile >= check.OAuth21:
 		c.Info("OAuth 2.1 §4.1.3: a token request without redirect_uri was accepted; allowed there when PKCE binds the code")

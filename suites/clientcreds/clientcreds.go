@@ -56,8 +56,8 @@ var _ = check.It("CC-CLIENT-AUTH-REQUIRED", func(c *check.C) {
 			c.Fail("RFC 6749 §4.4.2", "client_credentials with %s for %s got a token", try.name, cl.ID)
 		case e == "invalid_client" && (try.auth != steps.AuthBasic || t.Status == http.StatusUnauthorized):
 			c.Pass("%s: invalid_client (%d)", try.name, t.Status)
-		case t.Status == http.StatusTooManyRequests:
-			c.Pass("%s: refused (429)", try.name)
+		case steps.Untelling(t.Status):
+			steps.MustTell(c, t.Response, "client_credentials with "+try.name)
 		default:
 			c.Warn("RFC 6749 §5.2", "%s: refused with %s, not invalid_client", try.name, steps.Describe(t.Response))
 		}
@@ -249,6 +249,7 @@ var _ = check.It("CLIENTAUTH-NO-SECRET-IN-URI", func(c *check.C) {
 		}
 		resp, err := c.HTTP.PostForm(c, u, p.Form.Encode(), nil)
 		c.Require(err, "POST the token endpoint")
+		steps.MustTell(c, resp, p.What())
 		return steps.ParseToken(c, resp)
 	}
 	c.Note("%s with client_id and client_secret in the request URI, and no other client authentication", p.What())

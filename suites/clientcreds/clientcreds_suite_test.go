@@ -2,7 +2,6 @@ package clientcreds
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -14,9 +13,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/oauthcheck/oauthcheck/drivers/client"
 	"github.com/oauthcheck/oauthcheck/drivers/target/reftarget"
-	"github.com/oauthcheck/oauthcheck/reference"
 	"github.com/oauthcheck/oauthcheck/suites/check"
 	"github.com/oauthcheck/oauthcheck/suites/internal/suitetest"
 )
@@ -30,24 +27,6 @@ func TestClientCreds(t *testing.T) {
 // it declares, it gives the verdict declared, through the very code users
 // run.
 var _ = suitetest.Suite("clientcreds", nil)
-
-// behind serves a strict reference server behind wrap, which changes some
-// of its answers as a real server might, and returns the environment of
-// its checks, with the config that tests the reference.
-func behind(ctx context.Context, wrap func(http.Handler) http.Handler) *check.Env {
-	GinkgoHelper()
-	cfg := reference.DefaultConfig()
-	reftarget.Quick(&cfg)
-	ref, err := reference.New(cfg)
-	Expect(err).NotTo(HaveOccurred())
-	srv := httptest.NewServer(wrap(ref))
-	DeferCleanup(srv.Close)
-	Expect(ref.SetIssuer(srv.URL)).To(Succeed())
-	env, err := check.Open(ctx, srv.URL, reftarget.TargetConfig(ref), suitetest.Browser(ctx), client.Options{})
-	Expect(err).NotTo(HaveOccurred())
-	env.Profile = check.BCP
-	return env
-}
 
 // editMetadata rewrites the metadata documents that next serves.
 func editMetadata(next http.Handler, edit func(map[string]any)) http.Handler {
@@ -79,7 +58,7 @@ var _ = Describe("a server that serves client_credentials without listing it in 
 		})
 	}
 	DescribeTable("still gets a verdict", func(ctx SpecContext, id string) {
-		res := check.Run(ctx, id, behind(ctx, unlisted))
+		res := check.Run(ctx, id, suitetest.Behind(ctx, unlisted))
 		check.Attach(res)
 		Expect(res.Verdict).To(Equal(check.Pass), res.Message())
 	},
@@ -107,14 +86,14 @@ var _ = Describe("a server without the grant", func() {
 		})
 	}
 	It("skips the client_credentials checks because the server said unsupported_grant_type", func(ctx SpecContext) {
-		res := check.Run(ctx, "CC-NO-REFRESH-TOKEN", behind(ctx, noCC))
+		res := check.Run(ctx, "CC-NO-REFRESH-TOKEN", suitetest.Behind(ctx, noCC))
 		check.Attach(res)
 		Expect(res.Verdict).To(Equal(check.Skip), res.Message())
 		Expect(res.Findings[0].Message).To(ContainSubstring("unsupported_grant_type"))
 	})
 	It("still judges client authentication, with a made-up code", func(ctx SpecContext) {
 		for _, id := range []string{"CLIENTAUTH-METHODS-SUPPORTED", "CLIENTAUTH-NO-SECRET-IN-URI", "CLIENTAUTH-BASIC-FORM-ENCODING"} {
-			res := check.Run(ctx, id, behind(ctx, noCC))
+			res := check.Run(ctx, id, suitetest.Behind(ctx, noCC))
 			check.Attach(res)
 			Expect(res.Verdict).To(Equal(check.Pass), res.Message())
 		}
@@ -152,8 +131,27 @@ var _ = Describe("CLIENTAUTH-BRUTEFORCE-THROTTLE", func() {
 				_, _ = w.Write(rec.Body.Bytes())
 			})
 		}
-		res := check.Run(ctx, "CLIENTAUTH-BRUTEFORCE-THROTTLE", behind(ctx, fails))
+		res := check.Run(ctx, "CLIENTAUTH-BRUTEFORCE-THROTTLE", suitetest.Behind(ctx, fails))
 		check.Attach(res)
 		Expect(res.Verdict).To(Equal(check.Warn), res.Message())
 	})
 })
+
+// A 429 says the server limits the requests, not whether it wants client
+// authentication: no verdict rests on it.
+var _ = It("makes CC-CLIENT-AUTH-REQUIRED ERROR when a request without credentials gets 429", func(ctx SpecContext) {
+	env := suitetest.Behind(ctx, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/token" && r.Header.Get("Authorization") == "" {
+				w.Header().Set("Retry-After", "60")
+				w.WriteHeader(http.StatusTooManyRequests)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	res := check.Run(ctx, "CC-CLIENT-AUTH-REQUIRED", env)
+	check.Attach(res)
+	Expect(res.Verdict).To(Equal(check.Error), res.Message())
+	Expect(res.Message()).To(ContainSubstring("429 Too Many Requests"))
+}, SpecTimeout(suitetest.Timeout))

@@ -22,6 +22,7 @@ import (
 var _ = check.It("DEVICE-AUTHZ-RESPONSE", func(c *check.C) {
 	cl := steps.DeviceClient(c, target.RoleDevice)
 	r := steps.RequestDevice(c, cl)
+	steps.MustTell(c, r, "the device authorization request")
 	if r.Status != http.StatusOK {
 		c.Fail("RFC 8628 §3.2", "the device authorization request of %s was answered %s, not 200", cl.ID, steps.Describe(r))
 		return

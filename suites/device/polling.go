@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/oauthcheck/oauthcheck/drivers/browser"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/suites/check"
 	"github.com/oauthcheck/oauthcheck/suites/internal/steps"
@@ -55,13 +54,14 @@ var _ = check.It("DEVICE-EXPIRED-TOKEN", func(c *check.C) {
 	// The person denies, should the page take the code: nothing expired
 	// is approved. A decision page without Deny took the code all the same.
 	c.Note("enter the expired user code on the verification page")
+	n := len(c.Session().Steps())
 	switch err := steps.VerifyDevice(c, d.VerificationURI, d.UserCode, true); {
 	case err == nil:
 		c.Fail("RFC 8628 §3.2", "after expires_in the verification page still took the user code %s and asked the person to decide (the harness denied)", d.UserCode)
 	case errors.Is(err, steps.ErrNoDeny):
 		c.Screenshot(c.Session(), "the expired user code was taken")
 		c.Fail("RFC 8628 §3.2", "after expires_in the verification page still took the user code %s and asked the person to decide", d.UserCode)
-	case errors.Is(err, steps.ErrUserCodeRefused) || errors.Is(err, browser.ErrNoCallback):
+	case steps.CodeRefused(err, c.Session().Steps()[n:]):
 		c.Pass("after expires_in the verification page refused the user code %s", d.UserCode)
 	default:
 		c.Info("the expired user code could not be tried in the browser: %v", err)

@@ -1,7 +1,6 @@
 package device
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/onsi/ginkgo/v2"
 
-	"github.com/oauthcheck/oauthcheck/drivers/browser"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/suites/check"
 	"github.com/oauthcheck/oauthcheck/suites/internal/steps"
@@ -38,6 +36,7 @@ var _ = check.It("DEVICE-USER-CODE-ENTROPY", func(c *check.C) {
 			c.Info("the server limited device authorizations after %d (%s); the analysis uses those", len(codes), steps.Describe(r))
 			break
 		}
+		steps.MustTell(c, r, fmt.Sprintf("device authorization %d of %d", i+1, userCodeSamples))
 		if r.Status != http.StatusOK || d.UserCode == "" {
 			c.FailNow("RFC 8628 §3.2", "device authorization %d of %s gave no user_code: %s", i+1, cl.ID, steps.Describe(r))
 		}
@@ -287,8 +286,9 @@ var _ = check.It("DEVICE-USER-CODE-NORMALISATION", func(c *check.C) {
 	}
 	p := steps.NewPoller(c, d)
 	c.Note("enter the user code %s as %q", d.UserCode, typed)
+	n := len(c.Session().Steps())
 	err := steps.VerifyDevice(c, d.VerificationURI, typed, false)
-	refused := errors.Is(err, steps.ErrUserCodeRefused) || errors.Is(err, browser.ErrNoCallback)
+	refused := steps.CodeRefused(err, c.Session().Steps()[n:])
 	switch {
 	case err == nil:
 		approvedTokens(c, p, fmt.Sprintf("the device_code whose user code was typed as %q and approved", typed))

@@ -14,9 +14,6 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/oauthcheck/oauthcheck/drivers/client"
-	"github.com/oauthcheck/oauthcheck/drivers/target/reftarget"
-	"github.com/oauthcheck/oauthcheck/reference"
 	"github.com/oauthcheck/oauthcheck/suites/check"
 	"github.com/oauthcheck/oauthcheck/suites/internal/suitetest"
 )
@@ -30,24 +27,6 @@ func TestDiscovery(t *testing.T) {
 // it declares, it gives the verdict declared, through the very code users
 // run.
 var _ = suitetest.Suite("discovery", nil)
-
-// behind serves a strict reference server behind wrap, which changes some
-// of its answers as a real server might, and returns the environment of
-// its checks, with the config that tests the reference.
-func behind(ctx context.Context, wrap func(http.Handler) http.Handler) *check.Env {
-	GinkgoHelper()
-	cfg := reference.DefaultConfig()
-	reftarget.Quick(&cfg)
-	ref, err := reference.New(cfg)
-	Expect(err).NotTo(HaveOccurred())
-	srv := httptest.NewServer(wrap(ref))
-	DeferCleanup(srv.Close)
-	Expect(ref.SetIssuer(srv.URL)).To(Succeed())
-	env, err := check.Open(ctx, srv.URL, reftarget.TargetConfig(ref), suitetest.Browser(ctx), client.Options{})
-	Expect(err).NotTo(HaveOccurred())
-	env.Profile = check.BCP
-	return env
-}
 
 // editMetadata rewrites the metadata documents that next serves.
 func editMetadata(next http.Handler, edit func(map[string]any)) http.Handler {
@@ -84,7 +63,7 @@ var _ = Describe("META-MATCHES-BEHAVIOUR", func() {
 				md["grant_types_supported"] = slices.DeleteFunc(gts, func(g any) bool { return g == "client_credentials" })
 			})
 		}
-		res := run(ctx, behind(ctx, unlisted), "META-MATCHES-BEHAVIOUR")
+		res := run(ctx, suitetest.Behind(ctx, unlisted), "META-MATCHES-BEHAVIOUR")
 		Expect(res.Verdict).To(Equal(check.Warn), res.Message())
 		Expect(res.Message()).To(ContainSubstring("serves client_credentials"))
 	})
@@ -106,7 +85,7 @@ var _ = Describe("META-MATCHES-BEHAVIOUR", func() {
 				next.ServeHTTP(w, r)
 			})
 		}
-		res := run(ctx, behind(ctx, basicOnly), "META-MATCHES-BEHAVIOUR")
+		res := run(ctx, suitetest.Behind(ctx, basicOnly), "META-MATCHES-BEHAVIOUR")
 		Expect(res.Verdict).To(Equal(check.Pass), res.Message())
 	})
 })
@@ -122,7 +101,7 @@ var _ = Describe("META-WELLKNOWN", func() {
 				next.ServeHTTP(w, r)
 			})
 		}
-		res := run(ctx, behind(ctx, noOpenID), "META-WELLKNOWN")
+		res := run(ctx, suitetest.Behind(ctx, noOpenID), "META-WELLKNOWN")
 		Expect(res.Verdict).To(Equal(check.Pass), res.Message())
 	})
 })

@@ -2,19 +2,14 @@ package introspection
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/oauthcheck/oauthcheck/drivers/client"
-	"github.com/oauthcheck/oauthcheck/drivers/target/reftarget"
-	"github.com/oauthcheck/oauthcheck/reference"
 	"github.com/oauthcheck/oauthcheck/suites/check"
 	"github.com/oauthcheck/oauthcheck/suites/internal/suitetest"
 )
@@ -28,24 +23,6 @@ func TestIntrospection(t *testing.T) {
 // it declares, it gives the verdict declared, through the very code users
 // run.
 var _ = suitetest.Suite("introspection", nil)
-
-// behind serves a strict reference server behind wrap, which changes some
-// of its answers as a real server might, and returns the environment of
-// its checks, with the config that tests the reference.
-func behind(ctx context.Context, wrap func(http.Handler) http.Handler) *check.Env {
-	GinkgoHelper()
-	cfg := reference.DefaultConfig()
-	reftarget.Quick(&cfg)
-	ref, err := reference.New(cfg)
-	Expect(err).NotTo(HaveOccurred())
-	srv := httptest.NewServer(wrap(ref))
-	DeferCleanup(srv.Close)
-	Expect(ref.SetIssuer(srv.URL)).To(Succeed())
-	env, err := check.Open(ctx, srv.URL, reftarget.TargetConfig(ref), suitetest.Browser(ctx), client.Options{})
-	Expect(err).NotTo(HaveOccurred())
-	env.Profile = check.BCP
-	return env
-}
 
 var _ = Describe("INTROSPECT-AUTH-REQUIRED", func() {
 	It("does not take {\"active\":false} for token information", func(ctx SpecContext) {
@@ -63,7 +40,7 @@ var _ = Describe("INTROSPECT-AUTH-REQUIRED", func() {
 				next.ServeHTTP(w, r)
 			})
 		}
-		res := check.Run(ctx, "INTROSPECT-AUTH-REQUIRED", behind(ctx, tellsNothing))
+		res := check.Run(ctx, "INTROSPECT-AUTH-REQUIRED", suitetest.Behind(ctx, tellsNothing))
 		check.Attach(res)
 		Expect(res.Verdict).To(Equal(check.Pass), res.Message())
 	})

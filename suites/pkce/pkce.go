@@ -15,6 +15,14 @@ import (
 	"github.com/oauthcheck/oauthcheck/suites/internal/steps"
 )
 
+// mustHaveCode ends the check as FAIL when an authorization response
+// that is no refusal carries no code either.
+func mustHaveCode(c *check.C, a *steps.Answer) {
+	if a.Param("code") == "" {
+		c.FailNow("RFC 6749 §4.1.2", "the authorization response has neither a code nor an error: %s", a.Describe())
+	}
+}
+
 // redeem exchanges code for r with the given code_verifier ("" sends
 // none).
 func redeem(c *check.C, r *steps.AuthRequest, code, verifier string) *steps.TokenResponse {
@@ -46,6 +54,7 @@ var _ = check.It("PKCE-S256-SUPPORTED", func(c *check.C) {
 	}
 	c.Note("redeem with the verifier")
 	t := redeem(c, r, cb.Param("code"), r.Verifier)
+	steps.MustTell(c, t.Response, "the redemption with the verifier")
 	if !t.Issued() {
 		c.Fail("RFC 7636 §4.6", "redeeming an S256-bound code with its verifier failed: %s", steps.Describe(t.Response))
 		return
@@ -204,10 +213,11 @@ var _ = check.It("PKCE-VERIFIER-SYNTAX", func(c *check.C) {
 			c.Pass("a verifier of %s was refused at authorization (%s)", v.name, a.Describe())
 			continue
 		}
-		if t := redeem(c, r, a.Param("code"), r.Verifier); t.Issued() {
-			c.Violation(check.BCP, "RFC 7636 §4.1", "a code_verifier of %s was accepted", v.name)
-		} else {
+		mustHaveCode(c, a)
+		if t := redeem(c, r, a.Param("code"), r.Verifier); steps.NotIssued(c, t, "the redemption with a code_verifier of "+v.name) {
 			c.Pass("a code_verifier of %s was refused (%s)", v.name, t.OAuthError())
+		} else {
+			c.Violation(check.BCP, "RFC 7636 §4.1", "a code_verifier of %s was accepted", v.name)
 		}
 	}
 	r := steps.NewAuthRequest(c, role)
@@ -239,10 +249,11 @@ var _ = check.It("PKCE-PLAIN-ACCEPTED", func(c *check.C) {
 			c.Pass("%s was refused (%s)", name, a.Describe())
 			continue
 		}
-		if t := redeem(c, r, a.Param("code"), r.Verifier); t.Issued() {
-			c.Warn("RFC 7636 §7.2", "%s works: the verifier travels in the front channel", name)
+		mustHaveCode(c, a)
+		if t := redeem(c, r, a.Param("code"), r.Verifier); steps.NotIssued(c, t, "the redemption of the code of "+name) {
+			c.Pass("%s gave a code that could not be redeemed (%s)", name, steps.Describe(t.Response))
 		} else {
-			c.Pass("%s gave a code that could not be redeemed", name)
+			c.Warn("RFC 7636 §7.2", "%s works: the verifier travels in the front channel", name)
 		}
 	}
 }, check.Control("pkce-plain", check.Warn))

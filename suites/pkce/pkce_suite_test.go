@@ -2,6 +2,7 @@ package pkce
 
 import (
 	"context"
+	"net/http"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -51,3 +52,21 @@ type idle struct{}
 func (idle) Act(context.Context, *browser.Page, browser.Task) (browser.Action, error) {
 	return browser.ActNone, nil
 }
+
+// An error page of a gateway or a rate limiter tells nothing of the
+// request: no refusal is credited, and the check ends as ERROR.
+var _ = It("takes no 503 page for a refusal of code_challenge_method=plain", func(ctx SpecContext) {
+	env := suitetest.Behind(ctx, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/authorize" && r.URL.Query().Get("code_challenge_method") == "plain" {
+				http.Error(w, "Service Unavailable", http.StatusServiceUnavailable)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	res := check.Run(ctx, "PKCE-PLAIN-ACCEPTED", env)
+	check.Attach(res)
+	Expect(res.Verdict).To(Equal(check.Error), res.Message())
+	Expect(res.Message()).To(ContainSubstring("an error page (503)"))
+}, SpecTimeout(suitetest.Timeout))

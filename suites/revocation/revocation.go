@@ -42,12 +42,16 @@ func revoke(c *check.C, cl *target.Client, token, hint string, auth steps.Auth) 
 	if hint != "" {
 		form.Set("token_type_hint", hint)
 	}
-	return steps.Post(c, endpoint(c), cl, form, auth)
+	r := steps.Post(c, endpoint(c), cl, form, auth)
+	steps.MustTell(c, r, "the revocation request")
+	return r
 }
 
+// refreshWorks reports whether the refresh token rt still gets tokens,
+// after settle_time; an answer that is no refusal ends the check as ERROR.
 func refreshWorks(c *check.C, cl *target.Client, rt string) bool {
 	steps.Settle(c)
-	return steps.Refresh(c, cl, rt, "").Issued()
+	return !steps.NotIssued(c, steps.Refresh(c, cl, rt, ""), "the refresh")
 }
 
 // subject is a token that a revocation probe aims at: a refresh token
@@ -79,7 +83,7 @@ func (s *subject) works(c *check.C) bool {
 		if t.Issued() && t.RefreshToken != "" {
 			s.token = t.RefreshToken
 		}
-		return t.Issued()
+		return !steps.NotIssued(c, t, "the refresh")
 	}
 	return !steps.Revoked(c, s.token)
 }

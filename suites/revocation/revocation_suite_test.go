@@ -9,9 +9,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/oauthcheck/oauthcheck/drivers/client"
 	"github.com/oauthcheck/oauthcheck/drivers/target/reftarget"
-	"github.com/oauthcheck/oauthcheck/reference"
 	"github.com/oauthcheck/oauthcheck/suites/check"
 	"github.com/oauthcheck/oauthcheck/suites/internal/suitetest"
 )
@@ -25,24 +23,6 @@ func TestRevocation(t *testing.T) {
 // it declares, it gives the verdict declared, through the very code users
 // run.
 var _ = suitetest.Suite("revocation", nil)
-
-// behind serves a strict reference server behind wrap, which changes some
-// of its answers as a real server might, and returns the environment of
-// its checks, with the config that tests the reference.
-func behind(ctx context.Context, wrap func(http.Handler) http.Handler) *check.Env {
-	GinkgoHelper()
-	cfg := reference.DefaultConfig()
-	reftarget.Quick(&cfg)
-	ref, err := reference.New(cfg)
-	Expect(err).NotTo(HaveOccurred())
-	srv := httptest.NewServer(wrap(ref))
-	DeferCleanup(srv.Close)
-	Expect(ref.SetIssuer(srv.URL)).To(Succeed())
-	env, err := check.Open(ctx, srv.URL, reftarget.TargetConfig(ref), suitetest.Browser(ctx), client.Options{})
-	Expect(err).NotTo(HaveOccurred())
-	env.Profile = check.BCP
-	return env
-}
 
 func run(ctx context.Context, env *check.Env, id string) *check.Result {
 	GinkgoHelper()
@@ -72,7 +52,7 @@ var _ = Describe("an oracle that sees no token as active", func() {
 	// Such an oracle cannot tell a revoked token from a fresh one, so the
 	// checks that ask it cannot PASS.
 	DescribeTable("ends the check as ERROR", func(ctx SpecContext, id string) {
-		res := run(ctx, behind(ctx, blind), id)
+		res := run(ctx, suitetest.Behind(ctx, blind), id)
 		Expect(res.Verdict).To(Equal(check.Error), res.Message())
 	},
 		Entry(nil, "REVOKE-ACCESS-TOKEN"),
@@ -97,7 +77,7 @@ var _ = Describe("a protected resource as the oracle", func() {
 		})
 	}
 	It("judges REVOKE-ACCESS-TOKEN by the resource alone", func(ctx SpecContext) {
-		env := behind(ctx, resourceOnly)
+		env := suitetest.Behind(ctx, resourceOnly)
 		env.Target.Config.Oracle = env.Target.Issuer + "/resource"
 		res := run(ctx, env, "REVOKE-ACCESS-TOKEN")
 		Expect(res.Verdict).To(Equal(check.Pass), res.Message())
@@ -128,14 +108,14 @@ var _ = Describe("a protected resource as the oracle", func() {
 				_, _ = w.Write(rec.Body.Bytes())
 			})
 		}
-		env := behind(ctx, silent)
+		env := suitetest.Behind(ctx, silent)
 		env.Target.Config.Oracle = env.Target.Issuer + "/resource"
 		res := run(ctx, env, "REVOKE-ACCESS-TOKEN")
 		Expect(res.Verdict).To(Equal(check.Error), res.Message())
 		Expect(res.Message()).To(ContainSubstring("no answer that tells"))
 	})
 	It("skips, saying so, when the resource answers neither 2xx nor 401", func(ctx SpecContext) {
-		env := behind(ctx, resourceOnly)
+		env := suitetest.Behind(ctx, resourceOnly)
 		env.Target.Config.Oracle = env.Target.Issuer + "/no-such-resource"
 		res := run(ctx, env, "REVOKE-ACCESS-TOKEN")
 		Expect(res.Verdict).To(Equal(check.Skip), res.Message())

@@ -5,8 +5,10 @@ import (
 	"html"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/oauthcheck/oauthcheck/drivers/evidence"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/suites/check"
 	"github.com/oauthcheck/oauthcheck/suites/internal/steps"
@@ -31,9 +33,26 @@ var _ = check.It("CLICKJACK-IFRAME-BLOCKED", func(c *check.C) {
 		open := c.NewSession()
 		f, err := open.Framed(c, framer+"/frame?src="+urlQuery(p.url))
 		c.Require(err, "open the framing page")
+		// A frame kept empty is the server's doing only when its answer
+		// says so: a frame the browser never got an answer into, or one
+		// that holds a server error, tells nothing.
+		var doc *evidence.Step
+		if f.Blocked || f.Controls == 0 && !f.TopMoved {
+			doc = framedAnswer(open.Steps(), framer)
+			switch {
+			case doc == nil:
+				c.Fatalf("%s got no answer in the frame (the frame holds %q)", p.name, f.URL)
+			case doc.Status >= http.StatusInternalServerError || steps.Untelling(doc.Status):
+				c.Fatalf("%s was answered %d %s in the frame, which tells nothing of its framing", p.name, doc.Status, http.StatusText(doc.Status))
+			}
+		}
 		switch {
 		case f.Blocked:
-			c.Pass("%s did not render in a frame of another origin", p.name)
+			prot, why := framingOf(doc.Header)
+			if prot == unprotected {
+				c.Fatalf("%s did not render in a frame of another origin, but its answer (%d at %s) has %s: what kept it out is not known", p.name, doc.Status, doc.URL, why)
+			}
+			c.Pass("%s did not render in a frame of another origin (%s)", p.name, why)
 		case f.Controls > 0:
 			c.Screenshot(open, p.name+" framed by another origin")
 			c.Fail("RFC 9700 §4.16", "%s rendered in a frame of another origin, with %d form controls a clickjacker can overlay", p.name, f.Controls)
@@ -54,6 +73,19 @@ var _ = check.It("CLICKJACK-IFRAME-BLOCKED", func(c *check.C) {
 		}
 	}
 }, check.Control("framing-allowed", check.Fail))
+
+// framedAnswer is the last document that the browser loaded in steps other
+// than the framing page's own: the answer of the framed page's side, or
+// nil.
+func framedAnswer(ss []evidence.Step, framer string) *evidence.Step {
+	var last *evidence.Step
+	for i := range ss {
+		if st := &ss[i]; st.Kind == evidence.StepDocument && !strings.HasPrefix(st.URL, framer) {
+			last = st
+		}
+	}
+	return last
+}
 
 // serveFramer serves, until the check ends, the page of another origin
 // that frames a URL: /frame?src=URL, in a sandbox with sandbox=1.

@@ -128,3 +128,41 @@ var _ = It("sees a framed script login's form", func(ctx SpecContext) {
 	check.Attach(res)
 	Expect(res.Verdict).To(Equal(check.Fail), res.Message())
 }, SpecTimeout(suitetest.Timeout))
+
+// An answer that tells nothing of the request (a gateway's 503) is no
+// refusal: the check ends as ERROR, not PASS.
+var _ = Describe("an answer that tells nothing", func() {
+	It("makes ROPC-DISABLED ERROR when the password grant gets 503", func(ctx SpecContext) {
+		env := suitetest.Behind(ctx, func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/token" && r.Method == http.MethodPost {
+					if err := r.ParseForm(); err == nil && r.PostForm.Get("grant_type") == "password" {
+						w.WriteHeader(http.StatusServiceUnavailable)
+						return
+					}
+				}
+				next.ServeHTTP(w, r)
+			})
+		})
+		res := check.Run(ctx, "ROPC-DISABLED", env)
+		check.Attach(res)
+		Expect(res.Verdict).To(Equal(check.Error), res.Message())
+		Expect(res.Message()).To(ContainSubstring("503 Service Unavailable"))
+	}, SpecTimeout(suitetest.Timeout))
+
+	It("makes CLICKJACK-IFRAME-BLOCKED ERROR when the framed page is a 503", func(ctx SpecContext) {
+		env := suitetest.Behind(ctx, func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Header.Get("Sec-Fetch-Dest") == "iframe" {
+					http.Error(w, "Service Unavailable", http.StatusServiceUnavailable)
+					return
+				}
+				next.ServeHTTP(w, r)
+			})
+		})
+		res := check.Run(ctx, "CLICKJACK-IFRAME-BLOCKED", env)
+		check.Attach(res)
+		Expect(res.Verdict).To(Equal(check.Error), res.Message())
+		Expect(res.Message()).To(ContainSubstring("503 Service Unavailable in the frame"))
+	}, SpecTimeout(suitetest.Timeout))
+})

@@ -66,6 +66,19 @@ func handshake(ctx context.Context, u *url.URL, cfg *tls.Config) (tls.Connection
 	return conn.(*tls.Conn).ConnectionState(), nil
 }
 
+// refusedHandshake reports whether err is the server's answer to a
+// handshake, an alert or the connection closed during it; not a
+// connection that could not be made, or a handshake cut off by a deadline.
+func refusedHandshake(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return false
+	}
+	var ne net.Error
+	timeout := errors.As(err, &ne) && ne.Timeout()
+	return !timeout && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled)
+}
+
 // RFC 8996: TLS 1.0 and 1.1 "MUST NOT be used"; RFC 9325 §3.1.1 (BCP 195,
 // through RFC 9700 §2.6): implementations MUST support TLS 1.2 and SHOULD
 // support TLS 1.3.
@@ -80,6 +93,9 @@ var _ = check.It("TLS-MODERN-VERSIONS", func(c *check.C) {
 			}
 		}
 		st, err := handshake(c, u, &tls.Config{MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12, ServerName: u.Hostname(), InsecureSkipVerify: true})
+		if err != nil && !refusedHandshake(err) {
+			c.Fatalf("a TLS 1.2 handshake with %s got no answer: %v", u.Host, err)
+		}
 		if err != nil {
 			c.Fail("RFC 9325 §3.1.1", "%s refused a TLS 1.2 handshake: %v", u.Host, err)
 			continue
@@ -100,7 +116,11 @@ var _ = check.It("TLS-MODERN-VERSIONS", func(c *check.C) {
 		if len(weak) > 0 {
 			c.Info("%s accepts TLS 1.2 cipher suites that RFC 9325 §4.2 does not recommend (no AEAD): %s", u.Host, strings.Join(weak, ", "))
 		}
-		if _, err := handshake(c, u, &tls.Config{MinVersion: tls.VersionTLS13, ServerName: u.Hostname(), InsecureSkipVerify: true}); err != nil {
+		_, err = handshake(c, u, &tls.Config{MinVersion: tls.VersionTLS13, ServerName: u.Hostname(), InsecureSkipVerify: true})
+		if err != nil && !refusedHandshake(err) {
+			c.Fatalf("a TLS 1.3 handshake with %s got no answer: %v", u.Host, err)
+		}
+		if err != nil {
 			c.Warn("RFC 9325 §3.1.1", "%s refused a TLS 1.3 handshake: %v", u.Host, err)
 		} else {
 			c.Pass("%s refuses TLS 1.0 and 1.1 and speaks TLS 1.2 (%s) and 1.3", u.Host, tls.CipherSuiteName(st.CipherSuite))
@@ -193,6 +213,8 @@ var _ = check.It("TLS-HTTPS-ENFORCED", func(c *check.C) {
 			loc = resp.Header.Get("Location")
 		}
 		switch {
+		case err != nil && c.Err() != nil:
+			c.Fatalf("%s over http: %v", p.what, err)
 		case err != nil:
 			c.Pass("%s over http got no answer: %v", p.what, err)
 		case resp.Status/100 == 3 && strings.HasPrefix(loc, "https://") && p.method == http.MethodPost:

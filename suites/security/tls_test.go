@@ -1,6 +1,7 @@
 package security
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -13,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -113,3 +115,44 @@ var _ = It("passes the TLS checks against the strict reference over https", func
 		Expect(res.Verdict).To(Equal(check.Pass), res.Message())
 	}
 }, SpecTimeout(suitetest.Timeout))
+
+// A handshake that could not be made, or that a deadline cut off, is no
+// refusal of a TLS version; an alert or a closed connection is.
+var _ = It("tells a refused handshake from one that got no answer", func(ctx SpecContext) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	Expect(err).NotTo(HaveOccurred())
+	addr := ln.Addr().String()
+	Expect(ln.Close()).To(Succeed())
+	u := &url.URL{Scheme: "https", Host: addr}
+	_, err = handshake(ctx, u, &tls.Config{InsecureSkipVerify: true})
+	Expect(err).To(HaveOccurred())
+	Expect(refusedHandshake(err)).To(BeFalse(), "nothing listens: %v", err)
+
+	// A server that takes the connection and never answers.
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(silent.Close)
+	go func() {
+		for {
+			conn, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			DeferCleanup(conn.Close)
+		}
+	}()
+	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	_, err = handshake(short, &url.URL{Scheme: "https", Host: silent.Addr().String()}, &tls.Config{InsecureSkipVerify: true})
+	Expect(err).To(HaveOccurred())
+	Expect(refusedHandshake(err)).To(BeFalse(), "no answer within the deadline: %v", err)
+
+	// A server that speaks TLS 1.3 only refuses a TLS 1.2 handshake.
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.TLS = &tls.Config{MinVersion: tls.VersionTLS13}
+	srv.StartTLS()
+	DeferCleanup(srv.Close)
+	_, err = handshake(ctx, &url.URL{Scheme: "https", Host: srv.Listener.Addr().String()}, &tls.Config{MaxVersion: tls.VersionTLS12, InsecureSkipVerify: true})
+	Expect(err).To(HaveOccurred())
+	Expect(refusedHandshake(err)).To(BeTrue(), "a protocol_version alert: %v", err)
+}, SpecTimeout(10*time.Second))

@@ -309,6 +309,9 @@ var _ = check.It("TOKEN-POST-ONLY", func(c *check.C) {
 		}
 		r, err := c.HTTP.Get(c, u+sep+form.Encode(), http.Header{"Authorization": {steps.BasicHeader(cl.ID, cl.Secret)}})
 		c.Require(err, "GET the token endpoint")
+		// Any answer without a token is no token; but for one that tells
+		// nothing of the request.
+		steps.MustTell(c, r, "the GET token request")
 		return steps.ParseToken(c, r)
 	}
 	judged := false
@@ -402,7 +405,7 @@ var _ = check.It("TOKEN-PARAM-HYGIENE", func(c *check.C) {
 		code := steps.Code(c, r)
 		c.Note("(d) the public client omits client_id")
 		t := steps.ParseToken(c, steps.Post(c, tokenURL, nil, r.ExchangeForm(code), steps.AuthNone))
-		if t.Issued() {
+		if !steps.NotIssued(c, t, "(d) the redemption without client_id") {
 			c.Fail("RFC 6749 §3.2.1", "(d) a public client's code was redeemed without client_id")
 		} else {
 			c.Pass("(d) without client_id the public client's code was refused (%s)", steps.Describe(t.Response))

@@ -3,6 +3,7 @@ package steps
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/oauthcheck/oauthcheck/drivers/browser"
@@ -56,9 +57,12 @@ func (a *Answer) Describe() string {
 // an error page; before one is graded, the session must have completed a
 // plain authorization, so that a harness that cannot log in, or a config
 // the server refuses outright, is never taken for a refusal of the request
-// under test. Where the harness could not get an answer (a page it could
-// not drive, a login it could not pass) the check ends as ERROR; a task to
-// deny on a page without a Deny control skips it.
+// under test; after a server error (a 5xx page, error=server_error), one
+// must complete after it. An answer that tells nothing (an [Untelling]
+// status, error=temporarily_unavailable) ends the check as ERROR, and so
+// does one the harness could not get (a page it could not drive, a login
+// it could not pass); a task to deny on a page without a Deny control
+// skips it.
 func Try(c *check.C, r *AuthRequest, deny bool, also ...string) *Answer {
 	cb, err := Authorize(c, r, deny, also...)
 	a := &Answer{Callback: cb}
@@ -72,7 +76,14 @@ func Try(c *check.C, r *AuthRequest, deny bool, also ...string) *Answer {
 	default:
 		c.Fatalf("the browser could not get an answer to the authorization request: %v", err)
 	}
-	if a.Refused() && !completedInSession(c) {
+	if ep := a.ErrorPage; ep != nil && Untelling(ep.Status) || a.Param("error") == "temporarily_unavailable" {
+		c.Fatalf("the server answered the authorization request with %s: rate limited, or a gateway's or an overloaded server's answer, which tells nothing of the request", a.Describe())
+	}
+	// A server error may be the request's or the server's at the moment:
+	// only a plain authorization that completes after it makes it the
+	// request's.
+	crashed := a.ErrorPage != nil && a.ErrorPage.Status >= http.StatusInternalServerError || a.Param("error") == "server_error"
+	if a.Refused() && (crashed || !completedInSession(c)) {
 		c.Note("a plain authorization in the same session, so that the refusal is the request's")
 		plain := NewAuthRequest(c, roleOf(c, r))
 		pcb, err := Authorize(c, plain, false)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/oauthcheck/oauthcheck/drivers/browser"
 	"github.com/oauthcheck/oauthcheck/drivers/client"
+	"github.com/oauthcheck/oauthcheck/drivers/evidence"
 	"github.com/oauthcheck/oauthcheck/drivers/login"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/suites/catalogue"
@@ -138,6 +139,7 @@ func StartDevice(c *check.C, role string) *Device {
 		c.HoldBrowser()
 	}
 	r := RequestDevice(c, cl)
+	MustTell(c, r, "the device authorization request")
 	d := ParseDevice(cl, r, time.Now())
 	switch e := r.OAuthError(); {
 	case e == "invalid_client" || e == "unauthorized_client":
@@ -325,6 +327,32 @@ func Sleep(ctx context.Context, d time.Duration) error {
 // ErrUserCodeRefused means the verification page asked for the user code
 // again after it was entered: the server did not take it.
 var ErrUserCodeRefused = login.ErrUserCodeRefused
+
+// CodeRefused reports whether err, what VerifyDevice returned, shows the
+// verification page refusing the user code; steps are the session's steps
+// since VerifyDevice began. The page asked for the code again, or, right
+// after the person entered it, the server answered with an error page (not
+// a server error) or left nothing to do. A page with nothing to do before
+// the code was entered (a login the harness could not pass) is no refusal.
+func CodeRefused(err error, steps []evidence.Step) bool {
+	if errors.Is(err, ErrUserCodeRefused) {
+		return true
+	}
+	var last string
+	for _, st := range steps {
+		if st.Kind == evidence.StepAction {
+			last = st.Action
+		}
+	}
+	if last != string(browser.ActUserCode) {
+		return false
+	}
+	var ep *browser.ErrorPage
+	if errors.As(err, &ep) {
+		return ep.Status < http.StatusInternalServerError && !Untelling(ep.Status)
+	}
+	return errors.Is(err, browser.ErrStuck)
+}
 
 // ErrNoDeny means the person was to deny, and the decision page offers no
 // control to deny with: a check that needs a denial cannot run against the

@@ -1,12 +1,15 @@
 package steps
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/oauthcheck/oauthcheck/drivers/browser"
 	"github.com/oauthcheck/oauthcheck/drivers/client"
+	"github.com/oauthcheck/oauthcheck/drivers/evidence"
 )
 
 // ParseDevice takes no value of a response as it comes when it would hang
@@ -61,5 +64,38 @@ func TestPollerFits(t *testing.T) {
 	forever := &Poller{Device: &Device{Interval: time.Second, Received: now}, Interval: time.Hour}
 	if !forever.Fits() {
 		t.Errorf("with no expires_in, a poll an hour on does not fit")
+	}
+}
+
+// A verification page refuses a user code when it asks for it again, or
+// when, right after the code was entered, it shows an error page or has
+// nothing left to do; a page the harness could not get past before the
+// code was entered (a login) is no refusal, and neither is a server error.
+func TestCodeRefused(t *testing.T) {
+	act := func(a browser.Action) evidence.Step {
+		return evidence.Step{Kind: evidence.StepAction, Action: string(a)}
+	}
+	doc := evidence.Step{Kind: evidence.StepDocument}
+	stuck := fmt.Errorf("browser: nothing to do on the page: %w", browser.ErrStuck)
+	tests := []struct {
+		name  string
+		err   error
+		steps []evidence.Step
+		want  bool
+	}{
+		{"asked again", fmt.Errorf("verify: %w", ErrUserCodeRefused), []evidence.Step{act(browser.ActUserCode)}, true},
+		{"nothing to do after the code", stuck, []evidence.Step{doc, act(browser.ActLogin), doc, act(browser.ActUserCode), doc}, true},
+		{"an error page after the code", &browser.ErrorPage{Status: 400}, []evidence.Step{act(browser.ActUserCode), doc}, true},
+		{"stuck at the login", stuck, []evidence.Step{doc, act(browser.ActLogin), doc}, false},
+		{"stuck before anything", stuck, nil, false},
+		{"stuck after the approval", stuck, []evidence.Step{act(browser.ActUserCode), act(browser.ActApprove)}, false},
+		{"a server error after the code", &browser.ErrorPage{Status: 500}, []evidence.Step{act(browser.ActUserCode)}, false},
+		{"a gateway's page after the code", &browser.ErrorPage{Status: 503}, []evidence.Step{act(browser.ActUserCode)}, false},
+		{"no error", nil, []evidence.Step{act(browser.ActUserCode)}, false},
+	}
+	for _, tt := range tests {
+		if got := CodeRefused(tt.err, tt.steps); got != tt.want {
+			t.Errorf("%s: CodeRefused = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

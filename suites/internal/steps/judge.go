@@ -12,6 +12,40 @@ import (
 	"github.com/oauthcheck/oauthcheck/suites/check"
 )
 
+// Untelling reports whether an HTTP status tells nothing of the request
+// that got it: 429 (rate limited), or 502, 503 and 504 (a gateway's, or
+// an overloaded server's). No verdict can rest on such an answer.
+func Untelling(status int) bool {
+	switch status {
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// MustTell ends the check as ERROR when the answer to what tells nothing
+// of the request ([Untelling]).
+func MustTell(c *check.C, r *client.Response, what string) {
+	if r != nil && Untelling(r.Status) {
+		c.Fatalf("%s was answered %s: rate limited, or a gateway's or an overloaded server's answer, which tells nothing of the request", what, Describe(r))
+	}
+}
+
+// NotIssued reports whether the server refused the token request of t,
+// what naming it: no tokens, and an error status. An answer that tells
+// nothing ([Untelling]), or one with neither tokens nor an error status,
+// is not a refusal: the check ends as ERROR.
+func NotIssued(c *check.C, t *TokenResponse, what string) bool {
+	if t.Issued() {
+		return false
+	}
+	MustTell(c, t.Response, what)
+	if t.Status < http.StatusBadRequest {
+		c.Fatalf("%s was answered %s: neither tokens nor an error", what, Describe(t.Response))
+	}
+	return true
+}
+
 // Refused judges the answer to a token request that the server must
 // refuse, what naming the request ("a replayed code"):
 //   - tokens issued break the rule: FAIL under ref;
@@ -19,13 +53,16 @@ import (
 //   - any other refusal kept the protection but answered with the wrong
 //     error: WARN under RFC 6749 §5.2.
 //
-// It reports whether the server refused.
+// An answer that tells nothing ([Untelling]) ends the check as ERROR. It
+// reports whether the server refused.
 func Refused(c *check.C, t *TokenResponse, ref, what string, want ...string) bool {
 	e := t.OAuthError()
 	switch {
 	case t.Issued():
 		c.Fail(ref, "%s got tokens: %s", what, Describe(t.Response))
 		return false
+	case Untelling(t.Status):
+		MustTell(c, t.Response, what)
 	case slices.Contains(want, e):
 		c.Pass("%s was refused with %d %s", what, t.Status, e)
 	default:
@@ -38,10 +75,13 @@ func Refused(c *check.C, t *TokenResponse, ref, what string, want ...string) boo
 // answers with tokens (a fresh code, a fresh refresh token) did not get
 // them. The client's credentials refused (invalid_client,
 // unauthorized_client) is the config's problem: ERROR, saying so. Any
-// other refusal is the server's FAIL under ref.
+// other refusal is the server's FAIL under ref, but for an answer that
+// tells nothing ([Untelling]): ERROR.
 func MustIssue(c *check.C, t *TokenResponse, ref, what string) {
 	switch e := t.OAuthError(); {
 	case t.Issued():
+	case Untelling(t.Status):
+		MustTell(c, t.Response, what)
 	case e == "invalid_client" || e == "unauthorized_client":
 		c.Fatalf("%s: the client was refused (%s); check its id, secret and allowed grants in the config", what, Describe(t.Response))
 	default:

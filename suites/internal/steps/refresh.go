@@ -129,7 +129,7 @@ func ProbeRotated(c *check.C, cl *target.Client, old string, rotated time.Time, 
 		case t.Issued():
 			out.Worked, out.Newest = at, t
 			out.Accepted++
-		case t.Status >= http.StatusBadRequest && t.Status < http.StatusInternalServerError:
+		case t.Status >= http.StatusBadRequest && t.Status < http.StatusInternalServerError && !Untelling(t.Status):
 			out.Refusal, out.RefusedAt = t, at
 			return out
 		default:

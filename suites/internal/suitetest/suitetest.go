@@ -8,6 +8,8 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"time"
 
@@ -76,6 +78,27 @@ func referenceWith(ctx context.Context, opts reftarget.Options, co client.Option
 	DeferCleanup(srv.Close)
 	env, err := check.Open(ctx, srv.URL, srv.Config(), Browser(ctx), co)
 	Expect(err).NotTo(HaveOccurred(), "open the reference with weaknesses %v, quirks %v", opts.Weaknesses, opts.Quirks)
+	env.Profile = profile
+	env.Sessions = browser.NewPool(2)
+	DeferCleanup(env.Sessions.Close)
+	return env
+}
+
+// Behind serves a strict reference server behind wrap, which changes some
+// of its answers as a real server might, stopped after the current node,
+// and returns the environment of its checks, with the config that tests
+// the reference.
+func Behind(ctx context.Context, wrap func(http.Handler) http.Handler) *check.Env {
+	GinkgoHelper()
+	cfg := reference.DefaultConfig()
+	reftarget.Quick(&cfg)
+	ref, err := reference.New(cfg)
+	Expect(err).NotTo(HaveOccurred())
+	srv := httptest.NewServer(wrap(ref))
+	DeferCleanup(srv.Close)
+	Expect(ref.SetIssuer(srv.URL)).To(Succeed())
+	env, err := check.Open(ctx, srv.URL, reftarget.TargetConfig(ref), Browser(ctx), client.Options{})
+	Expect(err).NotTo(HaveOccurred())
 	env.Profile = profile
 	env.Sessions = browser.NewPool(2)
 	DeferCleanup(env.Sessions.Close)
