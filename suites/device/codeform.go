@@ -132,13 +132,22 @@ const (
 )
 
 // outcome classifies the answer to a wrong user code, the attempt after
-// rejected ordinary refusals: 429, or words of a limit that the page did
-// not show before, are throttling; so is a 403 once earlier wrong codes
-// were refused in the ordinary way (a lockout, as a WAF answers it: the
-// same form, from the same session, was taken before).
+// rejected ordinary refusals: 429, a 503 with Retry-After, or words of a
+// limit that the page did not show before (but on a server error's page),
+// are throttling; so is a 403 once earlier wrong codes were refused in the
+// ordinary way (a lockout, as a WAF answers it: the same form, from the
+// same session, was taken before).
 func (f *codeForm) outcome(r *client.Response, rejected int) string {
 	if r.Status == http.StatusTooManyRequests || (r.Status == http.StatusForbidden && rejected > 0) {
 		return outcomeThrottled
+	}
+	if r.Status >= http.StatusInternalServerError {
+		// A server error's page may read "temporarily unavailable" of
+		// anything; only a 503 that says when to come back is a limit.
+		if r.Status == http.StatusServiceUnavailable && r.Header.Get("Retry-After") != "" {
+			return outcomeThrottled
+		}
+		return outcomeOther
 	}
 	for w := range throttleWords(r.Body) {
 		if !f.baseline[w] {

@@ -113,7 +113,7 @@ var _ = check.It("DEVICE-CODE-SINGLE-USE", func(c *check.C) {
 	for _, r := range results {
 		c.Require(r.Err, "poll the token endpoint")
 	}
-	wins, waiting := 0, 0
+	wins, waiting, untold := 0, 0, 0
 	answers := map[string]int{}
 	for _, t := range polled {
 		switch {
@@ -123,12 +123,18 @@ var _ = check.It("DEVICE-CODE-SINGLE-USE", func(c *check.C) {
 			waiting++
 			answers[t.OAuthError()]++
 		default:
+			if steps.Untelling(t.Status) || t.Status < http.StatusBadRequest {
+				untold++
+			}
 			answers[steps.Describe(t.Response)]++
 		}
 	}
 	switch {
 	case wins > 1:
 		c.Fail("RFC 6749 §10.5", "10 polls at once of one approved device_code got %d token sets", wins)
+	case wins == 1 && untold > 0:
+		// Behind a gateway's 5xx, the server may have issued tokens again.
+		c.Info("of 10 polls at once of an approved device_code, one got tokens, but %d got no answer that tells (%s), so the race does not show single use", untold, tally(answers))
 	case wins == 1:
 		c.Pass("of 10 polls at once of an approved device_code, one got tokens; the others got %s", tally(answers))
 	case waiting == len(polled):

@@ -1,6 +1,7 @@
 package device
 
 import (
+	"net/http"
 	"testing"
 	"time"
 
@@ -169,6 +170,8 @@ func TestOutcomeLockout(t *testing.T) {
 		{"403 lockout", page(403, "<h1>Request refused</h1><p>Access denied.</p>"), 5, outcomeThrottled, "a 403 after ordinary refusals is a lockout (lockout-403)"},
 		{"403 at once", page(403, "The form expired or you are not signed in."), 0, outcomeOther, "a 403 to the first code is the form's, not a limit"},
 		{"blocked", page(200, "Access blocked for now."), 0, outcomeThrottled, "the words of a lockout"},
+		{"503 page", page(503, "Service Temporarily Unavailable"), 3, outcomeOther, "a server error's words are not a limit"},
+		{"503 with Retry-After", &client.Response{Status: 503, Header: http.Header{"Retry-After": {"30"}}}, 3, outcomeThrottled, "a 503 that says when to come back is a limit"},
 	}
 	for _, tt := range tests {
 		if got := f.outcome(tt.r, tt.rejected); got != tt.want {

@@ -3,6 +3,7 @@ package device
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -56,6 +57,9 @@ var _ = check.It("DEVICE-SLOW-DOWN-EMITTED", func(c *check.C) {
 	case e == "authorization_pending":
 		c.Warn("RFC 8628 §3.5", "%d polls in %s, each a quarter of the %s interval after the one before, all got authorization_pending: the server does not throttle polling, and RFC 8628 gives it slow_down for that",
 			p.Polls, took, d.Interval)
+	case t.Status >= http.StatusInternalServerError:
+		// A 429 is how the server throttled; a gateway's 5xx tells nothing.
+		c.Fatalf("polling every %s, poll %d got %s, which tells nothing of how the server throttles", period, p.Polls, steps.Describe(t.Response))
 	default:
 		c.Fail("RFC 8628 §3.5", "polling every %s (a quarter of the %s interval), poll %d got %s: an RFC 8628 client stops at any error but authorization_pending and slow_down, so throttling this way breaks the flow instead of slowing it (budget %s)",
 			period, d.Interval, p.Polls, steps.Describe(t.Response), budget)

@@ -45,3 +45,29 @@ var _ = Describe("INTROSPECT-AUTH-REQUIRED", func() {
 		Expect(res.Verdict).To(Equal(check.Pass), res.Message())
 	})
 })
+
+// RFC 7662 §2.1 leaves to the server which clients may introspect: a
+// server that refuses the config's client even its own tokens is not
+// judged on its answers to that client.
+var _ = Describe("a server that lets the client introspect nothing", func() {
+	refuses := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/introspect" {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusForbidden)
+				_, _ = w.Write([]byte(`{"error":"unauthorized_client"}`))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	DescribeTable("skips, saying why", func(ctx SpecContext, id string) {
+		res := check.Run(ctx, id, suitetest.Behind(ctx, refuses))
+		check.Attach(res)
+		Expect(res.Verdict).To(Equal(check.Skip), res.Message())
+		Expect(res.Message()).To(ContainSubstring("does not let oauthcheck-a introspect tokens"))
+	},
+		Entry(nil, "INTROSPECT-ACTIVE-RESPONSE"),
+		Entry(nil, "INTROSPECT-INACTIVE-MINIMAL"),
+	)
+})

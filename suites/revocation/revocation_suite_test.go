@@ -114,6 +114,34 @@ var _ = Describe("a protected resource as the oracle", func() {
 		Expect(res.Verdict).To(Equal(check.Error), res.Message())
 		Expect(res.Message()).To(ContainSubstring("no answer that tells"))
 	})
+	It("is ERROR when userinfo, the only part of the default oracle that saw the token, stops telling", func(ctx SpecContext) {
+		// Introspection calls every token inactive (as a server that hides
+		// other clients' tokens does), and userinfo answers 503 where it
+		// would answer 401.
+		silent := func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				switch r.URL.Path {
+				case "/introspect":
+					w.Header().Set("Content-Type", "application/json")
+					_, _ = w.Write([]byte(`{"active":false}`))
+				case "/userinfo":
+					rec := httptest.NewRecorder()
+					next.ServeHTTP(rec, r)
+					if rec.Code == http.StatusUnauthorized {
+						w.WriteHeader(http.StatusServiceUnavailable)
+						return
+					}
+					w.WriteHeader(rec.Code)
+					_, _ = w.Write(rec.Body.Bytes())
+				default:
+					next.ServeHTTP(w, r)
+				}
+			})
+		}
+		res := run(ctx, suitetest.Behind(ctx, silent), "REVOKE-ACCESS-TOKEN")
+		Expect(res.Verdict).To(Equal(check.Error), res.Message())
+		Expect(res.Message()).To(ContainSubstring("no answer that tells"))
+	})
 	It("skips, saying so, when the resource answers neither 2xx nor 401", func(ctx SpecContext) {
 		env := suitetest.Behind(ctx, resourceOnly)
 		env.Target.Config.Oracle = env.Target.Issuer + "/no-such-resource"

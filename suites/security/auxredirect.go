@@ -43,6 +43,7 @@ func endSession(c *check.C, ep string) {
 	c.Note("end the session with an unregistered post_logout_redirect_uri")
 	resp, err := c.HTTP.Get(c, u, nil)
 	c.Require(err, "GET the end-session endpoint")
+	steps.MustTell(c, resp, "the end-session request")
 	if to := sendsTo(resp); to != "" {
 		c.Fail("RFC 9700 §4.11.2", "the end-session endpoint sent the browser to the unregistered post_logout_redirect_uri %s (%d)", to, resp.Status)
 		return

@@ -30,6 +30,7 @@ var _ = check.It("OPENREDIR-INVALID-CLIENT", func(c *check.C) {
 		c.Note("%s, with redirect_uri %s", tc.name, evil)
 		resp, err := c.HTTP.Get(c, r.URL(c), nil)
 		c.Require(err, "GET the authorization endpoint")
+		steps.MustTell(c, resp, tc.name)
 		if loc := resp.Header.Get("Location"); resp.Status >= 300 && resp.Status < 400 && strings.HasPrefix(loc, "https://evil.oauthcheck.test") {
 			c.Fail("RFC 6749 §4.1.2.1", "%s: the server redirected to %s", tc.name, loc)
 			continue
@@ -60,6 +61,7 @@ var _ = check.It("OPENREDIR-ERROR-BEFORE-AUTH", func(c *check.C) {
 		c.Note("%s without a session", tc.name)
 		resp, err := c.HTTP.Get(c, r.URL(c), nil) // no cookies: no session
 		c.Require(err, "GET the authorization endpoint")
+		steps.MustTell(c, resp, tc.name)
 		loc := resp.Header.Get("Location")
 		if resp.Status >= 300 && resp.Status < 400 && strings.HasPrefix(loc, r.RedirectURI) && strings.Contains(loc, "error=") {
 			c.Fail("RFC 9700 §4.11.2", "%s: a user with no session was redirected at once to the client with an error: %s", tc.name, loc)

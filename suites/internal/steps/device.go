@@ -260,8 +260,9 @@ func (p *Poller) Poll(c *check.C) (*TokenResponse, error) { return p.PollAfter(c
 
 // Next polls once at the compliant interval, from the check's goroutine:
 // the wait is the protocol's (C.Wait), and the check ends as ERROR when no
-// answer comes. It returns nil without polling when that poll would come
-// after the codes expire.
+// answer comes, or one that tells nothing ([Untelling]): a compliant poll
+// deserves a telling answer. It returns nil without polling when that poll
+// would come after the codes expire.
 func (p *Poller) Next(c *check.C) *TokenResponse {
 	if !p.Fits() {
 		return nil
@@ -271,6 +272,7 @@ func (p *Poller) Next(c *check.C) *TokenResponse {
 	}
 	t, err := p.Poll(c)
 	c.Require(err, "poll the token endpoint")
+	MustTell(c, t.Response, fmt.Sprintf("poll %d, at the compliant interval,", p.Polls))
 	return t
 }
 

@@ -3,6 +3,7 @@ package steps
 import (
 	"net/http"
 	"net/url"
+	"sync"
 
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/suites/check"
@@ -28,11 +29,24 @@ func Active(c *check.C, accessToken string) (active, known bool) {
 	if a {
 		return true, true
 	}
-	if ua, uk := bearerActive(c, Metadata(c).UserinfoEndpoint, accessToken); uk {
+	ua, uk := bearerActive(c, Metadata(c).UserinfoEndpoint, accessToken)
+	if uk {
+		if ua {
+			seenByUserinfo.Store(accessToken, true)
+		}
 		return ua, true
+	}
+	if _, ok := seenByUserinfo.Load(accessToken); ok {
+		// Only userinfo saw the token active, and it tells nothing now:
+		// introspection's "inactive" is what it said of the token all along.
+		return false, false
 	}
 	return a, k
 }
+
+// seenByUserinfo holds the access tokens that the userinfo endpoint saw
+// as active while introspection did not.
+var seenByUserinfo sync.Map // access token → true
 
 func introspectActive(c *check.C, accessToken string) (active, known bool) {
 	md := Metadata(c)
@@ -52,8 +66,10 @@ func introspectActive(c *check.C, accessToken string) (active, known bool) {
 	resp := Post(c, md.IntrospectionEndpoint, cl, url.Values{"token": {accessToken}, "token_type_hint": {"access_token"}}, AuthDefault)
 	if resp.Status == http.StatusOK {
 		if m, err := resp.JSON(); err == nil {
+			// active is REQUIRED (RFC 7662 §2.2): an answer without it
+			// tells nothing.
 			a, ok := m["active"].(bool)
-			return a && ok, true
+			return a, ok
 		}
 	}
 	return false, false
