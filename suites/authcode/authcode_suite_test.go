@@ -2,7 +2,6 @@ package authcode
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -26,32 +25,12 @@ func TestAuthcode(t *testing.T) { suitetest.Run(t, "authcode") }
 // users run.
 var _ = suitetest.Suite("authcode", nil)
 
-// fronted serves a strict reference behind front, which sees each request
-// first and may answer it itself, and returns the environment of its
-// checks.
-func fronted(ctx context.Context, front func(w http.ResponseWriter, r *http.Request, form url.Values) bool) *check.Env {
-	GinkgoHelper()
-	return suitetest.Behind(ctx, func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			var form url.Values
-			if r.Method == http.MethodPost {
-				body, _ := io.ReadAll(r.Body)
-				r.Body = io.NopCloser(bytes.NewReader(body))
-				form, _ = url.ParseQuery(string(body))
-			}
-			if !front(w, r, form) {
-				next.ServeHTTP(w, r)
-			}
-		})
-	})
-}
-
 // A race that nobody won tells nothing of single use: it is run again
 // with a fresh code, and not counted as one of the rounds passed.
 var _ = It("runs AUTHCODE-CONCURRENT-REDEEM again when a race has no winner", func(ctx SpecContext) {
 	const parallel = 12
 	var redemptions atomic.Int32
-	env := fronted(ctx, func(w http.ResponseWriter, r *http.Request, form url.Values) bool {
+	env := suitetest.Fronted(ctx, func(w http.ResponseWriter, r *http.Request, form url.Values) bool {
 		if r.URL.Path != "/token" || form.Get("grant_type") != "authorization_code" {
 			return false
 		}
@@ -75,7 +54,7 @@ var _ = It("runs AUTHCODE-CONCURRENT-REDEEM again when a race has no winner", fu
 // about the replayed code's tokens means anything: an oracle that calls
 // every token inactive gives no PASS.
 var _ = It("does not take a blind oracle's word in AUTHCODE-REUSE-REVOKES-TOKENS", func(ctx SpecContext) {
-	env := fronted(ctx, func(w http.ResponseWriter, r *http.Request, form url.Values) bool {
+	env := suitetest.Fronted(ctx, func(w http.ResponseWriter, r *http.Request, form url.Values) bool {
 		if r.URL.Path != "/introspect" {
 			return false
 		}
@@ -119,12 +98,8 @@ var _ = It("grades a fresh code redeemed after its configured lifetime as ERROR"
 var _ = Describe("an answer that tells nothing", func() {
 	It("makes AUTHCODE-CODE-REUSE ERROR when the replay gets 503", func(ctx SpecContext) {
 		var redemptions atomic.Int32
-		env := fronted(ctx, func(w http.ResponseWriter, r *http.Request, form url.Values) bool {
-			if r.URL.Path != "/token" || form.Get("grant_type") != "authorization_code" || redemptions.Add(1) == 1 {
-				return false
-			}
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return true
+		env := suitetest.Answering(ctx, http.StatusServiceUnavailable, func(r *http.Request, form url.Values) bool {
+			return r.URL.Path == "/token" && form.Get("grant_type") == "authorization_code" && redemptions.Add(1) > 1
 		})
 		res := check.Run(ctx, "AUTHCODE-CODE-REUSE", env)
 		check.Attach(res)
@@ -133,17 +108,13 @@ var _ = Describe("an answer that tells nothing", func() {
 	}, SpecTimeout(suitetest.Timeout))
 
 	It("makes AUTHCODE-REDIRECT-REGISTRATION-RULES ERROR when registering the http redirect URI gets 429", func(ctx SpecContext) {
-		env := fronted(ctx, func(w http.ResponseWriter, r *http.Request, _ url.Values) bool {
-			if r.URL.Path != "/register" || r.Method != http.MethodPost {
+		env := suitetest.Answering(ctx, http.StatusTooManyRequests, func(r *http.Request, _ url.Values) bool {
+			if r.URL.Path != "/register" {
 				return false
 			}
 			body, _ := io.ReadAll(r.Body)
 			r.Body = io.NopCloser(bytes.NewReader(body))
-			if !bytes.Contains(body, []byte(`"http://client.oauthcheck.test/cb"`)) {
-				return false
-			}
-			w.WriteHeader(http.StatusTooManyRequests)
-			return true
+			return bytes.Contains(body, []byte(`"http://client.oauthcheck.test/cb"`))
 		})
 		res := check.Run(ctx, "AUTHCODE-REDIRECT-REGISTRATION-RULES", env)
 		check.Attach(res)
@@ -151,7 +122,7 @@ var _ = Describe("an answer that tells nothing", func() {
 	}, SpecTimeout(suitetest.Timeout))
 
 	It("skips AUTHCODE-REDIRECT-REGISTRATION-RULES when registration wants an initial access token", func(ctx SpecContext) {
-		env := fronted(ctx, func(w http.ResponseWriter, r *http.Request, _ url.Values) bool {
+		env := suitetest.Fronted(ctx, func(w http.ResponseWriter, r *http.Request, _ url.Values) bool {
 			if r.URL.Path != "/register" {
 				return false
 			}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -140,15 +141,8 @@ var _ = Describe("CLIENTAUTH-BRUTEFORCE-THROTTLE", func() {
 // A 429 says the server limits the requests, not whether it wants client
 // authentication: no verdict rests on it.
 var _ = It("makes CC-CLIENT-AUTH-REQUIRED ERROR when a request without credentials gets 429", func(ctx SpecContext) {
-	env := suitetest.Behind(ctx, func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path == "/token" && r.Header.Get("Authorization") == "" {
-				w.Header().Set("Retry-After", "60")
-				w.WriteHeader(http.StatusTooManyRequests)
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
+	env := suitetest.Answering(ctx, http.StatusTooManyRequests, func(r *http.Request, _ url.Values) bool {
+		return r.URL.Path == "/token" && r.Header.Get("Authorization") == ""
 	})
 	res := check.Run(ctx, "CC-CLIENT-AUTH-REQUIRED", env)
 	check.Attach(res)

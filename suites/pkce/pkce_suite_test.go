@@ -3,6 +3,7 @@ package pkce
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -56,14 +57,8 @@ func (idle) Act(context.Context, *browser.Page, browser.Task) (browser.Action, e
 // An error page of a gateway or a rate limiter tells nothing of the
 // request: no refusal is credited, and the check ends as ERROR.
 var _ = It("takes no 503 page for a refusal of code_challenge_method=plain", func(ctx SpecContext) {
-	env := suitetest.Behind(ctx, func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path == "/authorize" && r.URL.Query().Get("code_challenge_method") == "plain" {
-				http.Error(w, "Service Unavailable", http.StatusServiceUnavailable)
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
+	env := suitetest.Answering(ctx, http.StatusServiceUnavailable, func(r *http.Request, _ url.Values) bool {
+		return r.URL.Path == "/authorize" && r.URL.Query().Get("code_challenge_method") == "plain"
 	})
 	res := check.Run(ctx, "PKCE-PLAIN-ACCEPTED", env)
 	check.Attach(res)

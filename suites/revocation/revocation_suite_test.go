@@ -91,23 +91,7 @@ var _ = Describe("a protected resource as the oracle", func() {
 	It("is ERROR when the resource stops telling once the token is revoked", func(ctx SpecContext) {
 		// /resource answers 503 where userinfo would answer 401: a token
 		// that the oracle cannot see any more is not seen revoked.
-		silent := func(next http.Handler) http.Handler {
-			base := resourceOnly(next)
-			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.URL.Path != "/resource" {
-					base.ServeHTTP(w, r)
-					return
-				}
-				rec := httptest.NewRecorder()
-				base.ServeHTTP(rec, r)
-				if rec.Code == http.StatusUnauthorized {
-					w.WriteHeader(http.StatusServiceUnavailable)
-					return
-				}
-				w.WriteHeader(rec.Code)
-				_, _ = w.Write(rec.Body.Bytes())
-			})
-		}
+		silent := func(next http.Handler) http.Handler { return unavailableFor401(resourceOnly(next), "/resource") }
 		env := suitetest.Behind(ctx, silent)
 		env.Target.Config.Oracle = env.Target.Issuer + "/resource"
 		res := run(ctx, env, "REVOKE-ACCESS-TOKEN")
@@ -119,23 +103,14 @@ var _ = Describe("a protected resource as the oracle", func() {
 		// other clients' tokens does), and userinfo answers 503 where it
 		// would answer 401.
 		silent := func(next http.Handler) http.Handler {
+			withUserinfo := unavailableFor401(next, "/userinfo")
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				switch r.URL.Path {
-				case "/introspect":
+				if r.URL.Path == "/introspect" {
 					w.Header().Set("Content-Type", "application/json")
 					_, _ = w.Write([]byte(`{"active":false}`))
-				case "/userinfo":
-					rec := httptest.NewRecorder()
-					next.ServeHTTP(rec, r)
-					if rec.Code == http.StatusUnauthorized {
-						w.WriteHeader(http.StatusServiceUnavailable)
-						return
-					}
-					w.WriteHeader(rec.Code)
-					_, _ = w.Write(rec.Body.Bytes())
-				default:
-					next.ServeHTTP(w, r)
+					return
 				}
+				withUserinfo.ServeHTTP(w, r)
 			})
 		}
 		res := run(ctx, suitetest.Behind(ctx, silent), "REVOKE-ACCESS-TOKEN")
@@ -172,3 +147,22 @@ var _ = Describe("a server that issues no refresh token", func() {
 		Expect(res.Findings.String()).To(ContainSubstring("(b) not judged"))
 	})
 })
+
+// unavailableFor401 answers 503 where next would answer a request for path
+// with 401: an oracle that stops telling.
+func unavailableFor401(next http.Handler, path string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != path {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		if rec.Code == http.StatusUnauthorized {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+	})
+}

@@ -2,6 +2,7 @@ package security
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -133,16 +134,8 @@ var _ = It("sees a framed script login's form", func(ctx SpecContext) {
 // refusal: the check ends as ERROR, not PASS.
 var _ = Describe("an answer that tells nothing", func() {
 	It("makes ROPC-DISABLED ERROR when the password grant gets 503", func(ctx SpecContext) {
-		env := suitetest.Behind(ctx, func(next http.Handler) http.Handler {
-			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.URL.Path == "/token" && r.Method == http.MethodPost {
-					if err := r.ParseForm(); err == nil && r.PostForm.Get("grant_type") == "password" {
-						w.WriteHeader(http.StatusServiceUnavailable)
-						return
-					}
-				}
-				next.ServeHTTP(w, r)
-			})
+		env := suitetest.Answering(ctx, http.StatusServiceUnavailable, func(r *http.Request, form url.Values) bool {
+			return r.URL.Path == "/token" && form.Get("grant_type") == "password"
 		})
 		res := check.Run(ctx, "ROPC-DISABLED", env)
 		check.Attach(res)
@@ -151,14 +144,8 @@ var _ = Describe("an answer that tells nothing", func() {
 	}, SpecTimeout(suitetest.Timeout))
 
 	It("makes CLICKJACK-IFRAME-BLOCKED ERROR when the framed page is a 503", func(ctx SpecContext) {
-		env := suitetest.Behind(ctx, func(next http.Handler) http.Handler {
-			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.Header.Get("Sec-Fetch-Dest") == "iframe" {
-					http.Error(w, "Service Unavailable", http.StatusServiceUnavailable)
-					return
-				}
-				next.ServeHTTP(w, r)
-			})
+		env := suitetest.Answering(ctx, http.StatusServiceUnavailable, func(r *http.Request, _ url.Values) bool {
+			return r.Header.Get("Sec-Fetch-Dest") == "iframe"
 		})
 		res := check.Run(ctx, "CLICKJACK-IFRAME-BLOCKED", env)
 		check.Attach(res)

@@ -4,12 +4,15 @@
 package suitetest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync"
 	"time"
 
@@ -103,6 +106,40 @@ func Behind(ctx context.Context, wrap func(http.Handler) http.Handler) *check.En
 	env.Sessions = browser.NewPool(2)
 	DeferCleanup(env.Sessions.Close)
 	return env
+}
+
+// Fronted serves a strict reference server behind front, which sees each
+// request first, with its form when it is a POST, and may answer it itself
+// (it returns true then); it returns the environment of its checks.
+func Fronted(ctx context.Context, front func(w http.ResponseWriter, r *http.Request, form url.Values) bool) *check.Env {
+	GinkgoHelper()
+	return Behind(ctx, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var form url.Values
+			if r.Method == http.MethodPost {
+				body, _ := io.ReadAll(r.Body)
+				r.Body = io.NopCloser(bytes.NewReader(body))
+				form, _ = url.ParseQuery(string(body))
+			}
+			if !front(w, r, form) {
+				next.ServeHTTP(w, r)
+			}
+		})
+	})
+}
+
+// Answering serves a strict reference server behind a front that answers
+// the requests that match with status and its text alone, as a gateway or
+// a rate limiter would, and returns the environment of its checks.
+func Answering(ctx context.Context, status int, match func(r *http.Request, form url.Values) bool) *check.Env {
+	GinkgoHelper()
+	return Fronted(ctx, func(w http.ResponseWriter, r *http.Request, form url.Values) bool {
+		if !match(r, form) {
+			return false
+		}
+		http.Error(w, http.StatusText(status), status)
+		return true
+	})
 }
 
 // Strict points the suite's checks at a strict reference server; call it
