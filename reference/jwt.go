@@ -63,6 +63,9 @@ func (s *Server) issue(g *grant, scope string, refresh bool, nonce string) (map[
 		sub = g.clientID
 	}
 	jti := randomToken(24)
+	if s.quirked(QuirkJWTJTIUUID) {
+		jti = randomUUID()
+	}
 	claims := map[string]any{
 		"iss":       s.Issuer(),
 		"sub":       sub,

@@ -37,6 +37,8 @@ const (
 	QuirkCCNotForConfidential Quirk = "cc-not-for-confidential"
 	// QuirkConsentNoDeny leaves the Deny button off the decision pages.
 	QuirkConsentNoDeny Quirk = "consent-no-deny"
+	// QuirkJWTJTIUUID puts a UUIDv4 in the jti of the access tokens.
+	QuirkJWTJTIUUID Quirk = "jwt-jti-uuid"
 	// QuirkLockout403 answers throttled requests with a 403 HTML page.
 	QuirkLockout403 Quirk = "lockout-403"
 	// QuirkScopeReordered returns granted scopes in reverse order.
@@ -82,6 +84,7 @@ type QuirkInfo struct {
 var quirks = []QuirkInfo{
 	{QuirkLoopbackRedirect, "the clients of the default config have the redirect URI " + LoopbackRedirectURI + " instead of " + DefaultRedirectURI + "; any port is accepted for it (RFC 8252 §7.3)"},
 	{QuirkJWTNot9068, "access tokens are JWTs typed JWT, without client_id and jti (azp and uti instead): a server that does not claim RFC 9068"},
+	{QuirkJWTJTIUUID, "the access tokens' jti is a UUIDv4 (122 random bits), as Keycloak's is: a signed JWT cannot be guessed without the signing key, and a jti only has to be unique (RFC 7519 §4.1.7)"},
 	{QuirkRefreshGrace, "a rotated refresh token stays usable for 10 s and gets a fresh token pair there, as Auth0's and Okta's leeway; a replay after that is reuse (RFC 9700 §4.14.2 leaves the detection to the server)"},
 	{QuirkRevocationEventual, "revocations (endpoint, code replay, refresh reuse, logout) take effect 1.5 s later, as in a replicated store (RFC 7009 §2.1: there could be a propagation delay)"},
 	{QuirkThrottlePerClient, "the device polling interval and slow_down are counted per client, across all of its device codes (RFC 8628 §3.5 leaves the measure to the server)"},

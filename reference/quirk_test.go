@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -642,5 +643,24 @@ func TestQuirksKeepProtections(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// jwt-jti-uuid: the access tokens' jti is a UUIDv4, a fresh one each.
+func TestQuirkJWTJTIUUID(t *testing.T) {
+	e := startQuirk(t, reference.QuirkJWTJTIUUID)
+	uuid := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	seen := map[string]bool{}
+	for range 3 {
+		at := e.token(t, ccForm("api"), e.as(t, reference.RoleConfidential)).JSON(t)["access_token"].(string)
+		claims := map[string]any{}
+		if err := json.Unmarshal([]byte(jwtPart(t, at, 1)), &claims); err != nil {
+			t.Fatal(err)
+		}
+		jti, _ := claims["jti"].(string)
+		if !uuid.MatchString(jti) || seen[jti] {
+			t.Errorf("jti %q: want a fresh UUIDv4", jti)
+		}
+		seen[jti] = true
 	}
 }

@@ -3,6 +3,7 @@ package reference
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -180,6 +181,17 @@ func revokeAt(field *time.Time, at time.Time) {
 	if field.IsZero() || at.Before(*field) {
 		*field = at
 	}
+}
+
+// randomUUID is a random (version 4) UUID, RFC 9562 §5.4.
+func randomUUID() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic("reference: no randomness: " + err.Error())
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 // randomToken returns n random bytes, base64url-encoded.

@@ -2034,7 +2034,7 @@ var catalogue = []Check{
 			"RFC 8628 §5.2",
 		},
 		Requirement: "No authorization code, access token, refresh token or device code can be guessed.",
-		Test:        "Gather at least 20 samples of each kind, each from its own issuance and kept with its repeats: access tokens of client credentials (one handed back again is a cached token, and ends that sample) and of the code flow and its refreshes; codes, as many as the browser gives in 30 s; refresh tokens from rotation and from code flows; device codes. Estimate from the values themselves: a repeat is worth nothing; UUIDv4s 122 bits; JWTs carrying a `jti` are judged by it, the random part (the signature already prevents forgery); other values position by position, where a fixed character is worth nothing and a varying one log2 of the alphabet its diversity over the samples shows. The estimate is an upper bound, compared in whole bits.",
+		Test:        "Gather at least 20 samples of each kind, each from its own issuance and kept with its repeats: access tokens of client credentials (one handed back again is a cached token, and ends that sample) and of the code flow and its refreshes; codes, as many as the browser gives in 30 s; refresh tokens from rotation and from code flows; device codes. Estimate from the values themselves: a repeat is worth nothing; UUIDv4s 122 bits; JWTs carrying a `jti` are judged by it, the random part (the signature already prevents forgery); other values position by position, where a fixed character is worth nothing and a varying one log2 of the alphabet its diversity over the samples shows. The estimate is an upper bound, compared in whole bits. A signed JWT cannot be guessed without the signing key, so its `jti` under 160 bits (a UUIDv4, a counter) is only noted, unless a value repeats.",
 		Grades: []Grade{
 			{
 				Verdict: "PASS",
@@ -2047,6 +2047,10 @@ var catalogue = []Check{
 			{
 				Verdict: "FAIL",
 				When:    "under 128 bits, or a value repeats",
+			},
+			{
+				Verdict: "PASS",
+				When:    "signed JWTs, whose jti may carry fewer bits, none repeating",
 			},
 			{
 				Verdict: "INFO",

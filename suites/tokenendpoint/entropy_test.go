@@ -136,3 +136,25 @@ func TestGrade(t *testing.T) {
 		}
 	}
 }
+
+// A JWS with a signature, and an alg other than none, is a signed JWT;
+// an unsecured JWT or an opaque value is not.
+func TestSignedJWTs(t *testing.T) {
+	enc := base64.RawURLEncoding.EncodeToString
+	body := enc([]byte(`{"jti":"1"}`))
+	tests := []struct {
+		name string
+		v    string
+		want bool
+	}{
+		{"RS256", jwtWith(uuidV4String()), true},
+		{"alg none", enc([]byte(`{"alg":"none"}`)) + "." + body + ".", false},
+		{"no signature", enc([]byte(`{"alg":"RS256"}`)) + "." + body + ".", false},
+		{"opaque", base64.RawURLEncoding.EncodeToString(randomBytes(32)), false},
+	}
+	for _, tt := range tests {
+		if got := signedJWTs(sample(3, func(int) string { return tt.v })); got != tt.want {
+			t.Errorf("%s: signedJWTs = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
