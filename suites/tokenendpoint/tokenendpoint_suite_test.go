@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -154,3 +155,22 @@ var _ = Describe("TOKEN-RESPONSE-FORMAT", func() {
 		Expect(res.Message()).To(ContainSubstring("no scope member"))
 	})
 })
+
+// A server that takes form-encoded token requests only may answer a JSON
+// body with 415 Unsupported Media Type (Keycloak does): that is a refusal
+// of the body, not an error code answered with the wrong status.
+var _ = It("passes a 415 to the JSON body of TOKEN-ERROR-CODES", func(ctx SpecContext) {
+	env := suitetest.Fronted(ctx, func(w http.ResponseWriter, r *http.Request, _ url.Values) bool {
+		if r.URL.Path != "/token" || r.Header.Get("Content-Type") != "application/json" {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnsupportedMediaType)
+		io.WriteString(w, `{"error":"invalid_request","error_description":"RESTEASY003065: Cannot consume content type"}`)
+		return true
+	})
+	res := check.Run(ctx, "TOKEN-ERROR-CODES", env)
+	check.Attach(res)
+	Expect(res.Verdict).To(Equal(check.Pass), res.Message())
+	Expect(res.Message()).To(ContainSubstring("a JSON body: 415"))
+}, SpecTimeout(suitetest.Timeout))
