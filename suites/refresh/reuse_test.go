@@ -2,6 +2,7 @@ package refresh
 
 import (
 	"strings"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -37,3 +38,17 @@ var _ = DescribeTable("the replay checks without a second public client",
 	Entry("REFRESH-REUSE-REVOKES-ACCESS, refresh-reuse-keeps-access", "REFRESH-REUSE-REVOKES-ACCESS", []string{string(reference.RefreshReuseKeepsAccess)}, check.Warn),
 	Entry("REFRESH-REUSE-DETECTION, strict", "REFRESH-REUSE-DETECTION", nil, check.Pass),
 	Entry("REFRESH-REUSE-DETECTION, refresh-no-reuse-detection", "REFRESH-REUSE-DETECTION", []string{string(reference.RefreshNoReuseDetect)}, check.Fail))
+
+// RFC 9700 §4.14.2 asks rotation of public clients only: with no public
+// client in the config, the check replays the confidential client's
+// tokens, and an old one that still works is only noted.
+var _ = It("does not hold a confidential client to rotation in REFRESH-OLD-RT-INVALIDATED", func(ctx SpecContext) {
+	env := suitetest.ReferenceWith(ctx, reftarget.Options{Weaknesses: []string{"refresh-old-valid"},
+		Config: func(c *reference.Config) { c.RefreshTTL = 2 * time.Minute }})
+	delete(env.Target.Config.Clients, target.RolePublic)
+	delete(env.Target.Config.Clients, target.RolePublic2)
+	res := check.Run(ctx, "REFRESH-OLD-RT-INVALIDATED", env)
+	check.Attach(res)
+	Expect(res.Verdict).To(Equal(check.Info), res.Message())
+	Expect(res.Message()).To(ContainSubstring("asks rotation of public clients only"))
+}, SpecTimeout(suitetest.Timeout))
