@@ -33,7 +33,9 @@ func newVendorCmd() *cobra.Command {
 		Long: `Start each vendor server (default: every folder of testdata/vendors) that can run on this
 machine, run every check against it with its config and expected deviations, and write its
 JUnit, HTML and JSON reports under --out/NAME. A vendor that cannot start here is reported
-and skipped. Exit code 1 when any vendor's run failed.`,
+and skipped. The expected deviations are held strictly: one that did not happen (and is not
+marked intermittent) fails the run, so that a change of verdict shows. Exit code 1 when any
+vendor's run failed.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := stopContext(cmd.Context())
 			defer stop()
@@ -116,7 +118,7 @@ func runVendor(ctx context.Context, dir, out string, parallel int, quiet bool, s
 	defer stop()
 	fmt.Fprintf(stdout, "== %s %s at %s\n", v.Name, v.Version, v.Issuer)
 	f := runFlags{
-		target: v.Issuer, config: v.Path(v.Config), expect: v.Path(v.Expect), failOn: "must",
+		target: v.Issuer, config: v.Path(v.Config), expect: v.Path(v.Expect), strictExpect: true, failOn: "must",
 		jsonOut: filepath.Join(dest, "report.json"), junitOut: filepath.Join(dest, "junit.xml"),
 		htmlOut: filepath.Join(dest, "report.html"), timeout: 15 * time.Minute, parallel: parallel, quiet: quiet,
 	}
