@@ -51,6 +51,12 @@ func engine(t *testing.T) *docker.Pool {
 			cmd.Process.Kill()
 			<-done
 		}
+		// dockerd leaves its network namespace mounted under the exec root,
+		// which would keep the folder.
+		netns, _ := filepath.Glob(filepath.Join(dir, "exec", "netns", "*"))
+		for _, ns := range netns {
+			_ = exec.Command("umount", "-l", ns).Run()
+		}
 		os.RemoveAll(dir)
 	})
 	t.Setenv("DOCKER_HOST", "unix://"+sock)
