@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/oauthcheck/oauthcheck/drivers/browser"
 	"github.com/oauthcheck/oauthcheck/drivers/client"
 	"github.com/oauthcheck/oauthcheck/drivers/target"
 	"github.com/oauthcheck/oauthcheck/suites/check"
@@ -145,6 +146,18 @@ var _ = check.It("DEVICE-CODE-SINGLE-USE", func(c *check.C) {
 }, check.Control("device-code-reuse", check.Fail),
 	check.Quirk("throttle-per-client", check.Pass))
 
+// showsCode reports whether the session's page shows the user code to the
+// person: in its text, or as the value of a visible input (a form that
+// comes filled in).
+func showsCode(c *check.C, sess *browser.Session, code string) bool {
+	var text string
+	if err := sess.Page(c).Eval(`() => [document.body ? document.body.innerText : "",
+		...Array.from(document.querySelectorAll("input:not([type=hidden])"), el => el.value || "")].join("\n")`, &text); err != nil {
+		text = sess.Text(c)
+	}
+	return strings.Contains(steps.NormalisedCode(text), steps.NormalisedCode(code))
+}
+
 // approvedTokens polls an approved device_code through p until it gives
 // tokens, and returns them. Another answer ends the check with a FAIL; the
 // codes' lifetime running out first (slow_down answers alone, or a poll
@@ -256,7 +269,7 @@ var _ = check.It("DEVICE-VERIFICATION-URI-COMPLETE", func(c *check.C) {
 	if err := sess.Open(c, uri); err != nil {
 		c.Fatalf("open verification_uri_complete: %v", err)
 	}
-	shown := strings.Contains(steps.NormalisedCode(sess.Text(c)), steps.NormalisedCode(d.UserCode))
+	shown := showsCode(c, sess, d.UserCode)
 	before := p.Next(c)
 	switch {
 	case before == nil:

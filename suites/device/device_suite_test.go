@@ -1,7 +1,10 @@
 package device
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"regexp"
 	"testing"
 	"time"
 
@@ -179,3 +182,29 @@ func TestOutcomeLockout(t *testing.T) {
 		}
 	}
 }
+
+// A verification page may show the user code in a filled-in field rather
+// than in its text: the person sees it all the same.
+var _ = It("sees the user code that verification_uri_complete's page shows in a filled-in input", func(ctx SpecContext) {
+	codeText := regexp.MustCompile(`<p class="code" id="user-code">([^<]*)</p>`)
+	env := suitetest.Behind(ctx, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodGet || r.URL.Path != "/device" || r.URL.Query().Get("user_code") == "" {
+				next.ServeHTTP(w, r)
+				return
+			}
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, r)
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.Header().Del("Content-Length")
+			w.WriteHeader(rec.Code)
+			_, _ = io.WriteString(w, codeText.ReplaceAllString(rec.Body.String(), `<input id="user-code" value="$1" readonly>`))
+		})
+	})
+	res := check.Run(ctx, "DEVICE-VERIFICATION-URI-COMPLETE", env)
+	check.Attach(res)
+	Expect(res.Verdict).To(Equal(check.Pass), res.Message())
+	Expect(res.Message()).To(ContainSubstring("showed the user code"))
+}, SpecTimeout(suitetest.Timeout))
