@@ -259,11 +259,12 @@ var _ = check.It("META-MATCHES-BEHAVIOUR", func(c *check.C) {
 		p := steps.NewAuthProbe(c, cl)
 		c.Note("does %s authenticate %s, registered for it? (%s)", m, cl.ID, p.What())
 		t := p.Send(c, cl, auth)
+		judged := p.Judge(t)
 		probes++
-		if p.Judge(t) != steps.AuthUnknown {
+		if judged != steps.AuthUnknown {
 			told++
 		}
-		switch p.Judge(t) {
+		switch judged {
 		case steps.AuthRefused:
 			mismatch("RFC 8414 §2", "token_endpoint_auth_methods_supported lists %s, but %s, registered for it, fails to authenticate with it: %s", m, cl.ID, steps.Describe(t.Response))
 		case steps.AuthUnknown:
